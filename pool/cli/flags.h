@@ -1,0 +1,44 @@
+// Command-line parsing for poolsim's tools over Abseil flags, with our error contract: every bad
+// input (unknown flag, malformed or out-of-range value) is one line naming the flag, and exit
+// code 2; `--help` prints every flag of the tool and exits 0. Abseil's own ParseCommandLine
+// exits 1 on bad input, which would read as a failed simulation.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace pool::cli {
+
+struct ParsedCommandLine {
+  std::vector<std::string> positional;  // Arguments that are not flags, in order.
+  std::set<std::string> flags_set;      // Names of the flags given on the command line.
+  bool help = false;                    // --help was given.
+};
+
+// Parses argv into the registered Abseil flags. Accepts --name=value, --name value, -name,
+// --bool, --nobool and "--" (the rest is positional).
+absl::StatusOr<ParsedCommandLine> parse_command_line(int argc, const char* const* argv);
+
+// Usage text: `usage`, then each flag defined in a source file whose path contains one of
+// `flag_path_substrings`, sorted by name, with its help and default.
+std::string help_text(std::string_view usage, const std::vector<std::string>& flag_path_substrings);
+
+// An integer flag's value checked against [minimum, maximum]; the error names the flag and the
+// accepted range.
+absl::StatusOr<uint32_t> flag_in_range(std::string_view flag, int64_t value, int64_t minimum,
+                                       int64_t maximum);
+
+// One of `accepted` or an error naming the flag and the accepted values.
+absl::Status flag_one_of(std::string_view flag, std::string_view value,
+                         const std::vector<std::string_view>& accepted);
+
+// Prints "<program>: <message>" on one line to stderr and exits 2 (bad input).
+[[noreturn]] void exit_bad_input(std::string_view program, const absl::Status& status);
+
+}  // namespace pool::cli

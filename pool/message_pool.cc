@@ -1,0 +1,377 @@
+#include "pool/message_pool.h"
+
+#include <sys/mman.h>
+
+#include <cstdio>
+#include <cstring>
+#include <new>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define POOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOL_ASAN 1
+#endif
+#endif
+
+#if defined(POOL_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+
+namespace pool {
+namespace {
+
+template <size_t... index>
+constexpr bool every_message_layout_identical(std::index_sequence<index...>) {
+  return (message_layout_identical<CommandMessage<commands_known[index]>>() && ...);
+}
+static_assert(every_message_layout_identical(std::make_index_sequence<commands_known.size()>()),
+              "every CommandMessage<C> must be layout-identical to Message");
+
+// Leak reports name at most this many messages.
+constexpr uint32_t leak_report_messages_max = 16;
+
+void asan_poison(void* address, size_t size) {
+#if defined(POOL_ASAN)
+  ASAN_POISON_MEMORY_REGION(address, size);
+#else
+  (void)address;
+  (void)size;
+#endif
+}
+
+void asan_unpoison(void* address, size_t size) {
+#if defined(POOL_ASAN)
+  ASAN_UNPOISON_MEMORY_REGION(address, size);
+#else
+  (void)address;
+  (void)size;
+#endif
+}
+
+MessagesMaxTerms messages_max_terms_client(const Config& config) {
+  MessagesMaxTerms terms;
+  terms.add(Term::connection_recv_buffers, config.replicas_max);
+  terms.add(Term::connection_send_queues,
+            config.replicas_max * config.connection_send_queue_max_client);
+  terms.add(Term::request_inflight, 1);
+  terms.add(Term::burst, 1);  // Parsing on a connection, or a ping when a send queue is full.
+  // Necessary, not sufficient, to avoid deadlock (the original asserts the same).
+  POOL_ASSERT_GT(terms.total(), 1u);
+  return terms;
+}
+
+MessagesMaxTerms messages_max_terms_replica(const Config& config, const ReplicaOptions& replica) {
+  POOL_ASSERT_GE(replica.members_count, 1u);
+  POOL_ASSERT_LE(replica.members_count, config.members_max());
+  POOL_ASSERT_LE(replica.pipeline_requests_limit, config.pipeline_request_queue_max());
+  const uint32_t pipeline_limit = config.pipeline_prepare_queue_max + replica.pipeline_requests_limit;
+
+  MessagesMaxTerms terms;
+  terms.add(Term::journal_reads, config.journal_iops_read_max);
+  terms.add(Term::journal_writes, config.journal_iops_write_max);
+  terms.add(Term::client_replies_reads, config.client_replies_iops_read_max);
+  terms.add(Term::client_replies_writes, config.client_replies_iops_write_max);
+  terms.add(Term::grid_repair_reads, config.grid_repair_reads_max);
+  terms.add(Term::loopback_queue, 1);
+  terms.add(Term::pipeline, pipeline_limit);
+  terms.add(Term::commit_prepare, 1);
+  terms.add(Term::sync_view, 1);
+  // Every other quorum is a bitset. Standbys cannot be told from replicas here, so guess high.
+  terms.add(Term::join_view_quorum, std::min(replica.members_count, config.replicas_max));
+  terms.add(Term::burst, 1);
+  terms.add(Term::commit_reply, 1);  // May coincide with a burst.
+  if (replica.message_bus == MessageBus::tcp) {
+    // Peers plus the clients the pipeline can serve; never a connection to itself.
+    const uint32_t connections_max = replica.members_count + pipeline_limit - 1;
+    terms.add(Term::connection_recv_buffers, connections_max);
+    terms.add(Term::connection_send_queues,
+              connections_max * config.connection_send_queue_max_replica());
+  }
+  // Necessary, not sufficient, to avoid deadlock (the original asserts the same).
+  POOL_ASSERT_GT(terms.total(), config.replicas_max);
+  return terms;
+}
+
+}  // namespace
+
+std::optional<FieldError> options_validate(const Config& config, const Options& options) {
+  if (std::holds_alternative<ClientOptions>(options)) return std::nullopt;
+  const auto& replica = std::get<ReplicaOptions>(options);
+  if (replica.members_count < 1 || replica.members_count > config.members_max()) {
+    return FieldError{"members_count", "must be in 1.." + std::to_string(config.members_max()) +
+                                           ", got " + std::to_string(replica.members_count)};
+  }
+  if (replica.pipeline_requests_limit > config.pipeline_request_queue_max()) {
+    return FieldError{"pipeline_requests_limit",
+                      "must be in 0.." + std::to_string(config.pipeline_request_queue_max()) +
+                          ", got " + std::to_string(replica.pipeline_requests_limit)};
+  }
+  if (replica.message_bus != MessageBus::tcp && replica.message_bus != MessageBus::testing) {
+    return FieldError{"message_bus", "must be tcp or testing"};
+  }
+  return std::nullopt;
+}
+
+std::string_view term_name(Term term) {
+  switch (term) {
+    case Term::journal_reads: return "journal_reads";
+    case Term::journal_writes: return "journal_writes";
+    case Term::client_replies_reads: return "client_replies_reads";
+    case Term::client_replies_writes: return "client_replies_writes";
+    case Term::grid_repair_reads: return "grid_repair_reads";
+    case Term::loopback_queue: return "loopback_queue";
+    case Term::pipeline: return "pipeline";
+    case Term::commit_prepare: return "commit_prepare";
+    case Term::sync_view: return "sync_view";
+    case Term::join_view_quorum: return "join_view_quorum";
+    case Term::burst: return "burst";
+    case Term::commit_reply: return "commit_reply";
+    case Term::connection_recv_buffers: return "connection_recv_buffers";
+    case Term::connection_send_queues: return "connection_send_queues";
+    case Term::request_inflight: return "request_inflight";
+  }
+  POOL_ASSERT(false, "term %u", static_cast<unsigned>(term));
+}
+
+std::string_view term_holder(Term term) {
+  switch (term) {
+    case Term::journal_reads: return "journal read IOPS (WAL reads for repair and recovery)";
+    case Term::journal_writes: return "journal write IOPS (each holds the prepare it writes)";
+    case Term::client_replies_reads: return "ClientReplies.reads (a reply read back)";
+    case Term::client_replies_writes: return "ClientReplies.writes (a reply being written)";
+    case Term::grid_repair_reads: return "Replica.grid_reads (blocks read for a peer's repair)";
+    case Term::loopback_queue: return "Replica.loopback_queue (a message to itself)";
+    case Term::pipeline: return "Replica.pipeline (prepare queue + request queue, or cache)";
+    case Term::commit_prepare: return "Replica.commit_prepare (the prepare being committed)";
+    case Term::sync_view: return "Replica.sync_view (the view kept for state sync)";
+    case Term::join_view_quorum: return "Replica.join_view_from_all_replicas (one per replica)";
+    case Term::burst: return "bursts (Connection.parse_message, a ping when a queue is full)";
+    case Term::commit_reply: return "Replica.commit_op's reply (alongside a burst)";
+    case Term::connection_recv_buffers: return "Connection.recv_buffer (one per connection)";
+    case Term::connection_send_queues: return "Connection.send_queue (per connection)";
+    case Term::request_inflight: return "Client.request_inflight (the request awaiting its reply)";
+  }
+  POOL_ASSERT(false, "term %u", static_cast<unsigned>(term));
+}
+
+void MessagesMaxTerms::add(Term term, uint32_t messages) {
+  POOL_ASSERT_LT(count_, entries_.size());
+  POOL_ASSERT(!bound(term).has_value(), "term %s added twice", term_name(term).data());
+  entries_[count_] = Entry{term, messages};
+  count_ += 1;
+}
+
+std::optional<uint32_t> MessagesMaxTerms::bound(Term term) const {
+  for (const Entry& entry : entries()) {
+    if (entry.term == term) return entry.messages;
+  }
+  return std::nullopt;
+}
+
+uint32_t MessagesMaxTerms::total() const {
+  uint32_t sum = 0;
+  for (const Entry& entry : entries()) sum += entry.messages;
+  return sum;
+}
+
+MessagesMaxTerms messages_max_terms(const Config& config, const Options& options) {
+  if (std::holds_alternative<ClientOptions>(options)) return messages_max_terms_client(config);
+  return messages_max_terms_replica(config, std::get<ReplicaOptions>(options));
+}
+
+uint32_t messages_max(const Config& config, const Options& options) {
+  return messages_max_terms(config, options).total();
+}
+
+Message* Message::ref() {
+  POOL_ASSERT(references > 0, "ref() of a free message");
+  POOL_ASSERT(link.next == nullptr, "ref() of a message on the free list");
+  POOL_ASSERT(header != nullptr);
+  references += 1;
+  return this;
+}
+
+std::span<uint8_t> Message::body_used() const {
+  POOL_ASSERT(references > 0, "body_used() of a free message");
+  const uint32_t size = header->frame.size;
+  POOL_ASSERT_GE(size, header_size);
+  POOL_ASSERT_LE(size_t{size}, buffer.size());
+  return buffer.subspan(header_size, size - header_size);
+}
+
+template <size_t... index>
+AnyMessage into_any_dispatch(Message* message, std::index_sequence<index...>) {
+  AnyMessage result;
+  const Command command = message->header->frame.command;
+  const bool matched =
+      ((command == commands_known[index]
+            ? (result.emplace<index>(message->build<commands_known[index]>()), true)
+            : false) ||
+       ...);
+  POOL_ASSERT(matched, "into_any() of a message with command %u (%s): validate it first",
+              static_cast<unsigned>(command), command_name(command).data());
+  return result;
+}
+
+AnyMessage Message::into_any() {
+  POOL_ASSERT(references > 0, "into_any() of a free message");
+  return into_any_dispatch(this, std::make_index_sequence<commands_known.size()>());
+}
+
+bool pool_asan_enabled() {
+#if defined(POOL_ASAN)
+  return true;
+#else
+  return false;
+#endif
+}
+
+MessagePool::MessagePool(const Config& config, const Options& options, std::string name,
+                         Poisoning poisoning)
+    : MessagePool(config, pool::messages_max(config, options), std::move(name), poisoning) {}
+
+MessagePool::MessagePool(const Config& config, uint32_t messages_capacity, std::string name,
+                         Poisoning poisoning)
+    : config_(config),
+      name_(std::move(name)),
+      poisoning_(poisoning),
+      messages_max_(messages_capacity) {
+  POOL_ASSERT(!config.validate().has_value(), "invalid config: %s",
+              config.validate()->message().c_str());
+  POOL_ASSERT_GT(messages_max_, 0u);
+  allocate();
+  POOL_ASSERT_EQ(free_count_, messages_max_);
+}
+
+void MessagePool::allocate() {
+  // One anonymous mapping for every buffer: the kernel hands out zeroed pages on first touch,
+  // so a production pool (1 MiB per message) costs only the pages its messages actually use.
+  const size_t alignment = config_.sector_size;
+  buffers_size_ = size_t{messages_max_} * config_.message_size_max + alignment;
+  void* mapping = mmap(nullptr, buffers_size_, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  POOL_ASSERT(mapping != MAP_FAILED, "pool '%s': mmap of %zu bytes failed", name_.c_str(),
+              buffers_size_);
+  buffers_ = static_cast<uint8_t*>(mapping);
+  uint8_t* buffers_aligned = buffers_;
+  const size_t misalignment = reinterpret_cast<uintptr_t>(buffers_) % alignment;
+  if (misalignment != 0) buffers_aligned += alignment - misalignment;
+
+  messages_ = new Message[messages_max_];
+  // Push in reverse so that get_message() hands out messages in index order.
+  free_list_ = free_list_end();
+  for (uint32_t index = messages_max_; index > 0; index -= 1) {
+    Message& message = messages_[index - 1];
+    message.header = nullptr;
+    message.buffer = {buffers_aligned + size_t{index - 1} * config_.message_size_max,
+                      config_.message_size_max};
+    message.references = 0;
+    message.link.next = free_list_;
+    free_list_ = &message;
+    asan_poison(message.buffer.data(), message.buffer.size());
+  }
+  free_count_ = messages_max_;
+}
+
+MessagePool::~MessagePool() {
+  if (free_count_ != messages_max_) {
+    std::string missing;
+    uint32_t listed = 0;
+    for (uint32_t index = 0; index < messages_max_; index += 1) {
+      const Message& message = messages_[index];
+      if (message.references == 0) continue;
+      if (listed == leak_report_messages_max) {
+        missing += ", ...";
+        break;
+      }
+      missing += (listed == 0 ? "#" : ", #") + std::to_string(index) + " (" +
+                 std::string(command_name(message.header->frame.command)) +
+                 ", references=" + std::to_string(message.references) + ")";
+      listed += 1;
+    }
+    POOL_ASSERT(false, "pool '%s' destroyed with %u of %u messages still referenced: %s",
+                name_.c_str(), messages_max_ - free_count_, messages_max_, missing.c_str());
+  }
+  asan_unpoison(buffers_, buffers_size_);
+  munmap(buffers_, buffers_size_);
+  delete[] messages_;
+}
+
+Message* MessagePool::get_message() {
+  if (free_list_ == free_list_end()) [[unlikely]] {
+    exhausted();
+  }
+  POOL_ASSERT_GT(free_count_, 0u);
+  Message* message = free_list_;
+  free_list_ = message->link.next;
+  POOL_ASSERT(free_list_ != nullptr, "pool '%s': free list corrupted", name_.c_str());
+  POOL_ASSERT_EQ(message->references, 0u);
+  free_count_ -= 1;
+
+  asan_unpoison(message->buffer.data(), message->buffer.size());
+  message->link.next = nullptr;
+  message->header = reinterpret_cast<Header*>(message->buffer.data());
+  message->references = 1;
+  POOL_ASSERT_EQ(reinterpret_cast<uintptr_t>(message->buffer.data()) % config_.sector_size, 0u);
+  return message;
+}
+
+void MessagePool::unref(Message* message) {
+  POOL_ASSERT(owns(message), "pool '%s': unref() of a message from another pool", name_.c_str());
+  POOL_ASSERT(message->references > 0,
+              "pool '%s': unref() of free message #%u (released twice?)", name_.c_str(),
+              message_index(message));
+  POOL_ASSERT(message->link.next == nullptr);
+  message->references -= 1;
+  if (message->references > 0) return;
+
+  if (poisoning_ == Poisoning::used_bytes) {
+    // Only the bytes the header says were used: poisoning all of a 1 MiB buffer would touch
+    // every page of it. A header's size is untrusted here, so clamp it to the buffer.
+    const size_t used_size = std::min<size_t>(
+        std::max<size_t>(message->header->frame.size, header_size), message->buffer.size());
+    std::memset(message->buffer.data(), poison_byte, used_size);
+  }
+  message->header = nullptr;
+  message->link.next = free_list_;
+  free_list_ = message;
+  free_count_ += 1;
+  asan_poison(message->buffer.data(), message->buffer.size());
+  POOL_ASSERT_LE(free_count_, messages_max_);
+}
+
+const Message& MessagePool::message_at(uint32_t index) const {
+  POOL_ASSERT_LT(index, messages_max_);
+  return messages_[index];
+}
+
+uint32_t MessagePool::message_index(const Message* message) const {
+  POOL_ASSERT(owns(message));
+  return static_cast<uint32_t>(message - messages_);
+}
+
+bool MessagePool::owns(const Message* message) const {
+  // Compare addresses as integers: pointers into different arrays are not ordered in C++.
+  const auto address = reinterpret_cast<uintptr_t>(message);
+  const auto begin = reinterpret_cast<uintptr_t>(messages_);
+  const auto end = reinterpret_cast<uintptr_t>(free_list_end());
+  return address >= begin && address < end && (address - begin) % sizeof(Message) == 0;
+}
+
+std::string MessagePool::census() const {
+  if (!census_hook_) return "(no census hook installed)";
+  return census_hook_();
+}
+
+void MessagePool::exhausted() const {
+  if (exhaustion_handler_) {
+    exhaustion_handler_(*this);
+  } else {
+    std::fprintf(stderr, "pool '%s' exhausted: all %u messages in use\n%s\n", name_.c_str(),
+                 messages_max_, census().c_str());
+  }
+  POOL_ASSERT(false, "pool '%s' exhausted: all %u messages in use", name_.c_str(), messages_max_);
+}
+
+}  // namespace pool

@@ -1,0 +1,264 @@
+// A fixed-capacity pool of reference-counted messages, after TigerBeetle's MessagePool: every
+// buffer is allocated once, at construction, and sized by `messages_max()`, a formula with one
+// term per place where a replica or a client keeps messages. If a term is short, a process can
+// run out of messages and deadlock; the simulator exists to prove every term is enough.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+#include "pool/assertion.h"
+#include "pool/config.h"
+#include "pool/header.h"
+
+namespace pool {
+
+enum class MessageBus : uint8_t { tcp, testing };
+
+struct ClientOptions {};
+
+struct ReplicaOptions {
+  uint32_t members_count;            // Replicas and standbys, 1..members_max.
+  uint32_t pipeline_requests_limit;  // Requests queued behind the prepares, 0..request queue max.
+  MessageBus message_bus;
+};
+
+// The process a pool serves, like the original's `union(ProcessType)`.
+using Options = std::variant<ClientOptions, ReplicaOptions>;
+
+// The first out-of-range field of `options` under `config`, or nullopt.
+std::optional<FieldError> options_validate(const Config& config, const Options& options);
+
+// The places that keep messages; each is a term of `messages_max()`.
+enum class Term : uint8_t {
+  journal_reads,            // Journal read IOPS: WAL reads in flight (repair, recovery, commit).
+  journal_writes,           // Journal write IOPS: each holds the prepare being written.
+  client_replies_reads,     // ClientReplies reads: a reply read back for a retried request.
+  client_replies_writes,    // ClientReplies writes: each holds the reply being written.
+  grid_repair_reads,        // Replica.grid_reads: a block read serving a peer's repair.
+  loopback_queue,           // Replica.loopback_queue: a message to itself (its own prepare_ok).
+  pipeline,                 // Replica.pipeline: prepare queue + request queue, or the cache.
+  commit_prepare,           // Replica.commit_prepare: the prepare being committed.
+  sync_view,                // Replica.sync_view: the view message kept during state sync.
+  join_view_quorum,         // Replica.join_view_from_all_replicas: one per replica.
+  burst,                    // Transient: a message parsed on a connection, or a ping built.
+  commit_reply,             // The reply commit_op builds, alive at the same time as a burst.
+  connection_recv_buffers,  // Connection.recv_buffer, one per connection.
+  connection_send_queues,   // Connection.send_queue, per connection.
+  request_inflight,         // Client.request_inflight: the client's one outstanding request.
+};
+inline constexpr size_t term_count = 15;
+
+// "journal_reads", as the JSON and the census name it.
+std::string_view term_name(Term term);
+// Where the original keeps these messages, one short line.
+std::string_view term_holder(Term term);
+
+// `messages_max()` term by term, in the formula's order, with only the process's own terms.
+class MessagesMaxTerms {
+ public:
+  struct Entry {
+    Term term;
+    uint32_t messages;
+  };
+
+  void add(Term term, uint32_t messages);
+  std::span<const Entry> entries() const { return {entries_.data(), count_}; }
+  // The term's bound, or nullopt if the process has no such term.
+  std::optional<uint32_t> bound(Term term) const;
+  uint32_t total() const;
+
+ private:
+  std::array<Entry, term_count> entries_{};
+  size_t count_ = 0;
+};
+
+// The formula, term by term. `options` must be valid (see options_validate).
+MessagesMaxTerms messages_max_terms(const Config& config, const Options& options);
+// The sum of the terms: how many messages the pool allocates.
+uint32_t messages_max(const Config& config, const Options& options);
+
+struct Message;
+template <Command command>
+struct CommandMessage;
+
+// A pointer to the message as the type its header's command names; alternative i is
+// CommandMessage<commands_known[i]>*.
+template <size_t... index>
+std::variant<CommandMessage<commands_known[index]>*...> any_message_type(
+    std::index_sequence<index...>);
+using AnyMessage = decltype(any_message_type(std::make_index_sequence<commands_known.size()>()));
+
+// True when T has Message's fields at Message's offsets (defined below).
+template <typename T>
+constexpr bool message_layout_identical();
+
+// A free message's link in the pool's free list (null while the message is in use).
+struct MessageLink {
+  Message* next;
+};
+
+// A message: a header pointer into a sector-aligned buffer of message_size_max bytes, a
+// reference count, and the free-list link. Live while references > 0 (and header is set).
+// [[gnu::may_alias]]: the same object is viewed as Message and as CommandMessage<C>.
+struct [[gnu::may_alias]] Message {
+  Header* header;               // Points at buffer[0] while live; null while free.
+  std::span<uint8_t> buffer;    // message_size_max bytes, sector-aligned.
+  uint32_t references;          // 0 while free.
+  MessageLink link;             // Non-null only while on the free list.
+
+  // Adds a reference and returns the same message. The message must be live.
+  Message* ref();
+
+  // The body, bytes [header_size, header->size) of the buffer.
+  std::span<uint8_t> body_used() const;
+
+  // The message as the type `command` names, without checking the header (for construction).
+  // Does not change the reference count.
+  template <Command command>
+  CommandMessage<command>* build() {
+    static_assert(message_layout_identical<CommandMessage<command>>());
+    return reinterpret_cast<CommandMessage<command>*>(this);
+  }
+
+  // The message as the type `command` names, or null when the header's command differs.
+  // Does not change the reference count.
+  template <Command command>
+  CommandMessage<command>* into() {
+    POOL_ASSERT(header != nullptr, "into() of a free message");
+    if (header->frame.command != command) return nullptr;
+    return build<command>();
+  }
+
+  // The message as the type its header's command names. The command must be known (validate
+  // the header first). Does not change the reference count.
+  AnyMessage into_any();
+};
+
+// A message whose header has the type `command` names: the same four fields at the same offsets
+// as Message (checked below), so a pointer converts back and forth.
+template <Command command>
+struct [[gnu::may_alias]] CommandMessage {
+  HeaderOf<command>* header;
+  std::span<uint8_t> buffer;
+  uint32_t references;
+  MessageLink link;
+
+  Message* base() { return reinterpret_cast<Message*>(this); }
+  const Message* base() const { return reinterpret_cast<const Message*>(this); }
+  CommandMessage* ref() { return base()->ref()->template build<command>(); }
+  std::span<uint8_t> body_used() const { return base()->body_used(); }
+};
+
+template <typename T>
+constexpr bool message_layout_identical() {
+  // Field by field: std::is_layout_compatible is missing from clang 14.
+  return sizeof(T) == sizeof(Message) && alignof(T) == alignof(Message) &&
+         std::is_standard_layout_v<T> && offsetof(T, header) == offsetof(Message, header) &&
+         sizeof(T::header) == sizeof(Message::header) &&
+         offsetof(T, buffer) == offsetof(Message, buffer) &&
+         sizeof(T::buffer) == sizeof(Message::buffer) &&
+         offsetof(T, references) == offsetof(Message, references) &&
+         sizeof(T::references) == sizeof(Message::references) &&
+         offsetof(T, link) == offsetof(Message, link) && sizeof(T::link) == sizeof(Message::link);
+}
+
+// What a pool does with a released message's bytes.
+enum class Poisoning : uint8_t {
+  off,         // Leave them (fastest; a stale read goes unnoticed outside sanitizer builds).
+  used_bytes,  // Overwrite the bytes the message used (header and body) with poison_byte.
+};
+inline constexpr uint8_t poison_byte = 0xAA;
+// Expensive checks on by default; POOLSIM_VERIFY=OFF turns them off for a whole build.
+#ifndef POOLSIM_VERIFY_ENABLED
+#define POOLSIM_VERIFY_ENABLED 1
+#endif
+inline constexpr bool verify = POOLSIM_VERIFY_ENABLED != 0;
+inline constexpr Poisoning poisoning_default = verify ? Poisoning::used_bytes : Poisoning::off;
+
+// True when AddressSanitizer instruments this build: free buffers are then ASan-poisoned
+// whole, so that any read or write after the last unref is reported.
+bool pool_asan_enabled();
+
+class MessagePool {
+ public:
+  // Runs when get_message() finds no free message; the pool aborts after it returns.
+  using ExhaustionHandler = std::function<void(const MessagePool&)>;
+  // Describes who holds the pool's messages (the simulator's census), for exhaustion reports.
+  using CensusHook = std::function<std::string()>;
+
+  // A pool of messages_max(config, options) messages; options must be valid.
+  MessagePool(const Config& config, const Options& options, std::string name,
+              Poisoning poisoning = poisoning_default);
+  // A pool of exactly `messages_capacity` messages, like the original's init_capacity (the
+  // simulated network sizes its own pool this way).
+  MessagePool(const Config& config, uint32_t messages_capacity, std::string name,
+              Poisoning poisoning = poisoning_default);
+  // Asserts that every message came back, naming those that did not.
+  ~MessagePool();
+
+  MessagePool(const MessagePool&) = delete;
+  MessagePool& operator=(const MessagePool&) = delete;
+
+  // An unused message with exactly one reference and its header pointing at its buffer. The
+  // header's bytes are not initialised: the caller writes the whole header. On exhaustion runs
+  // the exhaustion handler, then aborts.
+  Message* get_message();
+  template <Command command>
+  CommandMessage<command>* get_message() {
+    return get_message()->build<command>();
+  }
+
+  // Drops one reference; the last one returns the message to the pool (poisoned as configured).
+  void unref(Message* message);
+  template <Command command>
+  void unref(CommandMessage<command>* message) {
+    unref(message->base());
+  }
+
+  uint32_t messages_max() const { return messages_max_; }
+  uint32_t free_count() const { return free_count_; }
+  uint32_t used_count() const { return messages_max_ - free_count_; }
+  const std::string& name() const { return name_; }
+  const Config& config() const { return config_; }
+  Poisoning poisoning() const { return poisoning_; }
+  // The message at `index` (0..messages_max-1), for census and leak reports.
+  const Message& message_at(uint32_t index) const;
+  // The index of a message of this pool.
+  uint32_t message_index(const Message* message) const;
+
+  void set_exhaustion_handler(ExhaustionHandler handler) { exhaustion_handler_ = std::move(handler); }
+  void set_census_hook(CensusHook hook) { census_hook_ = std::move(hook); }
+  // The census hook's text, or a note that none is installed.
+  std::string census() const;
+
+ private:
+  void allocate();
+  [[noreturn]] void exhausted() const;
+  bool owns(const Message* message) const;
+  // The free list ends at this sentinel rather than null, so that a free message's link is
+  // never null and a live one's always is.
+  Message* free_list_end() const { return messages_ + messages_max_; }
+
+  const Config config_;
+  const std::string name_;
+  const Poisoning poisoning_;
+  const uint32_t messages_max_;
+  uint32_t free_count_ = 0;
+  Message* free_list_ = nullptr;
+  Message* messages_ = nullptr;
+  uint8_t* buffers_ = nullptr;  // messages_max_ × message_size_max bytes, mapped lazily.
+  size_t buffers_size_ = 0;
+  ExhaustionHandler exhaustion_handler_;
+  CensusHook census_hook_;
+};
+
+}  // namespace pool
