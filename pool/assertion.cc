@@ -42,8 +42,7 @@ void set_failure_context_hook(FailureContextHook hook, void* context) {
   failure_context = context;
 }
 
-void assertion_failed(const char* file, int line, const char* condition, const char* format,
-                      ...) {
+void assertion_failed(const char* file, int line, const char* condition, const char* format, ...) {
   std::fprintf(stderr, "assertion failed: %s at %s:%d: ", condition, file, line);
   va_list arguments;
   va_start(arguments, format);
@@ -57,8 +56,8 @@ void assertion_failed(const char* file, int line, const char* condition) {
   finish_failure();
 }
 
-void assertion_compare_failed(const char* file, int line, const char* condition,
-                              AssertOperand left, AssertOperand right) {
+void assertion_compare_failed(const char* file, int line, const char* condition, AssertOperand left,
+                              AssertOperand right) {
   std::fprintf(stderr, "assertion failed: %s at %s:%d: ", condition, file, line);
   print_operand(left);
   std::fputs(" vs ", stderr);

@@ -16,8 +16,9 @@ using FailureContextHook = void (*)(void* context);
 void set_failure_context_hook(FailureContextHook hook, void* context);
 
 // Prints "assertion failed: <condition> at <file>:<line>: <message>", runs the hook, aborts.
-[[noreturn, gnu::cold, gnu::format(printf, 4, 5)]] void assertion_failed(
-    const char* file, int line, const char* condition, const char* format, ...);
+[[noreturn, gnu::cold, gnu::format(printf, 4, 5)]] void assertion_failed(const char* file, int line,
+                                                                         const char* condition,
+                                                                         const char* format, ...);
 // The same without a message.
 [[noreturn, gnu::cold]] void assertion_failed(const char* file, int line, const char* condition);
 
@@ -53,22 +54,22 @@ AssertOperand assert_operand(const T& value) {
 }  // namespace pool
 
 // POOL_ASSERT(condition) or POOL_ASSERT(condition, "format", args...).
-#define POOL_ASSERT(condition, ...)                                                 \
-  do {                                                                              \
-    if (!(condition)) [[unlikely]] {                                                \
+#define POOL_ASSERT(condition, ...)                                                        \
+  do {                                                                                     \
+    if (!(condition)) [[unlikely]] {                                                       \
       ::pool::assertion_failed(__FILE__, __LINE__, #condition __VA_OPT__(, ) __VA_ARGS__); \
-    }                                                                               \
+    }                                                                                      \
   } while (false)
 
-#define POOL_ASSERT_COMPARE(left, op, right)                                               \
-  do {                                                                                     \
-    const auto& pool_assert_left = (left);                                                 \
-    const auto& pool_assert_right = (right);                                               \
-    if (!(pool_assert_left op pool_assert_right)) [[unlikely]] {                           \
-      ::pool::assertion_compare_failed(__FILE__, __LINE__, #left " " #op " " #right,       \
-                                       ::pool::assert_operand(pool_assert_left),           \
-                                       ::pool::assert_operand(pool_assert_right));         \
-    }                                                                                      \
+#define POOL_ASSERT_COMPARE(left, op, right)                                         \
+  do {                                                                               \
+    const auto& pool_assert_left = (left);                                           \
+    const auto& pool_assert_right = (right);                                         \
+    if (!(pool_assert_left op pool_assert_right)) [[unlikely]] {                     \
+      ::pool::assertion_compare_failed(__FILE__, __LINE__, #left " " #op " " #right, \
+                                       ::pool::assert_operand(pool_assert_left),     \
+                                       ::pool::assert_operand(pool_assert_right));   \
+    }                                                                                \
   } while (false)
 
 #define POOL_ASSERT_EQ(left, right) POOL_ASSERT_COMPARE(left, ==, right)

@@ -38,8 +38,8 @@ uint32_t Config::connection_send_queue_max_replica() const {
 
 std::optional<FieldError> Config::validate() const {
   if (!std::has_single_bit(sector_size) || sector_size < 512) {
-    return error("sector_size", "must be a power of two of at least 512, got " +
-                                    std::to_string(sector_size));
+    return error("sector_size",
+                 "must be a power of two of at least 512, got " + std::to_string(sector_size));
   }
   if (message_size_max % sector_size != 0) {
     return error("message_size_max", "must be a multiple of sector_size (" +
@@ -58,18 +58,17 @@ std::optional<FieldError> Config::validate() const {
   }
   if (auto bad = validate_positive("replicas_max", replicas_max)) return bad;
   if (members_max() > members_limit) {
-    return error("replicas_max + standbys_max",
-                 "must be at most " + std::to_string(members_limit) + ", got " +
-                     std::to_string(members_max()));
+    return error("replicas_max + standbys_max", "must be at most " + std::to_string(members_limit) +
+                                                    ", got " + std::to_string(members_max()));
   }
   if (auto bad = validate_positive("clients_max", clients_max)) return bad;
   if (auto bad = validate_positive("pipeline_prepare_queue_max", pipeline_prepare_queue_max)) {
     return bad;
   }
   if (pipeline_prepare_queue_max > clients_max + 1) {
-    return error("pipeline_prepare_queue_max",
-                 "must be at most clients_max + 1 (" + std::to_string(clients_max + 1) +
-                     "), got " + std::to_string(pipeline_prepare_queue_max));
+    return error("pipeline_prepare_queue_max", "must be at most clients_max + 1 (" +
+                                                   std::to_string(clients_max + 1) + "), got " +
+                                                   std::to_string(pipeline_prepare_queue_max));
   }
   if (auto bad = validate_positive("journal_iops_read_max", journal_iops_read_max)) return bad;
   if (auto bad = validate_positive("journal_iops_write_max", journal_iops_write_max)) return bad;
@@ -86,8 +85,8 @@ std::optional<FieldError> Config::validate() const {
                      std::to_string(client_replies_iops_write_max));
   }
   if (auto bad = validate_positive("grid_repair_reads_max", grid_repair_reads_max)) return bad;
-  if (auto bad = validate_positive("connection_send_queue_max_client",
-                                   connection_send_queue_max_client)) {
+  if (auto bad =
+          validate_positive("connection_send_queue_max_client", connection_send_queue_max_client)) {
     return bad;
   }
   return std::nullopt;

@@ -262,11 +262,11 @@ bool command_known(uint8_t wire_value) {
 
 std::string_view command_name(uint8_t wire_value) {
   constexpr std::array<std::string_view, 25> names = {
-      "reserved",    "ping",        "pong",        "ping_client", "pong_client",
-      "request",     "prepare",     "prepare_ok",  "reply",       "commit",
-      "exit_view",   "join_view",   "retired_12",  "get_view",    "get_headers",
-      "get_prepare", "get_reply",   "headers",     "eviction",    "get_blocks",
-      "block",       "retired_21",  "retired_22",  "retired_23",  "view",
+      "reserved",    "ping",       "pong",       "ping_client", "pong_client",
+      "request",     "prepare",    "prepare_ok", "reply",       "commit",
+      "exit_view",   "join_view",  "retired_12", "get_view",    "get_headers",
+      "get_prepare", "get_reply",  "headers",    "eviction",    "get_blocks",
+      "block",       "retired_21", "retired_22", "retired_23",  "view",
   };
   if (wire_value < names.size()) return names[wire_value];
   return "unknown";

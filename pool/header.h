@@ -44,11 +44,11 @@ enum class Command : uint8_t {
 
 // The commands a header may carry, in wire order; their index is `AnyMessage`'s alternative.
 inline constexpr std::array<Command, 21> commands_known = {
-    Command::reserved,    Command::ping,        Command::pong,       Command::ping_client,
-    Command::pong_client, Command::request,     Command::prepare,    Command::prepare_ok,
-    Command::reply,       Command::commit,      Command::exit_view,  Command::join_view,
+    Command::reserved,    Command::ping,        Command::pong,        Command::ping_client,
+    Command::pong_client, Command::request,     Command::prepare,     Command::prepare_ok,
+    Command::reply,       Command::commit,      Command::exit_view,   Command::join_view,
     Command::get_view,    Command::get_headers, Command::get_prepare, Command::get_reply,
-    Command::headers,     Command::eviction,    Command::get_blocks, Command::block,
+    Command::headers,     Command::eviction,    Command::get_blocks,  Command::block,
     Command::view,
 };
 

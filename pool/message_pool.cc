@@ -65,7 +65,8 @@ MessagesMaxTerms messages_max_terms_replica(const Config& config, const ReplicaO
   POOL_ASSERT_GE(replica.members_count, 1u);
   POOL_ASSERT_LE(replica.members_count, config.members_max());
   POOL_ASSERT_LE(replica.pipeline_requests_limit, config.pipeline_request_queue_max());
-  const uint32_t pipeline_limit = config.pipeline_prepare_queue_max + replica.pipeline_requests_limit;
+  const uint32_t pipeline_limit =
+      config.pipeline_prepare_queue_max + replica.pipeline_requests_limit;
 
   MessagesMaxTerms terms;
   terms.add(Term::journal_reads, config.journal_iops_read_max);
@@ -115,42 +116,72 @@ std::optional<FieldError> options_validate(const Config& config, const Options& 
 
 std::string_view term_name(Term term) {
   switch (term) {
-    case Term::journal_reads: return "journal_reads";
-    case Term::journal_writes: return "journal_writes";
-    case Term::client_replies_reads: return "client_replies_reads";
-    case Term::client_replies_writes: return "client_replies_writes";
-    case Term::grid_repair_reads: return "grid_repair_reads";
-    case Term::loopback_queue: return "loopback_queue";
-    case Term::pipeline: return "pipeline";
-    case Term::commit_prepare: return "commit_prepare";
-    case Term::sync_view: return "sync_view";
-    case Term::join_view_quorum: return "join_view_quorum";
-    case Term::burst: return "burst";
-    case Term::commit_reply: return "commit_reply";
-    case Term::connection_recv_buffers: return "connection_recv_buffers";
-    case Term::connection_send_queues: return "connection_send_queues";
-    case Term::request_inflight: return "request_inflight";
+    case Term::journal_reads:
+      return "journal_reads";
+    case Term::journal_writes:
+      return "journal_writes";
+    case Term::client_replies_reads:
+      return "client_replies_reads";
+    case Term::client_replies_writes:
+      return "client_replies_writes";
+    case Term::grid_repair_reads:
+      return "grid_repair_reads";
+    case Term::loopback_queue:
+      return "loopback_queue";
+    case Term::pipeline:
+      return "pipeline";
+    case Term::commit_prepare:
+      return "commit_prepare";
+    case Term::sync_view:
+      return "sync_view";
+    case Term::join_view_quorum:
+      return "join_view_quorum";
+    case Term::burst:
+      return "burst";
+    case Term::commit_reply:
+      return "commit_reply";
+    case Term::connection_recv_buffers:
+      return "connection_recv_buffers";
+    case Term::connection_send_queues:
+      return "connection_send_queues";
+    case Term::request_inflight:
+      return "request_inflight";
   }
   POOL_ASSERT(false, "term %u", static_cast<unsigned>(term));
 }
 
 std::string_view term_holder(Term term) {
   switch (term) {
-    case Term::journal_reads: return "journal read IOPS (WAL reads for repair and recovery)";
-    case Term::journal_writes: return "journal write IOPS (each holds the prepare it writes)";
-    case Term::client_replies_reads: return "ClientReplies.reads (a reply read back)";
-    case Term::client_replies_writes: return "ClientReplies.writes (a reply being written)";
-    case Term::grid_repair_reads: return "Replica.grid_reads (blocks read for a peer's repair)";
-    case Term::loopback_queue: return "Replica.loopback_queue (a message to itself)";
-    case Term::pipeline: return "Replica.pipeline (prepare queue + request queue, or cache)";
-    case Term::commit_prepare: return "Replica.commit_prepare (the prepare being committed)";
-    case Term::sync_view: return "Replica.sync_view (the view kept for state sync)";
-    case Term::join_view_quorum: return "Replica.join_view_from_all_replicas (one per replica)";
-    case Term::burst: return "bursts (Connection.parse_message, a ping when a queue is full)";
-    case Term::commit_reply: return "Replica.commit_op's reply (alongside a burst)";
-    case Term::connection_recv_buffers: return "Connection.recv_buffer (one per connection)";
-    case Term::connection_send_queues: return "Connection.send_queue (per connection)";
-    case Term::request_inflight: return "Client.request_inflight (the request awaiting its reply)";
+    case Term::journal_reads:
+      return "journal read IOPS (WAL reads for repair and recovery)";
+    case Term::journal_writes:
+      return "journal write IOPS (each holds the prepare it writes)";
+    case Term::client_replies_reads:
+      return "ClientReplies.reads (a reply read back)";
+    case Term::client_replies_writes:
+      return "ClientReplies.writes (a reply being written)";
+    case Term::grid_repair_reads:
+      return "Replica.grid_reads (blocks read for a peer's repair)";
+    case Term::loopback_queue:
+      return "Replica.loopback_queue (a message to itself)";
+    case Term::pipeline:
+      return "Replica.pipeline (prepare queue + request queue, or cache)";
+    case Term::commit_prepare:
+      return "Replica.commit_prepare (the prepare being committed)";
+    case Term::sync_view:
+      return "Replica.sync_view (the view kept for state sync)";
+    case Term::join_view_quorum:
+      return "Replica.join_view_from_all_replicas (one per replica)";
+    case Term::burst:
+      return "bursts (Connection.parse_message, a ping when a queue is full)";
+    case Term::commit_reply:
+      return "Replica.commit_op's reply (alongside a burst)";
+    case Term::connection_recv_buffers:
+      return "Connection.recv_buffer (one per connection)";
+    case Term::connection_send_queues:
+      return "Connection.send_queue (per connection)";
+    case Term::request_inflight:
+      return "Client.request_inflight (the request awaiting its reply)";
   }
   POOL_ASSERT(false, "term %u", static_cast<unsigned>(term));
 }
@@ -312,6 +343,9 @@ Message* MessagePool::get_message() {
   asan_unpoison(message->buffer.data(), message->buffer.size());
   message->link.next = nullptr;
   message->header = reinterpret_cast<Header*>(message->buffer.data());
+  // The one header field set here: a message released before its header is written then
+  // poisons only its header, not a stale size's worth of buffer.
+  message->header->frame.size = header_size;
   message->references = 1;
   POOL_ASSERT_EQ(reinterpret_cast<uintptr_t>(message->buffer.data()) % config_.sector_size, 0u);
   return message;
@@ -319,9 +353,8 @@ Message* MessagePool::get_message() {
 
 void MessagePool::unref(Message* message) {
   POOL_ASSERT(owns(message), "pool '%s': unref() of a message from another pool", name_.c_str());
-  POOL_ASSERT(message->references > 0,
-              "pool '%s': unref() of free message #%u (released twice?)", name_.c_str(),
-              message_index(message));
+  POOL_ASSERT(message->references > 0, "pool '%s': unref() of free message #%u (released twice?)",
+              name_.c_str(), message_index(message));
   POOL_ASSERT(message->link.next == nullptr);
   message->references -= 1;
   if (message->references > 0) return;

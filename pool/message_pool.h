@@ -110,10 +110,10 @@ struct MessageLink {
 // reference count, and the free-list link. Live while references > 0 (and header is set).
 // [[gnu::may_alias]]: the same object is viewed as Message and as CommandMessage<C>.
 struct [[gnu::may_alias]] Message {
-  Header* header;               // Points at buffer[0] while live; null while free.
-  std::span<uint8_t> buffer;    // message_size_max bytes, sector-aligned.
-  uint32_t references;          // 0 while free.
-  MessageLink link;             // Non-null only while on the free list.
+  Header* header;             // Points at buffer[0] while live; null while free.
+  std::span<uint8_t> buffer;  // message_size_max bytes, sector-aligned.
+  uint32_t references;        // 0 while free.
+  MessageLink link;           // Non-null only while on the free list.
 
   // Adds a reference and returns the same message. The message must be live.
   Message* ref();
@@ -208,9 +208,9 @@ class MessagePool {
   MessagePool(const MessagePool&) = delete;
   MessagePool& operator=(const MessagePool&) = delete;
 
-  // An unused message with exactly one reference and its header pointing at its buffer. The
-  // header's bytes are not initialised: the caller writes the whole header. On exhaustion runs
-  // the exhaustion handler, then aborts.
+  // An unused message with exactly one reference and its header pointing at its buffer. Of the
+  // header only `size` is set (to header_size): the caller writes the whole header. On
+  // exhaustion runs the exhaustion handler, then aborts.
   Message* get_message();
   template <Command command>
   CommandMessage<command>* get_message() {
@@ -235,7 +235,9 @@ class MessagePool {
   // The index of a message of this pool.
   uint32_t message_index(const Message* message) const;
 
-  void set_exhaustion_handler(ExhaustionHandler handler) { exhaustion_handler_ = std::move(handler); }
+  void set_exhaustion_handler(ExhaustionHandler handler) {
+    exhaustion_handler_ = std::move(handler);
+  }
   void set_census_hook(CensusHook hook) { census_hook_ = std::move(hook); }
   // The census hook's text, or a note that none is installed.
   std::string census() const;

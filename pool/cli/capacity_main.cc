@@ -73,19 +73,18 @@ absl::StatusOr<Request> request_from_flags(const pool::cli::ParsedCommandLine& p
       if (parsed.flags_set.count(replica_flag) > 0) {
         std::string dashed(replica_flag);
         std::replace(dashed.begin(), dashed.end(), '_', '-');
-        return absl::InvalidArgumentError("--" + dashed +
-                                          " applies to --process=replica only");
+        return absl::InvalidArgumentError("--" + dashed + " applies to --process=replica only");
       }
     }
     return Request{config, pool::ClientOptions{}};
   }
 
-  auto members = pool::cli::flag_in_range("members", absl::GetFlag(FLAGS_members), 1,
-                                          config.members_max());
+  auto members =
+      pool::cli::flag_in_range("members", absl::GetFlag(FLAGS_members), 1, config.members_max());
   if (!members.ok()) return members.status();
-  auto pipeline_requests_limit =
-      pool::cli::flag_in_range("pipeline-requests-limit", absl::GetFlag(FLAGS_pipeline_requests_limit),
-                               0, config.pipeline_request_queue_max());
+  auto pipeline_requests_limit = pool::cli::flag_in_range(
+      "pipeline-requests-limit", absl::GetFlag(FLAGS_pipeline_requests_limit), 0,
+      config.pipeline_request_queue_max());
   if (!pipeline_requests_limit.ok()) return pipeline_requests_limit.status();
   const std::string bus = absl::GetFlag(FLAGS_bus);
   if (auto status = pool::cli::flag_one_of("bus", bus, {"tcp", "testing"}); !status.ok()) {
@@ -103,8 +102,8 @@ std::string options_text(const pool::Options& options) {
   if (std::holds_alternative<pool::ClientOptions>(options)) return "client";
   const auto& replica = std::get<pool::ReplicaOptions>(options);
   return "replica (members " + std::to_string(replica.members_count) +
-         ", pipeline_requests_limit " + std::to_string(replica.pipeline_requests_limit) +
-         ", bus " + (replica.message_bus == pool::MessageBus::tcp ? "tcp" : "testing") + ")";
+         ", pipeline_requests_limit " + std::to_string(replica.pipeline_requests_limit) + ", bus " +
+         (replica.message_bus == pool::MessageBus::tcp ? "tcp" : "testing") + ")";
 }
 
 void print_json(const Request& request, const pool::MessagesMaxTerms& terms, uint64_t bytes) {

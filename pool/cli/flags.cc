@@ -17,7 +17,8 @@ namespace {
 absl::Status set_flag(absl::CommandLineFlag& flag, std::string_view name, std::string_view value) {
   std::string error;
   if (!flag.ParseFrom(absl::string_view(value.data(), value.size()), &error)) {
-    return absl::InvalidArgumentError(absl::StrCat("--", std::string(name), "=", std::string(value), ": ", error));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", std::string(name), "=", std::string(value), ": ", error));
   }
   return absl::OkStatus();
 }
@@ -47,13 +48,14 @@ absl::StatusOr<ParsedCommandLine> parse_command_line(int argc, const char* const
       parsed.help = true;
       continue;
     }
-    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(absl::string_view(name.data(), name.size()));
+    absl::CommandLineFlag* flag =
+        absl::FindCommandLineFlag(absl::string_view(name.data(), name.size()));
     std::string value;
     std::string flag_name(name);
     if (flag == nullptr && name.substr(0, 2) == "no" && equals == std::string_view::npos) {
       // --nofoo for a bool flag foo.
-      absl::CommandLineFlag* negated = absl::FindCommandLineFlag(
-          absl::string_view(name.data() + 2, name.size() - 2));
+      absl::CommandLineFlag* negated =
+          absl::FindCommandLineFlag(absl::string_view(name.data() + 2, name.size() - 2));
       if (negated != nullptr && negated->IsOfType<bool>()) {
         flag = negated;
         flag_name = std::string(name.substr(2));
@@ -87,22 +89,22 @@ std::string help_text(std::string_view usage,
   std::vector<absl::CommandLineFlag*> flags;
   for (const auto& [name, flag] : absl::GetAllFlags()) {
     const std::string file = flag->Filename();
-    const bool ours = std::any_of(
-        flag_path_substrings.begin(), flag_path_substrings.end(),
-        [&](const std::string& part) { return file.find(part) != std::string::npos; });
+    const bool ours =
+        std::any_of(flag_path_substrings.begin(), flag_path_substrings.end(),
+                    [&](const std::string& part) { return file.find(part) != std::string::npos; });
     if (ours) flags.push_back(flag);
   }
   // GetAllFlags is a hash map: sort so that the text is the same on every run.
-  std::sort(flags.begin(), flags.end(), [](const auto* left, const auto* right) {
-    return left->Name() < right->Name();
-  });
+  std::sort(flags.begin(), flags.end(),
+            [](const auto* left, const auto* right) { return left->Name() < right->Name(); });
   std::string text(usage);
   text += "\n\nFlags:\n";
   for (const absl::CommandLineFlag* flag : flags) {
     std::string name(flag->Name());
     std::replace(name.begin(), name.end(), '_', '-');
-    absl::StrAppend(&text, "  --", name, "\n      ", flag->Help(), " (default: ",
-                    flag->DefaultValue().empty() ? "\"\"" : flag->DefaultValue(), ")\n");
+    absl::StrAppend(&text, "  --", name, "\n      ", flag->Help(),
+                    " (default: ", flag->DefaultValue().empty() ? "\"\"" : flag->DefaultValue(),
+                    ")\n");
   }
   text += "  --help\n      Print this text and exit.\n";
   return text;
@@ -112,8 +114,9 @@ absl::StatusOr<uint32_t> flag_in_range(std::string_view flag, int64_t value, int
                                        int64_t maximum) {
   POOL_ASSERT(0 <= minimum && minimum <= maximum && maximum <= int64_t{UINT32_MAX});
   if (value < minimum || value > maximum) {
-    return absl::InvalidArgumentError(absl::StrCat("--", std::string(flag), "=", value, " is out of range: accepted ",
-                                                   minimum, "..", maximum));
+    return absl::InvalidArgumentError(absl::StrCat("--", std::string(flag), "=", value,
+                                                   " is out of range: accepted ", minimum, "..",
+                                                   maximum));
   }
   return static_cast<uint32_t>(value);
 }
@@ -124,7 +127,8 @@ absl::Status flag_one_of(std::string_view flag, std::string_view value,
     return absl::OkStatus();
   }
   std::vector<std::string> accepted_text(accepted.begin(), accepted.end());
-  return absl::InvalidArgumentError(absl::StrCat("--", std::string(flag), "=", std::string(value), " is not accepted: one of ",
+  return absl::InvalidArgumentError(absl::StrCat("--", std::string(flag), "=", std::string(value),
+                                                 " is not accepted: one of ",
                                                  absl::StrJoin(accepted_text, "|")));
 }
 

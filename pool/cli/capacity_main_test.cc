@@ -1,0 +1,105 @@
+// pool-capacity as a user runs it: output, JSON and exit codes.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <string>
+
+#include "nlohmann/json.hpp"
+
+namespace {
+
+struct ProcessResult {
+  int exit_code;
+  std::string output;  // stdout and stderr together.
+};
+
+ProcessResult run_capacity(const std::string& arguments) {
+  const std::string command = std::string(POOL_CAPACITY_BINARY) + " " + arguments + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  EXPECT_NE(pipe, nullptr);
+  ProcessResult run{-1, ""};
+  char chunk[4096];
+  size_t read = 0;
+  while ((read = fread(chunk, 1, sizeof(chunk), pipe)) > 0) run.output.append(chunk, read);
+  const int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+TEST(PoolCapacity, PrintsEveryTermAndTheTotals) {
+  const ProcessResult run =
+      run_capacity("--config=production --process=replica --members=3 --bus=tcp");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  for (const char* term : {"journal_reads", "journal_writes", "client_replies_reads",
+                           "client_replies_writes", "grid_repair_reads", "loopback_queue",
+                           "pipeline", "commit_prepare", "sync_view", "join_view_quorum", "burst",
+                           "commit_reply", "connection_recv_buffers", "connection_send_queues"}) {
+    EXPECT_NE(run.output.find(term), std::string::npos) << term;
+  }
+  EXPECT_NE(run.output.find("messages_max                      113"), std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("118,489,088"), std::string::npos) << run.output;
+}
+
+TEST(PoolCapacity, JsonIsOneObjectWithTermsThatSumToTheTotal) {
+  const ProcessResult run = run_capacity(
+      "--config=test_min --process=replica --members=5 --pipeline-requests-limit=2 --bus=tcp "
+      "--json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto json = nlohmann::json::parse(run.output);
+  EXPECT_EQ(json["config"], "test_min");
+  EXPECT_EQ(json["process"], "replica");
+  // test_min tcp: 21 + r + min(m, 6) + 5·(m + 3 + r) = 21 + 2 + 5 + 50.
+  EXPECT_EQ(json["messages_max"], 78);
+  EXPECT_EQ(json["bytes"], 78 * 4096);
+  int sum = 0;
+  for (const auto& [name, messages] : json["terms"].items()) sum += messages.template get<int>();
+  EXPECT_EQ(sum, 78);
+  EXPECT_EQ(json["terms"]["pipeline"], 6);
+}
+
+TEST(PoolCapacity, ClientPoolIsTwenty) {
+  const ProcessResult run = run_capacity("--process=client --json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto json = nlohmann::json::parse(run.output);
+  EXPECT_EQ(json["messages_max"], 20);
+  EXPECT_EQ(json["terms"].size(), 4u);
+}
+
+TEST(PoolCapacity, BadInputIsOneLineAndExitTwo) {
+  const struct {
+    const char* arguments;
+    const char* message;
+  } cases[] = {
+      {"--members=13", "pool-capacity: --members=13 is out of range: accepted 1..12\n"},
+      {"--members=0", "pool-capacity: --members=0 is out of range: accepted 1..12\n"},
+      {"--config=test_min --pipeline-requests-limit=5",
+       "pool-capacity: --pipeline-requests-limit=5 is out of range: accepted 0..4\n"},
+      {"--bus=udp", "pool-capacity: --bus=udp is not accepted: one of tcp|testing\n"},
+      {"--config=big", "pool-capacity: --config=big is not accepted: one of production|test_min\n"},
+      {"--process=client --members=3",
+       "pool-capacity: --members applies to --process=replica only\n"},
+      {"--frobnicate", "pool-capacity: unknown flag --frobnicate (see --help)\n"},
+      {"stray", "pool-capacity: unexpected argument 'stray' (flags only; see --help)\n"},
+  };
+  for (const auto& bad : cases) {
+    const ProcessResult run = run_capacity(bad.arguments);
+    EXPECT_EQ(run.exit_code, 2) << bad.arguments;
+    EXPECT_EQ(run.output, bad.message) << bad.arguments;
+  }
+  const ProcessResult malformed = run_capacity("--members=three");
+  EXPECT_EQ(malformed.exit_code, 2);
+  EXPECT_EQ(malformed.output.find('\n'), malformed.output.size() - 1) << "one line";
+}
+
+TEST(PoolCapacity, HelpExplainsEveryFlagAndExitsZero) {
+  const ProcessResult run = run_capacity("--help");
+  EXPECT_EQ(run.exit_code, 0);
+  for (const char* flag :
+       {"--config", "--process", "--members", "--pipeline-requests-limit", "--bus", "--json"}) {
+    EXPECT_NE(run.output.find(flag), std::string::npos) << flag;
+  }
+}
+
+}  // namespace
