@@ -238,18 +238,12 @@ std::optional<std::string_view> invalid_fields(const ViewHeader& header) {
   return std::nullopt;
 }
 
-template <size_t... index>
-std::optional<std::string_view> invalid_command_fields(const Header& header,
-                                                       std::index_sequence<index...>) {
+std::optional<std::string_view> invalid_command_fields(const Header& header) {
   std::optional<std::string_view> result;
-  const bool matched =
-      ((header.frame.command == commands_known[index]
-            ? (result = invalid_fields(
-                   *reinterpret_cast<const HeaderOf<commands_known[index]>*>(&header)),
-               true)
-            : false) ||
-       ...);
-  POOL_ASSERT(matched, "command %u", static_cast<unsigned>(header.frame.command));
+  const bool known = command_visit(header.frame.command, [&](auto command) {
+    result = invalid_fields(*reinterpret_cast<const HeaderOf<decltype(command)::value>*>(&header));
+  });
+  POOL_ASSERT(known, "command %u", static_cast<unsigned>(header.frame.command));
   return result;
 }
 
@@ -314,7 +308,7 @@ std::optional<std::string_view> header_invalid(const Header& header, const Confi
   } else if (frame.protocol != protocol_version) {
     return "protocol != protocol_version";
   }
-  return invalid_command_fields(header, std::make_index_sequence<commands_known.size()>());
+  return invalid_command_fields(header);
 }
 
 std::optional<std::string_view> message_invalid(const Header& header, std::span<const uint8_t> body,

@@ -11,6 +11,7 @@
 #include <span>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include "pool/config.h"
 
@@ -305,6 +306,20 @@ template <> struct HeaderType<Command::get_blocks> { using type = GetBlocksHeade
 template <> struct HeaderType<Command::block> { using type = BlockHeader; };
 template <> struct HeaderType<Command::view> { using type = ViewHeader; };
 // clang-format on
+
+// Calls `visit(std::integral_constant<Command, C>{})` for the known command C equal to `command`,
+// so that a runtime command reaches code typed by it. Returns false, calling nothing, for a
+// retired or unknown command byte.
+template <typename Visit>
+bool command_visit(Command command, Visit&& visit) {
+  return [&]<size_t... index>(std::index_sequence<index...>) {
+    return ((command == commands_known[index]
+                 ? (visit(std::integral_constant<Command, commands_known[index]>{}), true)
+                 : false) ||
+            ...);
+  }
+  (std::make_index_sequence<commands_known.size()>());
+}
 
 // Every typed header is a Header: 256 bytes, the frame at offset 0, no padding anywhere.
 template <typename T>

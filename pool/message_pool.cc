@@ -7,15 +7,11 @@
 #include <new>
 
 #if defined(__SANITIZE_ADDRESS__)
-#define POOL_ASAN 1
+#include <sanitizer/asan_interface.h>
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
-#define POOL_ASAN 1
-#endif
-#endif
-
-#if defined(POOL_ASAN)
 #include <sanitizer/asan_interface.h>
+#endif
 #endif
 
 namespace pool {
@@ -30,24 +26,6 @@ static_assert(every_message_layout_identical(std::make_index_sequence<commands_k
 
 // Leak reports name at most this many messages.
 constexpr uint32_t leak_report_messages_max = 16;
-
-void asan_poison(void* address, size_t size) {
-#if defined(POOL_ASAN)
-  ASAN_POISON_MEMORY_REGION(address, size);
-#else
-  (void)address;
-  (void)size;
-#endif
-}
-
-void asan_unpoison(void* address, size_t size) {
-#if defined(POOL_ASAN)
-  ASAN_UNPOISON_MEMORY_REGION(address, size);
-#else
-  (void)address;
-  (void)size;
-#endif
-}
 
 MessagesMaxTerms messages_max_terms_client(const Config& config) {
   MessagesMaxTerms terms;
@@ -231,31 +209,16 @@ std::span<uint8_t> Message::body_used() const {
   return buffer.subspan(header_size, size - header_size);
 }
 
-template <size_t... index>
-AnyMessage into_any_dispatch(Message* message, std::index_sequence<index...>) {
-  AnyMessage result;
-  const Command command = message->header->frame.command;
-  const bool matched =
-      ((command == commands_known[index]
-            ? (result.emplace<index>(message->build<commands_known[index]>()), true)
-            : false) ||
-       ...);
-  POOL_ASSERT(matched, "into_any() of a message with command %u (%s): validate it first",
-              static_cast<unsigned>(command), command_name(command).data());
-  return result;
-}
-
 AnyMessage Message::into_any() {
   POOL_ASSERT(references > 0, "into_any() of a free message");
-  return into_any_dispatch(this, std::make_index_sequence<commands_known.size()>());
-}
-
-bool pool_asan_enabled() {
-#if defined(POOL_ASAN)
-  return true;
-#else
-  return false;
-#endif
+  AnyMessage result;
+  const Command command = header->frame.command;
+  const bool known =
+      command_visit(command, [&](auto typed) { result = build<decltype(typed)::value>(); });
+  POOL_ASSERT(known, "into_any() of a message with command %u (%s): validate it first",
+              static_cast<unsigned>(command), command_name(command).data());
+  POOL_ASSERT_EQ(commands_known[result.index()], command);
+  return result;
 }
 
 MessagePool::MessagePool(const Config& config, const Options& options, std::string name,
@@ -290,6 +253,7 @@ void MessagePool::allocate() {
   if (misalignment != 0) buffers_aligned += alignment - misalignment;
 
   messages_ = new Message[messages_max_];
+  messages_size_ = size_t{messages_max_} * sizeof(Message);
   // Push in reverse so that get_message() hands out messages in index order.
   free_list_ = free_list_end();
   for (uint32_t index = messages_max_; index > 0; index -= 1) {
@@ -300,7 +264,8 @@ void MessagePool::allocate() {
     message.references = 0;
     message.link.next = free_list_;
     free_list_ = &message;
-    asan_poison(message.buffer.data(), message.buffer.size());
+    POOL_ASSERT_EQ(reinterpret_cast<uintptr_t>(message.buffer.data()) % alignment, 0u);
+    if constexpr (asan_build) asan_poison(&message);
   }
   free_count_ = messages_max_;
 }
@@ -324,54 +289,46 @@ MessagePool::~MessagePool() {
     POOL_ASSERT(false, "pool '%s' destroyed with %u of %u messages still referenced: %s",
                 name_.c_str(), messages_max_ - free_count_, messages_max_, missing.c_str());
   }
-  asan_unpoison(buffers_, buffers_size_);
+#if defined(ASAN_UNPOISON_MEMORY_REGION)
+  ASAN_UNPOISON_MEMORY_REGION(buffers_, buffers_size_);
+#endif
   munmap(buffers_, buffers_size_);
   delete[] messages_;
 }
 
-Message* MessagePool::get_message() {
-  if (free_list_ == free_list_end()) [[unlikely]] {
-    exhausted();
-  }
-  POOL_ASSERT_GT(free_count_, 0u);
-  Message* message = free_list_;
-  free_list_ = message->link.next;
-  POOL_ASSERT(free_list_ != nullptr, "pool '%s': free list corrupted", name_.c_str());
-  POOL_ASSERT_EQ(message->references, 0u);
-  free_count_ -= 1;
-
-  asan_unpoison(message->buffer.data(), message->buffer.size());
-  message->link.next = nullptr;
-  message->header = reinterpret_cast<Header*>(message->buffer.data());
-  // The one header field set here: a message released before its header is written then
-  // poisons only its header, not a stale size's worth of buffer.
-  message->header->frame.size = header_size;
-  message->references = 1;
-  POOL_ASSERT_EQ(reinterpret_cast<uintptr_t>(message->buffer.data()) % config_.sector_size, 0u);
-  return message;
-}
-
-void MessagePool::unref(Message* message) {
+void MessagePool::unref_failed(const Message* message) const {
   POOL_ASSERT(owns(message), "pool '%s': unref() of a message from another pool", name_.c_str());
   POOL_ASSERT(message->references > 0, "pool '%s': unref() of free message #%u (released twice?)",
               name_.c_str(), message_index(message));
-  POOL_ASSERT(message->link.next == nullptr);
-  message->references -= 1;
-  if (message->references > 0) return;
+  POOL_ASSERT(message->link.next == nullptr, "pool '%s': unref() of message #%u on the free list",
+              name_.c_str(), message_index(message));
+  POOL_ASSERT(false, "unreachable");
+}
 
-  if (poisoning_ == Poisoning::used_bytes) {
-    // Only the bytes the header says were used: poisoning all of a 1 MiB buffer would touch
-    // every page of it. A header's size is untrusted here, so clamp it to the buffer.
-    const size_t used_size = std::min<size_t>(
-        std::max<size_t>(message->header->frame.size, header_size), message->buffer.size());
-    std::memset(message->buffer.data(), poison_byte, used_size);
-  }
-  message->header = nullptr;
-  message->link.next = free_list_;
-  free_list_ = message;
-  free_count_ += 1;
-  asan_poison(message->buffer.data(), message->buffer.size());
-  POOL_ASSERT_LE(free_count_, messages_max_);
+void MessagePool::poison_used_bytes(Message* message) const {
+  // Only the bytes the header says were used: poisoning all of a 1 MiB buffer would touch
+  // every page of it. A size out of range means the header was never written (it still holds
+  // zeros or the last poison), so only the header counts as used.
+  const size_t size = message->header->frame.size;
+  const bool size_written = size >= header_size && size <= message->buffer.size();
+  const size_t used_size = size_written ? size : header_size;
+  std::memset(message->buffer.data(), poison_byte, used_size);
+}
+
+void MessagePool::asan_poison(const Message* message) {
+#if defined(ASAN_POISON_MEMORY_REGION)
+  ASAN_POISON_MEMORY_REGION(message->buffer.data(), message->buffer.size());
+#else
+  (void)message;
+#endif
+}
+
+void MessagePool::asan_unpoison(const Message* message) {
+#if defined(ASAN_UNPOISON_MEMORY_REGION)
+  ASAN_UNPOISON_MEMORY_REGION(message->buffer.data(), message->buffer.size());
+#else
+  (void)message;
+#endif
 }
 
 const Message& MessagePool::message_at(uint32_t index) const {
@@ -382,14 +339,6 @@ const Message& MessagePool::message_at(uint32_t index) const {
 uint32_t MessagePool::message_index(const Message* message) const {
   POOL_ASSERT(owns(message));
   return static_cast<uint32_t>(message - messages_);
-}
-
-bool MessagePool::owns(const Message* message) const {
-  // Compare addresses as integers: pointers into different arrays are not ordered in C++.
-  const auto address = reinterpret_cast<uintptr_t>(message);
-  const auto begin = reinterpret_cast<uintptr_t>(messages_);
-  const auto end = reinterpret_cast<uintptr_t>(free_list_end());
-  return address >= begin && address < end && (address - begin) % sizeof(Message) == 0;
 }
 
 std::string MessagePool::census() const {

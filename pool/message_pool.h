@@ -174,7 +174,8 @@ constexpr bool message_layout_identical() {
 // What a pool does with a released message's bytes.
 enum class Poisoning : uint8_t {
   off,         // Leave them (fastest; a stale read goes unnoticed outside sanitizer builds).
-  used_bytes,  // Overwrite the bytes the message used (header and body) with poison_byte.
+  used_bytes,  // Overwrite the bytes the message used (header and body) with poison_byte; a
+               // header whose size is out of range (never written) counts as header only.
 };
 inline constexpr uint8_t poison_byte = 0xAA;
 // Expensive checks on by default; POOLSIM_VERIFY=OFF turns them off for a whole build.
@@ -186,7 +187,18 @@ inline constexpr Poisoning poisoning_default = verify ? Poisoning::used_bytes : 
 
 // True when AddressSanitizer instruments this build: free buffers are then ASan-poisoned
 // whole, so that any read or write after the last unref is reported.
-bool pool_asan_enabled();
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool asan_build = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool asan_build = true;
+#else
+inline constexpr bool asan_build = false;
+#endif
+#else
+inline constexpr bool asan_build = false;
+#endif
+constexpr bool pool_asan_enabled() { return asan_build; }
 
 class MessagePool {
  public:
@@ -208,17 +220,17 @@ class MessagePool {
   MessagePool(const MessagePool&) = delete;
   MessagePool& operator=(const MessagePool&) = delete;
 
-  // An unused message with exactly one reference and its header pointing at its buffer. Of the
-  // header only `size` is set (to header_size): the caller writes the whole header. On
-  // exhaustion runs the exhaustion handler, then aborts.
-  Message* get_message();
+  // An unused message with exactly one reference and its header pointing at its buffer. The
+  // header's bytes are left as they are (zero, poison or stale): the caller writes the whole
+  // header. On exhaustion runs the exhaustion handler, then aborts.
+  inline Message* get_message();
   template <Command command>
   CommandMessage<command>* get_message() {
     return get_message()->build<command>();
   }
 
   // Drops one reference; the last one returns the message to the pool (poisoned as configured).
-  void unref(Message* message);
+  inline void unref(Message* message);
   template <Command command>
   void unref(CommandMessage<command>* message) {
     unref(message->base());
@@ -244,11 +256,21 @@ class MessagePool {
 
  private:
   void allocate();
-  [[noreturn]] void exhausted() const;
-  bool owns(const Message* message) const;
-  // The free list ends at this sentinel rather than null, so that a free message's link is
-  // never null and a live one's always is.
-  Message* free_list_end() const { return messages_ + messages_max_; }
+  // The cold paths, out of line so that get_message and unref stay small enough to inline.
+  [[noreturn, gnu::cold]] void exhausted() const;
+  [[gnu::cold]] void unref_failed(const Message* message) const;
+  void poison_used_bytes(Message* message) const;
+  static void asan_poison(const Message* message);
+  static void asan_unpoison(const Message* message);
+  bool owns(const Message* message) const {
+    // Compare addresses as integers: pointers into different arrays are not ordered in C++.
+    const auto address = reinterpret_cast<uintptr_t>(message);
+    const auto begin = reinterpret_cast<uintptr_t>(messages_);
+    return address - begin < messages_size_;
+  }
+  // The free list ends at a sentinel rather than null, so that a free message's link is never
+  // null and a live one's always is. A member, so that its address costs no load.
+  Message* free_list_end() { return &free_list_end_; }
 
   const Config config_;
   const std::string name_;
@@ -257,10 +279,46 @@ class MessagePool {
   uint32_t free_count_ = 0;
   Message* free_list_ = nullptr;
   Message* messages_ = nullptr;
+  size_t messages_size_ = 0;  // messages_max_ × sizeof(Message), for owns().
+  Message free_list_end_{};
   uint8_t* buffers_ = nullptr;  // messages_max_ × message_size_max bytes, mapped lazily.
   size_t buffers_size_ = 0;
   ExhaustionHandler exhaustion_handler_;
   CensusHook census_hook_;
 };
+
+// The hot path, inline: a pop and a push with the original's assertions.
+Message* MessagePool::get_message() {
+  if (free_list_ == free_list_end()) [[unlikely]] {
+    exhausted();
+  }
+  Message* message = free_list_;
+  free_list_ = message->link.next;
+  POOL_ASSERT(free_list_ != nullptr, "pool '%s': free list corrupted", name_.c_str());
+  POOL_ASSERT_EQ(message->references, 0u);
+  POOL_ASSERT_GT(free_count_, 0u);
+  free_count_ -= 1;
+  if constexpr (asan_build) asan_unpoison(message);
+  message->link.next = nullptr;
+  message->header = reinterpret_cast<Header*>(message->buffer.data());
+  message->references = 1;
+  return message;
+}
+
+void MessagePool::unref(Message* message) {
+  if (!owns(message) || message->references == 0 || message->link.next != nullptr) [[unlikely]] {
+    unref_failed(message);
+  }
+  message->references -= 1;
+  if (message->references > 0) return;
+
+  if (poisoning_ == Poisoning::used_bytes) poison_used_bytes(message);
+  message->header = nullptr;
+  message->link.next = free_list_;
+  free_list_ = message;
+  free_count_ += 1;
+  if constexpr (asan_build) asan_poison(message);
+  POOL_ASSERT_LE(free_count_, messages_max_);
+}
 
 }  // namespace pool

@@ -341,6 +341,17 @@ TEST(MessagePool, ProductionBuffersTouchOnlyThePagesUsed) {
   EXPECT_EQ(pages_resident(first_byte, size_all), 3u) << "poisoning stays within used bytes";
 }
 
+TEST(MessagePool, ReleaseOfAnUnwrittenHeaderPoisonsOnlyTheHeader) {
+  MessagePool pool(config_production(), 2, "pool", Poisoning::used_bytes);
+  const uint8_t* first_byte = pool.message_at(0).buffer.data();
+  const size_t size_all = size_t{2} << 20;
+  for (int round = 0; round < 2; round += 1) {  // The second round finds the first's poison.
+    Message* message = pool.get_message();
+    pool.unref(message);
+  }
+  EXPECT_EQ(pages_resident(first_byte, size_all), 1u);
+}
+
 using MessagePoolDeathTest = ::testing::Test;
 
 TEST(MessagePoolDeathTest, RefOfAFreeMessageAsserts) {
