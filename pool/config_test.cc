@@ -47,11 +47,6 @@ TEST(Config, ByNameFindsBothProfiles) {
   EXPECT_FALSE(config_by_name("huge").has_value());
 }
 
-std::string invalid_field(const Config& config) {
-  auto error = config.validate();
-  return error.has_value() ? error->field : "(valid)";
-}
-
 TEST(ConfigValidate, MessageSizeMustBeAMultipleOfSectorSize) {
   Config config = config_test_min();
   config.message_size_max = 4096 + 512;
@@ -62,54 +57,36 @@ TEST(ConfigValidate, MessageSizeMustBeAMultipleOfSectorSize) {
 }
 
 TEST(ConfigValidate, NamesEachBadField) {
-  Config config = config_test_min();
-  config.sector_size = 1000;
-  EXPECT_EQ(invalid_field(config), "sector_size");
-
-  config = config_test_min();
-  config.sector_size = 512;
-  config.message_size_max = 1024;
-  EXPECT_EQ(invalid_field(config), "message_size_max") << "smaller than a header and 4 headers";
-
-  config = config_test_min();
-  config.cache_line_size = 48;
-  EXPECT_EQ(invalid_field(config), "cache_line_size");
-
-  config = config_test_min();
-  config.replicas_max = 0;
-  EXPECT_EQ(invalid_field(config), "replicas_max");
-
-  config = config_test_min();
-  config.standbys_max = 200;
-  EXPECT_EQ(invalid_field(config), "replicas_max + standbys_max");
-
-  config = config_test_min();
-  config.clients_max = 0;
-  EXPECT_EQ(invalid_field(config), "clients_max");
-
-  config = config_test_min();
-  config.pipeline_prepare_queue_max = 9;
-  EXPECT_EQ(invalid_field(config), "pipeline_prepare_queue_max") << "more than clients_max + 1";
-
-  config = config_test_min();
-  config.journal_iops_read_max = 0;
-  EXPECT_EQ(invalid_field(config), "journal_iops_read_max");
-
-  config = config_test_min();
-  config.journal_iops_write_max = 0;
-  EXPECT_EQ(invalid_field(config), "journal_iops_write_max");
-
-  config = config_test_min();
-  config.client_replies_iops_write_max = 8;
-  EXPECT_EQ(invalid_field(config), "client_replies_iops_write_max") << "more than clients_max";
-
-  config = config_test_min();
-  config.grid_repair_reads_max = 0;
-  EXPECT_EQ(invalid_field(config), "grid_repair_reads_max");
-
-  config = config_test_min();
-  config.connection_send_queue_max_client = 0;
-  EXPECT_EQ(invalid_field(config), "connection_send_queue_max_client");
+  const struct {
+    const char* field;
+    void (*spoil)(Config&);
+  } cases[] = {
+      {"sector_size", [](Config& c) { c.sector_size = 1000; }},
+      {"message_size_max",
+       [](Config& c) {  // Smaller than a header and four headers.
+         c.sector_size = 512;
+         c.message_size_max = 1024;
+       }},
+      {"cache_line_size", [](Config& c) { c.cache_line_size = 48; }},
+      {"replicas_max", [](Config& c) { c.replicas_max = 0; }},
+      {"replicas_max + standbys_max", [](Config& c) { c.standbys_max = 200; }},
+      {"clients_max", [](Config& c) { c.clients_max = 0; }},
+      {"pipeline_prepare_queue_max", [](Config& c) { c.pipeline_prepare_queue_max = 9; }},
+      {"journal_iops_read_max", [](Config& c) { c.journal_iops_read_max = 0; }},
+      {"journal_iops_write_max", [](Config& c) { c.journal_iops_write_max = 0; }},
+      {"client_replies_iops_read_max", [](Config& c) { c.client_replies_iops_read_max = 0; }},
+      {"client_replies_iops_write_max", [](Config& c) { c.client_replies_iops_write_max = 8; }},
+      {"grid_repair_reads_max", [](Config& c) { c.grid_repair_reads_max = 0; }},
+      {"connection_send_queue_max_client",
+       [](Config& c) { c.connection_send_queue_max_client = 0; }},
+  };
+  for (const auto& bad : cases) {
+    Config config = config_test_min();
+    bad.spoil(config);
+    const auto error = config.validate();
+    ASSERT_TRUE(error.has_value()) << bad.field;
+    EXPECT_EQ(error->field, bad.field);
+  }
 }
 
 }  // namespace

@@ -11,11 +11,9 @@
 namespace pool {
 namespace {
 
-template <size_t... index>
-constexpr bool every_header_layout_identical(std::index_sequence<index...>) {
-  return (header_layout_identical<HeaderOf<commands_known[index]>>() && ...);
-}
-static_assert(every_header_layout_identical(std::make_index_sequence<commands_known.size()>()),
+static_assert(commands_all([](auto command) {
+                return header_layout_identical<HeaderOf<decltype(command)::value>>();
+              }),
               "every typed header must be layout-identical to Header");
 
 template <size_t size>

@@ -321,6 +321,16 @@ bool command_visit(Command command, Visit&& visit) {
   (std::make_index_sequence<commands_known.size()>());
 }
 
+// True when `predicate(std::integral_constant<Command, C>{})` holds for every known command C;
+// usable in static_assert, to check a promise about every command's type.
+template <typename Predicate>
+constexpr bool commands_all(Predicate predicate) {
+  return [&]<size_t... index>(std::index_sequence<index...>) {
+    return (predicate(std::integral_constant<Command, commands_known[index]>{}) && ...);
+  }
+  (std::make_index_sequence<commands_known.size()>());
+}
+
 // Every typed header is a Header: 256 bytes, the frame at offset 0, no padding anywhere.
 template <typename T>
 constexpr bool header_layout_identical() {

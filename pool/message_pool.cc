@@ -17,11 +17,9 @@
 namespace pool {
 namespace {
 
-template <size_t... index>
-constexpr bool every_message_layout_identical(std::index_sequence<index...>) {
-  return (message_layout_identical<CommandMessage<commands_known[index]>>() && ...);
-}
-static_assert(every_message_layout_identical(std::make_index_sequence<commands_known.size()>()),
+static_assert(commands_all([](auto command) {
+                return message_layout_identical<CommandMessage<decltype(command)::value>>();
+              }),
               "every CommandMessage<C> must be layout-identical to Message");
 
 // Leak reports name at most this many messages.
