@@ -7,8 +7,6 @@
 namespace pool {
 namespace {
 
-using AssertionDeathTest = ::testing::Test;
-
 TEST(AssertionDeathTest, PrintsConditionAndLocation) {
   EXPECT_DEATH(POOL_ASSERT(1 + 1 == 3), "assertion failed: 1 \\+ 1 == 3 at .*assertion_test.cc:");
 }

@@ -3,6 +3,7 @@
 // first bad field and why, so that a command line can report it.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -45,7 +46,8 @@ struct Config {
   // max(min(clients_max, 4), 2).
   uint32_t connection_send_queue_max_replica() const;
 
-  // The first invalid field, or nullopt.
+  // The first invalid field, or nullopt. Every count is bounded (1..65536; replicas and
+  // standbys 128 together), so that no formula over a valid config can overflow.
   std::optional<FieldError> validate() const;
 };
 
@@ -54,7 +56,10 @@ Config config_production();
 // TigerBeetle's smallest test configuration: 4 KiB messages, 7 clients, short queues.
 Config config_test_min();
 
-// The profile called `name` ("production" or "test_min"), or nullopt.
+// The profiles' names, for flags and help.
+inline constexpr std::array<std::string_view, 2> config_names = {"production", "test_min"};
+
+// The profile called `name` (one of config_names), or nullopt.
 std::optional<Config> config_by_name(std::string_view name);
 
 }  // namespace pool

@@ -70,6 +70,15 @@ TEST(ConfigValidate, NamesEachBadField) {
       {"cache_line_size", [](Config& c) { c.cache_line_size = 48; }},
       {"replicas_max", [](Config& c) { c.replicas_max = 0; }},
       {"replicas_max + standbys_max", [](Config& c) { c.standbys_max = 200; }},
+      {"replicas_max",
+       [](Config& c) {  // The sum would wrap to 0 in 32 bits.
+         c.replicas_max = 0xFFFF'FFFF;
+         c.standbys_max = 1;
+       }},
+      {"replicas_max + standbys_max", [](Config& c) { c.standbys_max = 0xFFFF'FFFF; }},
+      {"message_size_max", [](Config& c) { c.message_size_max = 0x8000'0000; }},
+      {"clients_max", [](Config& c) { c.clients_max = 0xFFFF'FFFF; }},
+      {"journal_iops_write_max", [](Config& c) { c.journal_iops_write_max = 100'000; }},
       {"clients_max", [](Config& c) { c.clients_max = 0; }},
       {"pipeline_prepare_queue_max", [](Config& c) { c.pipeline_prepare_queue_max = 9; }},
       {"journal_iops_read_max", [](Config& c) { c.journal_iops_read_max = 0; }},

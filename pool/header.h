@@ -55,7 +55,7 @@ inline constexpr std::array<Command, 21> commands_known = {
 
 // True for the values of `Command` (retired and unknown bytes are false).
 bool command_known(uint8_t wire_value);
-// The command's name ("prepare_ok"), or "retired_12" / "unknown_99" for other bytes.
+// The command's name ("prepare_ok"), "retired_12" for a retired one, or "unknown".
 std::string_view command_name(uint8_t wire_value);
 inline std::string_view command_name(Command command) {
   return command_name(static_cast<uint8_t>(command));
@@ -353,7 +353,9 @@ void header_set_checksums(Header& header, std::span<const uint8_t> body);
 // Why a header is invalid (a short reason like "size > message_size_max"), or nullopt.
 // `header_invalid` checks the fields only, like the original's `Header.invalid()`: the frame
 // (paddings zero, size within [header_size, message_size_max], epoch, protocol, a known
-// command) and then the command's own rules. It does not read the checksums.
+// command) and then the command's own rules. It does not verify the checksums against the
+// bytes (a body-less command's checksum_body must equal the empty body's checksum, as in the
+// original, which is a field rule).
 std::optional<std::string_view> header_invalid(const Header& header, const Config& config);
 
 // Everything a receiver checks before trusting a message, in the order that keeps each check

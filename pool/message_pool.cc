@@ -6,13 +6,8 @@
 #include <cstring>
 #include <new>
 
-#if defined(__SANITIZE_ADDRESS__)
+// Its poisoning macros are no-ops unless the build has AddressSanitizer.
 #include <sanitizer/asan_interface.h>
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#include <sanitizer/asan_interface.h>
-#endif
-#endif
 
 namespace pool {
 namespace {
@@ -86,6 +81,23 @@ std::optional<FieldError> options_validate(const Config& config, const Options& 
   }
   if (replica.message_bus != MessageBus::tcp && replica.message_bus != MessageBus::testing) {
     return FieldError{"message_bus", "must be tcp or testing"};
+  }
+  return std::nullopt;
+}
+
+std::string_view message_bus_name(MessageBus bus) {
+  switch (bus) {
+    case MessageBus::tcp:
+      return "tcp";
+    case MessageBus::testing:
+      return "testing";
+  }
+  POOL_ASSERT(false, "message bus %u", static_cast<unsigned>(bus));
+}
+
+std::optional<MessageBus> message_bus_by_name(std::string_view name) {
+  for (MessageBus bus : {MessageBus::tcp, MessageBus::testing}) {
+    if (message_bus_name(bus) == name) return bus;
   }
   return std::nullopt;
 }
@@ -177,9 +189,10 @@ std::optional<uint32_t> MessagesMaxTerms::bound(Term term) const {
 }
 
 uint32_t MessagesMaxTerms::total() const {
-  uint32_t sum = 0;
+  uint64_t sum = 0;
   for (const Entry& entry : entries()) sum += entry.messages;
-  return sum;
+  POOL_ASSERT_LE(sum, uint64_t{UINT32_MAX});
+  return static_cast<uint32_t>(sum);
 }
 
 MessagesMaxTerms messages_max_terms(const Config& config, const Options& options) {
@@ -219,18 +232,28 @@ AnyMessage Message::into_any() {
   return result;
 }
 
+namespace {
+
+// The config, asserted valid: the formula must not run on an invalid one.
+const Config& config_checked(const Config& config) {
+  const std::optional<FieldError> invalid = config.validate();
+  POOL_ASSERT(!invalid.has_value(), "invalid config: %s", invalid->message().c_str());
+  return config;
+}
+
+}  // namespace
+
 MessagePool::MessagePool(const Config& config, const Options& options, std::string name,
                          Poisoning poisoning)
-    : MessagePool(config, pool::messages_max(config, options), std::move(name), poisoning) {}
+    : MessagePool(config, pool::messages_max(config_checked(config), options), std::move(name),
+                  poisoning) {}
 
-MessagePool::MessagePool(const Config& config, uint32_t messages_capacity, std::string name,
+MessagePool::MessagePool(const Config& config, uint32_t messages_max, std::string name,
                          Poisoning poisoning)
-    : config_(config),
+    : config_(config_checked(config)),
       name_(std::move(name)),
       poisoning_(poisoning),
-      messages_max_(messages_capacity) {
-  POOL_ASSERT(!config.validate().has_value(), "invalid config: %s",
-              config.validate()->message().c_str());
+      messages_max_(messages_max) {
   POOL_ASSERT_GT(messages_max_, 0u);
   allocate();
   POOL_ASSERT_EQ(free_count_, messages_max_);
@@ -246,6 +269,9 @@ void MessagePool::allocate() {
   POOL_ASSERT(mapping != MAP_FAILED, "pool '%s': mmap of %zu bytes failed", name_.c_str(),
               buffers_size_);
   buffers_ = static_cast<uint8_t*>(mapping);
+  // With transparent huge pages on "always", one touched byte would fault in 2 MiB. Failure
+  // (a kernel without THP) leaves nothing to undo.
+  madvise(mapping, buffers_size_, MADV_NOHUGEPAGE);
   uint8_t* buffers_aligned = buffers_;
   const size_t misalignment = reinterpret_cast<uintptr_t>(buffers_) % alignment;
   if (misalignment != 0) buffers_aligned += alignment - misalignment;
@@ -263,7 +289,7 @@ void MessagePool::allocate() {
     message.link.next = free_list_;
     free_list_ = &message;
     POOL_ASSERT_EQ(reinterpret_cast<uintptr_t>(message.buffer.data()) % alignment, 0u);
-    if constexpr (asan_build) asan_poison(&message);
+    asan_poison(&message);
   }
   free_count_ = messages_max_;
 }
@@ -287,9 +313,18 @@ MessagePool::~MessagePool() {
     POOL_ASSERT(false, "pool '%s' destroyed with %u of %u messages still referenced: %s",
                 name_.c_str(), messages_max_ - free_count_, messages_max_, missing.c_str());
   }
-#if defined(ASAN_UNPOISON_MEMORY_REGION)
+  if constexpr (verify) {
+    // The free list holds every message exactly once: the count alone would miss a cycle.
+    uint32_t listed = 0;
+    for (const Message* message = free_list_; message != &free_list_end_;
+         message = message->link.next) {
+      POOL_ASSERT(owns(message) && message->references == 0 && message->header == nullptr);
+      listed += 1;
+      POOL_ASSERT_LE(listed, messages_max_);
+    }
+    POOL_ASSERT_EQ(listed, messages_max_);
+  }
   ASAN_UNPOISON_MEMORY_REGION(buffers_, buffers_size_);
-#endif
   munmap(buffers_, buffers_size_);
   delete[] messages_;
 }
@@ -314,19 +349,11 @@ void MessagePool::poison_used_bytes(Message* message) const {
 }
 
 void MessagePool::asan_poison(const Message* message) {
-#if defined(ASAN_POISON_MEMORY_REGION)
   ASAN_POISON_MEMORY_REGION(message->buffer.data(), message->buffer.size());
-#else
-  (void)message;
-#endif
 }
 
 void MessagePool::asan_unpoison(const Message* message) {
-#if defined(ASAN_UNPOISON_MEMORY_REGION)
   ASAN_UNPOISON_MEMORY_REGION(message->buffer.data(), message->buffer.size());
-#else
-  (void)message;
-#endif
 }
 
 const Message& MessagePool::message_at(uint32_t index) const {

@@ -21,7 +21,14 @@
 
 namespace pool {
 
+// How a replica talks to its peers: `tcp` keeps a receive buffer and a send queue of messages
+// per connection (terms of the formula); `testing` hands each message straight to a simulated
+// network, which copies it, so the replica keeps nothing for the bus.
 enum class MessageBus : uint8_t { tcp, testing };
+// "tcp" or "testing".
+std::string_view message_bus_name(MessageBus bus);
+// The bus called `name`, or nullopt.
+std::optional<MessageBus> message_bus_by_name(std::string_view name);
 
 struct ClientOptions {};
 
@@ -56,6 +63,7 @@ enum class Term : uint8_t {
   request_inflight,         // Client.request_inflight: the client's one outstanding request.
 };
 inline constexpr size_t term_count = 15;
+static_assert(static_cast<size_t>(Term::request_inflight) + 1 == term_count);
 
 // "journal_reads", as the JSON and the census name it.
 std::string_view term_name(Term term);
@@ -125,7 +133,6 @@ struct [[gnu::may_alias]] Message {
   // Does not change the reference count.
   template <Command command>
   CommandMessage<command>* build() {
-    static_assert(message_layout_identical<CommandMessage<command>>());
     return reinterpret_cast<CommandMessage<command>*>(this);
   }
 
@@ -198,8 +205,10 @@ inline constexpr bool asan_build = false;
 #else
 inline constexpr bool asan_build = false;
 #endif
-constexpr bool pool_asan_enabled() { return asan_build; }
 
+// The pool: messages_max messages, allocated at construction and never again. get_message()
+// takes one from the free list with one reference; unref() of the last reference puts it back.
+// Single-threaded, like the original. Not copyable or movable (messages point into it).
 class MessagePool {
  public:
   // Runs when get_message() finds no free message; the pool aborts after it returns.
@@ -212,7 +221,7 @@ class MessagePool {
               Poisoning poisoning = poisoning_default);
   // A pool of exactly `messages_capacity` messages, like the original's init_capacity (the
   // simulated network sizes its own pool this way).
-  MessagePool(const Config& config, uint32_t messages_capacity, std::string name,
+  MessagePool(const Config& config, uint32_t messages_max, std::string name,
               Poisoning poisoning = poisoning_default);
   // Asserts that every message came back, naming those that did not.
   ~MessagePool();
@@ -236,8 +245,11 @@ class MessagePool {
     unref(message->base());
   }
 
+  // The capacity, fixed at construction.
   uint32_t messages_max() const { return messages_max_; }
+  // Messages on the free list, ready for get_message().
   uint32_t free_count() const { return free_count_; }
+  // Messages with at least one reference: messages_max() − free_count().
   uint32_t used_count() const { return messages_max_ - free_count_; }
   const std::string& name() const { return name_; }
   const Config& config() const { return config_; }
@@ -247,9 +259,12 @@ class MessagePool {
   // The index of a message of this pool.
   uint32_t message_index(const Message* message) const;
 
+  // Replaces the default exhaustion report (name, capacity, census); the pool aborts after the
+  // handler returns, since it has no message to give.
   void set_exhaustion_handler(ExhaustionHandler handler) {
     exhaustion_handler_ = std::move(handler);
   }
+  // Installs the census hook that the default exhaustion report prints.
   void set_census_hook(CensusHook hook) { census_hook_ = std::move(hook); }
   // The census hook's text, or a note that none is installed.
   std::string census() const;
@@ -258,15 +273,16 @@ class MessagePool {
   void allocate();
   // The cold paths, out of line so that get_message and unref stay small enough to inline.
   [[noreturn, gnu::cold]] void exhausted() const;
-  [[gnu::cold]] void unref_failed(const Message* message) const;
+  [[noreturn, gnu::cold]] void unref_failed(const Message* message) const;
   void poison_used_bytes(Message* message) const;
+  // ASan-poisons (unpoisons) the whole buffer; no-ops outside ASan builds.
   static void asan_poison(const Message* message);
   static void asan_unpoison(const Message* message);
   bool owns(const Message* message) const {
     // Compare addresses as integers: pointers into different arrays are not ordered in C++.
     const auto address = reinterpret_cast<uintptr_t>(message);
     const auto begin = reinterpret_cast<uintptr_t>(messages_);
-    return address - begin < messages_size_;
+    return address - begin < messages_size_ && (address - begin) % sizeof(Message) == 0;
   }
   // The free list ends at a sentinel rather than null, so that a free message's link is never
   // null and a live one's always is. A member, so that its address costs no load.
@@ -296,6 +312,7 @@ Message* MessagePool::get_message() {
   free_list_ = message->link.next;
   POOL_ASSERT(free_list_ != nullptr, "pool '%s': free list corrupted", name_.c_str());
   POOL_ASSERT_EQ(message->references, 0u);
+  POOL_ASSERT(message->header == nullptr);
   POOL_ASSERT_GT(free_count_, 0u);
   free_count_ -= 1;
   if constexpr (asan_build) asan_unpoison(message);

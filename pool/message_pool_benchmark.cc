@@ -24,7 +24,7 @@ Poisoning poisoning_of(const benchmark::State& state) {
 
 void label(benchmark::State& state) {
   state.SetLabel(std::string(config_of(state).name) +
-                 (poisoning_of(state) == Poisoning::off ? "" : ", poisoning"));
+                 (poisoning_of(state) == Poisoning::off ? "" : "+poisoning"));
 }
 
 void BM_PoolGetUnref(benchmark::State& state) {

@@ -26,24 +26,27 @@ struct Model {
   std::vector<ModelMessage> live;  // In the order the SUT keeps them.
 };
 
-struct Sut {
+struct PoolUnderTest {
   MessagePool pool;
   std::vector<Message*> live;
 
-  explicit Sut(uint32_t capacity)
+  explicit PoolUnderTest(uint32_t capacity)
       : pool(config_test_min(), capacity, "model", Poisoning::used_bytes) {}
-  // Return everything still held, so that a failed property shrinks instead of aborting in
-  // the pool's leak check.
-  ~Sut() {
+  // A failed property must shrink, not abort in the pool's leak check.
+  ~PoolUnderTest() { release_all(); }
+  PoolUnderTest(const PoolUnderTest&) = delete;
+  PoolUnderTest& operator=(const PoolUnderTest&) = delete;
+
+  // Drops every reference still held.
+  void release_all() {
     for (Message* message : live) {
       while (message->references > 0) pool.unref(message);
     }
+    live.clear();
   }
-  Sut(const Sut&) = delete;
-  Sut& operator=(const Sut&) = delete;
 };
 
-using PoolCommand = rc::state::Command<Model, Sut>;
+using PoolCommand = rc::state::Command<Model, PoolUnderTest>;
 
 void header_write(Message* message, Command command, const std::vector<uint8_t>& body) {
   std::memset(message->header, 0, header_size);
@@ -52,7 +55,7 @@ void header_write(Message* message, Command command, const std::vector<uint8_t>&
   if (!body.empty()) std::memcpy(message->buffer.data() + header_size, body.data(), body.size());
 }
 
-void check_new_message(const Sut& sut, const Message* message) {
+void check_new_message(const PoolUnderTest& sut, const Message* message) {
   RC_ASSERT(message->references == 1u);
   RC_ASSERT(reinterpret_cast<const uint8_t*>(message->header) == message->buffer.data());
   RC_ASSERT(reinterpret_cast<uintptr_t>(message->buffer.data()) % 4096 == 0u);
@@ -63,7 +66,7 @@ struct Get : PoolCommand {
   pool::Command command = *rc::gen::elementOf(commands_known);
   void checkPreconditions(const Model& model) const { RC_PRE(model.live.size() < model.capacity); }
   void apply(Model& model) const { model.live.push_back({1, command, {}}); }
-  void run(const Model&, Sut& sut) const {
+  void run(const Model&, PoolUnderTest& sut) const {
     Message* message = sut.pool.get_message();
     check_new_message(sut, message);
     header_write(message, command, {});
@@ -76,7 +79,7 @@ struct GetTyped : PoolCommand {
   pool::Command command = *rc::gen::elementOf(commands_known);
   void checkPreconditions(const Model& model) const { RC_PRE(model.live.size() < model.capacity); }
   void apply(Model& model) const { model.live.push_back({1, command, {}}); }
-  void run(const Model&, Sut& sut) const {
+  void run(const Model&, PoolUnderTest& sut) const {
     RC_ASSERT(command_visit(command, [&](auto typed) {
       auto* message = sut.pool.get_message<decltype(typed)::value>();
       check_new_message(sut, message->base());
@@ -100,7 +103,7 @@ struct OnLive : PoolCommand {
 struct Ref : OnLive {
   using OnLive::OnLive;
   void apply(Model& model) const { model.live[index].references += 1; }
-  void run(const Model& model, Sut& sut) const {
+  void run(const Model& model, PoolUnderTest& sut) const {
     Message* message = sut.live[index];
     RC_ASSERT(message->ref() == message);
     RC_ASSERT(message->references == model.live[index].references + 1);
@@ -116,7 +119,7 @@ struct Unref : OnLive {
       model.live.erase(model.live.begin() + static_cast<std::ptrdiff_t>(index));
     }
   }
-  void run(const Model& model, Sut& sut) const {
+  void run(const Model& model, PoolUnderTest& sut) const {
     Message* message = sut.live[index];
     const uint32_t used_size = message->header->frame.size;
     sut.pool.unref(message);
@@ -125,7 +128,7 @@ struct Unref : OnLive {
     RC_ASSERT(message->header == nullptr);
     RC_ASSERT(message->link.next != nullptr);
     sut.live.erase(sut.live.begin() + static_cast<std::ptrdiff_t>(index));
-    if (!pool_asan_enabled()) {  // Under ASan the free buffer is poisoned: reading it aborts.
+    if (!asan_build) {  // Under ASan the free buffer is poisoned: reading it aborts.
       const uint8_t* bytes = message->buffer.data();
       RC_ASSERT(std::all_of(bytes, bytes + used_size, [](uint8_t b) { return b == poison_byte; }));
     }
@@ -137,7 +140,7 @@ struct Into : OnLive {
   pool::Command command = *rc::gen::elementOf(commands_known);
   using OnLive::OnLive;
   void apply(Model&) const {}
-  void run(const Model& model, Sut& sut) const {
+  void run(const Model& model, PoolUnderTest& sut) const {
     Message* message = sut.live[index];
     RC_ASSERT(command_visit(command, [&](auto typed) {
       auto* into = message->template into<decltype(typed)::value>();
@@ -153,7 +156,7 @@ struct Into : OnLive {
 struct IntoAny : OnLive {
   using OnLive::OnLive;
   void apply(Model&) const {}
-  void run(const Model& model, Sut& sut) const {
+  void run(const Model& model, PoolUnderTest& sut) const {
     const AnyMessage any = sut.live[index]->into_any();
     RC_ASSERT(commands_known[any.index()] == model.live[index].command);
     std::visit([&](auto* typed) { RC_ASSERT(typed->base() == sut.live[index]); }, any);
@@ -166,7 +169,7 @@ struct WriteBody : OnLive {
       *rc::gen::inRange<size_t>(0, 4096 - header_size + 1), rc::gen::arbitrary<uint8_t>());
   using OnLive::OnLive;
   void apply(Model& model) const { model.live[index].body = body; }
-  void run(const Model& model, Sut& sut) const {
+  void run(const Model& model, PoolUnderTest& sut) const {
     header_write(sut.live[index], model.live[index].command, body);
     // Every live body reads back as the model has it: no two messages share bytes.
     Model after = model;
@@ -180,7 +183,7 @@ struct WriteBody : OnLive {
 };
 
 struct CheckFreeCount : PoolCommand {
-  void run(const Model& model, Sut& sut) const {
+  void run(const Model& model, PoolUnderTest& sut) const {
     RC_ASSERT(sut.pool.free_count() == model.capacity - model.live.size());
     RC_ASSERT(sut.pool.used_count() == model.live.size());
     for (size_t index = 0; index < sut.live.size(); index += 1) {
@@ -193,15 +196,12 @@ struct CheckFreeCount : PoolCommand {
 RC_GTEST_PROP(MessagePoolModel, OperationSequencesMatchTheModel, ()) {
   const auto capacity = *rc::gen::inRange<uint32_t>(1, 9);
   Model model{capacity, {}};
-  Sut sut(capacity);
+  PoolUnderTest sut(capacity);
   rc::state::check(model, sut,
                    rc::state::gen::execOneOfWithArgs<Get, GetTyped, Ref, Unref, Into, IntoAny,
                                                      WriteBody, CheckFreeCount>());
   // A clean teardown: drop every reference the sequence left, then the pool must be full.
-  for (Message* message : sut.live) {
-    while (message->references > 0) sut.pool.unref(message);
-  }
-  sut.live.clear();
+  sut.release_all();
   RC_ASSERT(sut.pool.free_count() == capacity);
 }
 

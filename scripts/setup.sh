@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages poolsim needs that are missing (nothing else), then returns.
-# Every other script calls this first. Usage: scripts/setup.sh [extra packages...]
+# The scripts that build (test.sh, bench.sh, rapidcheck_sweep.sh) call it first.
+# Usage: scripts/setup.sh [extra packages...]
 set -euo pipefail
 
 packages=(

@@ -2,7 +2,7 @@
 # Sets everything up and runs every test: installs missing Debian packages, configures and builds
 # a preset (default: release), runs ctest. Exits non-zero on any failure.
 # Usage: scripts/test.sh [--preset=release|debug|asan|clang-release] [ctest arguments...]
-# With CI=true, warnings in our code are errors.
+# With CI=true (or --preset=ci), warnings in our code are errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +23,7 @@ esac
 
 scripts/setup.sh
 werror=OFF
-[[ "${CI:-}" == "true" ]] && werror=ON
+[[ "${CI:-}" == "true" || "$preset" == "ci" ]] && werror=ON
 
 echo "test.sh: preset $preset (warnings as errors: $werror)"
 cmake --preset "$preset" -DPOOLSIM_WERROR="$werror" >/dev/null

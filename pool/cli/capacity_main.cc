@@ -15,9 +15,9 @@ ABSL_FLAG(std::string, config, "production",
           "Constants profile: production (1 MiB messages, 64 clients) or test_min (4 KiB "
           "messages, 7 clients).");
 ABSL_FLAG(std::string, process, "replica", "Whose pool: replica or client.");
-ABSL_FLAG(int64_t, members, 3,
+ABSL_FLAG(uint32_t, members, 3,
           "Replica only: members_count, the replicas plus standbys of the cluster (1..12).");
-ABSL_FLAG(int64_t, pipeline_requests_limit, 0,
+ABSL_FLAG(uint32_t, pipeline_requests_limit, 0,
           "Replica only: requests queued behind the prepare queue (0..pipeline_request_queue_max: "
           "57 in production, 4 in test_min).");
 ABSL_FLAG(std::string, bus, "tcp",
@@ -51,17 +51,24 @@ std::string with_thousands(uint64_t value) {
   return text;
 }
 
+// The flag that sets each field of pool::ReplicaOptions, for errors in the user's terms.
+std::string flag_of_field(std::string_view field) {
+  if (field == "members_count") return "members";
+  if (field == "message_bus") return "bus";
+  return pool::cli::flag_name_dashed(field);
+}
+
 absl::StatusOr<Request> request_from_flags(const pool::cli::ParsedCommandLine& parsed) {
   if (!parsed.positional.empty()) {
     return absl::InvalidArgumentError("unexpected argument '" + parsed.positional.front() +
                                       "' (flags only; see --help)");
   }
   const std::string config_name = absl::GetFlag(FLAGS_config);
-  if (auto status = pool::cli::flag_one_of("config", config_name, {"production", "test_min"});
-      !status.ok()) {
-    return status;
+  const std::optional<pool::Config> config = pool::config_by_name(config_name);
+  if (!config.has_value()) {
+    return pool::cli::flag_one_of("config", config_name,
+                                  {pool::config_names.begin(), pool::config_names.end()});
   }
-  const pool::Config config = *pool::config_by_name(config_name);
 
   const std::string process = absl::GetFlag(FLAGS_process);
   if (auto status = pool::cli::flag_one_of("process", process, {"replica", "client"});
@@ -71,31 +78,26 @@ absl::StatusOr<Request> request_from_flags(const pool::cli::ParsedCommandLine& p
   if (process == "client") {
     for (const char* replica_flag : {"members", "pipeline_requests_limit", "bus"}) {
       if (parsed.flags_set.count(replica_flag) > 0) {
-        std::string dashed(replica_flag);
-        std::replace(dashed.begin(), dashed.end(), '_', '-');
-        return absl::InvalidArgumentError("--" + dashed + " applies to --process=replica only");
+        return absl::InvalidArgumentError("--" + pool::cli::flag_name_dashed(replica_flag) +
+                                          " applies to --process=replica only");
       }
     }
-    return Request{config, pool::ClientOptions{}};
+    return Request{*config, pool::ClientOptions{}};
   }
 
-  auto members =
-      pool::cli::flag_in_range("members", absl::GetFlag(FLAGS_members), 1, config.members_max());
-  if (!members.ok()) return members.status();
-  auto pipeline_requests_limit = pool::cli::flag_in_range(
-      "pipeline-requests-limit", absl::GetFlag(FLAGS_pipeline_requests_limit), 0,
-      config.pipeline_request_queue_max());
-  if (!pipeline_requests_limit.ok()) return pipeline_requests_limit.status();
-  const std::string bus = absl::GetFlag(FLAGS_bus);
-  if (auto status = pool::cli::flag_one_of("bus", bus, {"tcp", "testing"}); !status.ok()) {
-    return status;
-  }
+  const std::string bus_name = absl::GetFlag(FLAGS_bus);
+  const std::optional<pool::MessageBus> bus = pool::message_bus_by_name(bus_name);
+  if (!bus.has_value()) return pool::cli::flag_one_of("bus", bus_name, {"tcp", "testing"});
   const pool::ReplicaOptions replica{
-      .members_count = *members,
-      .pipeline_requests_limit = *pipeline_requests_limit,
-      .message_bus = bus == "tcp" ? pool::MessageBus::tcp : pool::MessageBus::testing,
+      .members_count = absl::GetFlag(FLAGS_members),
+      .pipeline_requests_limit = absl::GetFlag(FLAGS_pipeline_requests_limit),
+      .message_bus = *bus,
   };
-  return Request{config, replica};
+  if (auto invalid = pool::options_validate(*config, replica)) {
+    return absl::InvalidArgumentError("--" + flag_of_field(invalid->field) + ": " +
+                                      invalid->reason);
+  }
+  return Request{*config, replica};
 }
 
 std::string options_text(const pool::Options& options) {
@@ -115,7 +117,7 @@ void print_json(const Request& request, const pool::MessagesMaxTerms& terms, uin
     const auto& replica = std::get<pool::ReplicaOptions>(request.options);
     json["members"] = replica.members_count;
     json["pipeline_requests_limit"] = replica.pipeline_requests_limit;
-    json["bus"] = replica.message_bus == pool::MessageBus::tcp ? "tcp" : "testing";
+    json["bus"] = std::string(pool::message_bus_name(replica.message_bus));
   }
   json["messages_max"] = terms.total();
   json["message_size_max"] = request.config.message_size_max;

@@ -72,10 +72,10 @@ TEST(PoolCapacity, BadInputIsOneLineAndExitTwo) {
     const char* arguments;
     const char* message;
   } cases[] = {
-      {"--members=13", "pool-capacity: --members=13 is out of range: accepted 1..12\n"},
-      {"--members=0", "pool-capacity: --members=0 is out of range: accepted 1..12\n"},
+      {"--members=13", "pool-capacity: --members: must be in 1..12, got 13\n"},
+      {"--members=0", "pool-capacity: --members: must be in 1..12, got 0\n"},
       {"--config=test_min --pipeline-requests-limit=5",
-       "pool-capacity: --pipeline-requests-limit=5 is out of range: accepted 0..4\n"},
+       "pool-capacity: --pipeline-requests-limit: must be in 0..4, got 5\n"},
       {"--bus=udp", "pool-capacity: --bus=udp is not accepted: one of tcp|testing\n"},
       {"--config=big", "pool-capacity: --config=big is not accepted: one of production|test_min\n"},
       {"--process=client --members=3",
@@ -88,9 +88,13 @@ TEST(PoolCapacity, BadInputIsOneLineAndExitTwo) {
     EXPECT_EQ(run.exit_code, 2) << bad.arguments;
     EXPECT_EQ(run.output, bad.message) << bad.arguments;
   }
-  const ProcessResult malformed = run_capacity("--members=three");
-  EXPECT_EQ(malformed.exit_code, 2);
-  EXPECT_EQ(malformed.output.find('\n'), malformed.output.size() - 1) << "one line";
+  for (const char* malformed_arguments :
+       {"--members=three", "--members=-1", "--pipeline_requests_limit=99999999999"}) {
+    const ProcessResult malformed = run_capacity(malformed_arguments);
+    EXPECT_EQ(malformed.exit_code, 2) << malformed_arguments;
+    EXPECT_EQ(malformed.output.find('\n'), malformed.output.size() - 1) << "one line";
+    EXPECT_EQ(malformed.output.rfind("pool-capacity: --", 0), 0u) << malformed.output;
+  }
 }
 
 TEST(PoolCapacity, HelpExplainsEveryFlagAndExitsZero) {

@@ -9,7 +9,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
-#include "pool/assertion.h"
 
 namespace pool::cli {
 namespace {
@@ -18,7 +17,7 @@ absl::Status set_flag(absl::CommandLineFlag& flag, std::string_view name, std::s
   std::string error;
   if (!flag.ParseFrom(absl::string_view(value.data(), value.size()), &error)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--", std::string(name), "=", std::string(value), ": ", error));
+        absl::StrCat("--", flag_name_dashed(name), "=", std::string(value), ": ", error));
   }
   return absl::OkStatus();
 }
@@ -64,7 +63,7 @@ absl::StatusOr<ParsedCommandLine> parse_command_line(int argc, const char* const
     }
     if (flag == nullptr || flag->IsRetired()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("unknown flag --", std::string(name), " (see --help)"));
+          absl::StrCat("unknown flag --", flag_name_dashed(name), " (see --help)"));
     }
     if (equals != std::string_view::npos) {
       value = std::string(body.substr(equals + 1));
@@ -75,7 +74,8 @@ absl::StatusOr<ParsedCommandLine> parse_command_line(int argc, const char* const
         index += 1;
         value = argv[index];
       } else {
-        return absl::InvalidArgumentError(absl::StrCat("--", std::string(name), " needs a value"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("--", flag_name_dashed(name), " needs a value"));
       }
     }
     if (absl::Status status = set_flag(*flag, flag_name, value); !status.ok()) return status;
@@ -100,25 +100,18 @@ std::string help_text(std::string_view usage,
   std::string text(usage);
   text += "\n\nFlags:\n";
   for (const absl::CommandLineFlag* flag : flags) {
-    std::string name(flag->Name());
-    std::replace(name.begin(), name.end(), '_', '-');
-    absl::StrAppend(&text, "  --", name, "\n      ", flag->Help(),
-                    " (default: ", flag->DefaultValue().empty() ? "\"\"" : flag->DefaultValue(),
-                    ")\n");
+    absl::StrAppend(
+        &text, "  --", flag_name_dashed(std::string(flag->Name())), "\n      ", flag->Help(),
+        " (default: ", flag->DefaultValue().empty() ? "\"\"" : flag->DefaultValue(), ")\n");
   }
   text += "  --help\n      Print this text and exit.\n";
   return text;
 }
 
-absl::StatusOr<uint32_t> flag_in_range(std::string_view flag, int64_t value, int64_t minimum,
-                                       int64_t maximum) {
-  POOL_ASSERT(0 <= minimum && minimum <= maximum && maximum <= int64_t{UINT32_MAX});
-  if (value < minimum || value > maximum) {
-    return absl::InvalidArgumentError(absl::StrCat("--", std::string(flag), "=", value,
-                                                   " is out of range: accepted ", minimum, "..",
-                                                   maximum));
-  }
-  return static_cast<uint32_t>(value);
+std::string flag_name_dashed(std::string_view name) {
+  std::string dashed(name);
+  std::replace(dashed.begin(), dashed.end(), '_', '-');
+  return dashed;
 }
 
 absl::Status flag_one_of(std::string_view flag, std::string_view value,

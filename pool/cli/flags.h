@@ -29,10 +29,8 @@ absl::StatusOr<ParsedCommandLine> parse_command_line(int argc, const char* const
 // `flag_path_substrings`, sorted by name, with its help and default.
 std::string help_text(std::string_view usage, const std::vector<std::string>& flag_path_substrings);
 
-// An integer flag's value checked against [minimum, maximum]; the error names the flag and the
-// accepted range.
-absl::StatusOr<uint32_t> flag_in_range(std::string_view flag, int64_t value, int64_t minimum,
-                                       int64_t maximum);
+// "pipeline-requests-limit" for Abseil's "pipeline_requests_limit": how users spell flags.
+std::string flag_name_dashed(std::string_view name);
 
 // One of `accepted` or an error naming the flag and the accepted values.
 absl::Status flag_one_of(std::string_view flag, std::string_view value,
