@@ -297,7 +297,7 @@ std::optional<std::string_view> header_invalid(const Header& header, const Confi
   if (frame.epoch != 0) return "epoch != 0";
   if (!zeroed(frame.reserved_frame)) return "reserved_frame != 0";
   if (!command_known(static_cast<uint8_t>(frame.command))) {
-    const bool retired = static_cast<uint8_t>(frame.command) < 25;
+    const bool retired = command_name(frame.command).starts_with("retired_");
     return retired ? "command retired" : "command unknown";
   }
   if (frame.command == Command::block) {

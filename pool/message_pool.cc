@@ -4,7 +4,6 @@
 
 #include <cstdio>
 #include <cstring>
-#include <new>
 
 // Its poisoning macros are no-ops unless the build has AddressSanitizer.
 #include <sanitizer/asan_interface.h>
@@ -20,6 +19,13 @@ static_assert(commands_all([](auto command) {
 // Leak reports name at most this many messages.
 constexpr uint32_t leak_report_messages_max = 16;
 
+// The config, asserted valid: neither the formula nor a pool may run on an invalid one.
+const Config& config_checked(const Config& config) {
+  const std::optional<FieldError> invalid = config.validate();
+  POOL_ASSERT(!invalid.has_value(), "invalid config: %s", invalid->message().c_str());
+  return config;
+}
+
 MessagesMaxTerms messages_max_terms_client(const Config& config) {
   MessagesMaxTerms terms;
   terms.add(Term::connection_recv_buffers, config.replicas_max);
@@ -33,9 +39,6 @@ MessagesMaxTerms messages_max_terms_client(const Config& config) {
 }
 
 MessagesMaxTerms messages_max_terms_replica(const Config& config, const ReplicaOptions& replica) {
-  POOL_ASSERT_GE(replica.members_count, 1u);
-  POOL_ASSERT_LE(replica.members_count, config.members_max());
-  POOL_ASSERT_LE(replica.pipeline_requests_limit, config.pipeline_request_queue_max());
   const uint32_t pipeline_limit =
       config.pipeline_prepare_queue_max + replica.pipeline_requests_limit;
 
@@ -196,6 +199,10 @@ uint32_t MessagesMaxTerms::total() const {
 }
 
 MessagesMaxTerms messages_max_terms(const Config& config, const Options& options) {
+  config_checked(config);
+  // The same rules that options_validate reports to a user are a bug here.
+  const std::optional<FieldError> invalid = options_validate(config, options);
+  POOL_ASSERT(!invalid.has_value(), "invalid options: %s", invalid->message().c_str());
   if (std::holds_alternative<ClientOptions>(options)) return messages_max_terms_client(config);
   return messages_max_terms_replica(config, std::get<ReplicaOptions>(options));
 }
@@ -232,21 +239,9 @@ AnyMessage Message::into_any() {
   return result;
 }
 
-namespace {
-
-// The config, asserted valid: the formula must not run on an invalid one.
-const Config& config_checked(const Config& config) {
-  const std::optional<FieldError> invalid = config.validate();
-  POOL_ASSERT(!invalid.has_value(), "invalid config: %s", invalid->message().c_str());
-  return config;
-}
-
-}  // namespace
-
 MessagePool::MessagePool(const Config& config, const Options& options, std::string name,
                          Poisoning poisoning)
-    : MessagePool(config, pool::messages_max(config_checked(config), options), std::move(name),
-                  poisoning) {}
+    : MessagePool(config, pool::messages_max(config, options), std::move(name), poisoning) {}
 
 MessagePool::MessagePool(const Config& config, uint32_t messages_max, std::string name,
                          Poisoning poisoning)

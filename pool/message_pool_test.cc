@@ -123,7 +123,7 @@ TEST(OptionsValidate, RejectsPipelineRequestsLimitAboveQueueMax) {
 
 TEST(OptionsValidateDeathTest, MessagesMaxAssertsOnInvalidOptions) {
   EXPECT_DEATH(messages_max(config_test_min(), ReplicaOptions{0, 0, MessageBus::tcp}),
-               "replica.members_count >= 1u");
+               "invalid options: members_count: must be in 1..12, got 0");
 }
 
 TEST(MessagePool, StartsFullWithMessagesMaxMessages) {
