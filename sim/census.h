@@ -1,0 +1,65 @@
+// The census of one process's pool: every place that keeps a message is a holder of one formula
+// term, and takes and drops references only through the census, which counts references per
+// term, remembers each term's peak, and reports a term held beyond its bound. If no term ever
+// exceeds its bound, the pool (the sum of the bounds) can never run dry.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "pool/message_pool.h"
+
+namespace sim {
+
+class Census {
+ public:
+  // Called once per breach: the term and its count after the hold.
+  using BreachHandler = std::function<void(pool::Term term, uint32_t held, uint32_t bound)>;
+
+  // Bounds from the formula's terms; `shrink` lowers one term's bound by one (checker teeth).
+  Census(const pool::MessagesMaxTerms& terms, std::optional<pool::Term> shrink);
+
+  void set_breach_handler(BreachHandler handler) { breach_handler_ = std::move(handler); }
+
+  // A new message from the pool, held by `term`.
+  pool::Message* acquire(pool::MessagePool& pool, pool::Term term);
+  // Another reference to `message`, held by `term`.
+  pool::Message* hold(pool::Term term, pool::Message* message);
+  // Drops `term`'s reference to `message`.
+  void release(pool::MessagePool& pool, pool::Term term, pool::Message* message);
+  // Moves a reference from one term to another (no change to the message's count).
+  void transfer(pool::Term from, pool::Term to);
+
+  // A holder that no formula term pays for: the testing bus's receive buffer, which the
+  // original takes from the replica's pool although its formula adds nothing for that bus.
+  pool::Message* acquire_unpaid(pool::MessagePool& pool);
+  void release_unpaid(pool::MessagePool& pool, pool::Message* message);
+  uint32_t unpaid_held() const { return unpaid_held_; }
+  uint32_t unpaid_peak() const { return unpaid_peak_; }
+
+  uint32_t held(pool::Term term) const { return held_[index(term)]; }
+  uint32_t peak(pool::Term term) const { return peak_[index(term)]; }
+  // The formula's bound for `term` (after any shrink), or nullopt if the process has no such term.
+  std::optional<uint32_t> bound(pool::Term term) const;
+  const std::array<uint32_t, pool::term_count>& held_all() const { return held_; }
+  uint32_t held_total() const;
+
+  // "pipeline 3/4, journal_writes 2/2, ...": every term held now, with its bound.
+  std::string describe() const;
+
+ private:
+  static size_t index(pool::Term term) { return static_cast<size_t>(term); }
+  void count_hold(pool::Term term);
+
+  std::array<uint32_t, pool::term_count> held_{};
+  std::array<uint32_t, pool::term_count> peak_{};
+  std::array<uint32_t, pool::term_count> bound_{};
+  std::array<bool, pool::term_count> has_term_{};
+  uint32_t unpaid_held_ = 0;
+  uint32_t unpaid_peak_ = 0;
+  BreachHandler breach_handler_;
+};
+
+}  // namespace sim

@@ -1,0 +1,163 @@
+#include "sim/client.h"
+
+#include <cstring>
+
+#include "sim/wire.h"
+
+namespace sim {
+
+using pool::Command;
+using pool::Term;
+
+Client::Client(const World& world, uint32_t index, uint64_t requests_quota,
+               pool::MessagePool& pool, Census& census)
+    : world_(world),
+      index_(index),
+      process_(world.client_process(index)),
+      requests_quota_(requests_quota),
+      pool_(pool),
+      census_(census),
+      prng_(Prng::derive(world.options.seed, 0x434C'0000 + index)),  // "CL" + index.
+      bus_(MessageBus::Shape{world.options.bus, world.client_process(index), true,
+                             world.member_count, world.replica_count, 0,
+                             world.config.connection_send_queue_max_client},
+           pool, census, world.network, world.scheduler) {
+  bus_.set_on_message([this](uint32_t from, pool::Message* message) {
+    return on_message(from, message);
+  });
+}
+
+Client::~Client() { close(); }
+
+void Client::open() {
+  bus_.open();
+  ping_timeout_.start();
+}
+
+void Client::close() {
+  if (inflight_ != nullptr) census_.release(pool_, Term::request_inflight, inflight_);
+  inflight_ = nullptr;
+  bus_.close();
+}
+
+std::string Client::describe() const {
+  if (inflight_ == nullptr) {
+    return "c" + std::to_string(index_) + " idle, " + std::to_string(requests_done_) + "/" +
+           std::to_string(requests_quota_) + " requests answered";
+  }
+  return "c" + std::to_string(index_) + " request " + std::to_string(request_number_) +
+         " in flight since tick " + std::to_string(inflight_since_tick_) + " (attempt " +
+         std::to_string(request_timeout_.attempts + 1) + "), " + std::to_string(requests_done_) +
+         "/" + std::to_string(requests_quota_) + " answered";
+}
+
+void Client::tick() {
+  request_timeout_.tick();
+  ping_timeout_.tick();
+  if (ping_timeout_.fired()) {
+    ping_timeout_.reset();
+    send_ping();
+  }
+  if (inflight_ != nullptr && request_timeout_.fired()) {
+    world_.record(TraceKind::timeout, process_, 2, request_number_);
+    request_timeout_.backoff(prng_);
+    request_send();
+  }
+  if (inflight_ == nullptr && requests_done_ < requests_quota_ &&
+      world_.now_tick() >= think_until_tick_) {
+    request_next();
+  }
+}
+
+void Client::send_ping() {
+  // The client's burst: a ping built while its send queues may be full.
+  pool::Message* ping = census_.acquire(pool_, Term::burst);
+  auto* header = header_start<Command::ping_client>(ping, 0, 0, 0);
+  header->frame.release = 1;
+  header->client = client_id(index_);
+  header->ping_timestamp_monotonic = world_.now_tick() + 1;
+  header->session = session_;
+  message_seal(ping);
+  for (uint32_t replica = 0; replica < world_.replica_count; replica++) bus_.send(replica, ping);
+  census_.release(pool_, Term::burst, ping);
+}
+
+void Client::request_next() {
+  POOL_ASSERT(inflight_ == nullptr);
+  const bool register_first = !registered_;
+  const uint32_t body_size =
+      register_first ? 0
+                     : static_cast<uint32_t>(prng_.range_inclusive(0, world_.options.request_body_size_max));
+  request_number_ = register_first ? 0 : request_number_ + 1;
+  inflight_ = census_.acquire(pool_, Term::request_inflight);
+  auto* header = header_start<Command::request>(inflight_, 0, 0, body_size);
+  header->frame.release = 1;
+  header->parent = parent_;
+  header->client = client_id(index_);
+  header->session = session_;
+  header->timestamp = 0;
+  header->request = request_number_;
+  header->operation = register_first ? operation_register : operation_echo;
+  auto body = inflight_->body_used();
+  for (size_t i = 0; i < body.size(); i += 8) {
+    const uint64_t word = prng_.next();
+    std::memcpy(body.data() + i, &word, std::min<size_t>(8, body.size() - i));
+  }
+  message_seal(inflight_);
+  inflight_since_tick_ = world_.now_tick();
+  request_timeout_.start();
+  world_.record(TraceKind::request, process_, request_number_, 0);
+  request_send();
+}
+
+void Client::request_send() {
+  // Hedging: the primary (view 0: replica 0) and one other replica.
+  const uint32_t primary = 0;
+  bus_.send(primary, inflight_);
+  if (world_.replica_count > 1) {
+    bus_.send(1 + static_cast<uint32_t>(prng_.below(world_.replica_count - 1)), inflight_);
+  }
+}
+
+MessageBus::Receive Client::on_message(uint32_t, pool::Message* message) {
+  if (message->header->frame.command == Command::reply) on_reply(message);
+  return MessageBus::Receive::done;  // pong_client: nothing to learn without clocks.
+}
+
+void Client::on_reply(pool::Message* message) {
+  const auto* reply = message->build<Command::reply>()->header;
+  if (inflight_ == nullptr || reply->client != client_id(index_) ||
+      reply->request != request_number_) {
+    return;  // A duplicate or an old reply.
+  }
+  const auto* request = inflight_->build<Command::request>()->header;
+  auto fail = [&](const std::string& what) {
+    world_.failures.fail({FailureKind::reply, "client " + std::to_string(index_), std::nullopt,
+                          "reply to request " + std::to_string(request_number_) + ": " + what});
+  };
+  if (reply->request_checksum != request->frame.checksum) return fail("request_checksum differs");
+  if (reply->operation != request->operation) return fail("operation differs");
+  if (reply->op <= reply_op_last_) return fail("op did not increase");
+  if (request->operation == operation_echo) {
+    const pool::U128 expected = echo_digest(request->client, request->request, inflight_->body_used());
+    pool::U128 got{0, 0};
+    if (message->body_used().size() != sizeof(got)) return fail("body size differs");
+    std::memcpy(&got, message->body_used().data(), sizeof(got));
+    if (got != expected) return fail("body is not the request's result");
+  }
+  reply_op_last_ = reply->op;
+  parent_ = reply->context;
+  if (!registered_) {
+    registered_ = true;
+    session_ = reply->commit;
+  } else {
+    requests_done_ += 1;
+  }
+  world_.record(TraceKind::reply, process_, request_number_, reply->op);
+  census_.release(pool_, Term::request_inflight, inflight_);
+  inflight_ = nullptr;
+  request_timeout_.stop();
+  think_until_tick_ = world_.now_tick() + prng_.range_inclusive(0, 10);
+}
+
+}  // namespace sim

@@ -1,0 +1,68 @@
+// A simulated client: registers, then sends its share of the requests one at a time, holding
+// the request in flight (request_inflight) until its reply arrives, retrying with backoff and
+// hedging to the primary and one other replica, as the original's client does. Every reply is
+// checked against the request it answers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "pool/message_pool.h"
+#include "sim/census.h"
+#include "sim/message_bus.h"
+#include "sim/prng.h"
+#include "sim/timeout.h"
+#include "sim/world.h"
+
+namespace sim {
+
+class Client {
+ public:
+  Client(const World& world, uint32_t index, uint64_t requests_quota, pool::MessagePool& pool,
+         Census& census);
+  ~Client();
+
+  void open();
+  void close();
+  void tick();
+
+  Network::Delivery deliver(uint32_t from, const pool::Message& packet) {
+    return bus_.deliver(from, packet);
+  }
+
+  // All its requests answered.
+  bool done() const { return requests_done_ == requests_quota_ && inflight_ == nullptr; }
+  uint64_t requests_done() const { return requests_done_; }
+  // "c0 request 5 in flight since tick 1200 (attempt 4)".
+  std::string describe() const;
+
+ private:
+  MessageBus::Receive on_message(uint32_t from, pool::Message* message);
+  void on_reply(pool::Message* message);
+  void request_next();
+  void request_send();
+  void send_ping();
+
+  const World& world_;
+  const uint32_t index_;
+  const uint32_t process_;
+  const uint64_t requests_quota_;
+  pool::MessagePool& pool_;
+  Census& census_;
+  Prng prng_;
+  MessageBus bus_;
+
+  pool::Message* inflight_ = nullptr;
+  uint32_t request_number_ = 0;  // The request in flight (0: register).
+  bool registered_ = false;
+  uint64_t session_ = 0;
+  pool::U128 parent_{0, 0};  // The latest reply's context.
+  uint64_t reply_op_last_ = 0;
+  uint64_t requests_done_ = 0;
+  uint64_t inflight_since_tick_ = 0;
+  uint64_t think_until_tick_ = 0;
+  Timeout request_timeout_{60};
+  Timeout ping_timeout_{500};
+};
+
+}  // namespace sim

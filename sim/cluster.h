@@ -1,0 +1,113 @@
+// The simulation: builds a cluster from Options (replicas, standbys, clients, one network, one
+// storage per replica, one pool per process sized by the formula), runs it tick by tick through
+// a requests phase with faults and a convergence phase without, and checks after every event:
+// no pool exhausted, no holder beyond its term's bound; at the end: safety, replies, liveness,
+// and no leak. The result is a Summary with per-pool and per-term peaks and the trace hash.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pool/message_pool.h"
+#include "sim/census.h"
+#include "sim/client.h"
+#include "sim/failure.h"
+#include "sim/network.h"
+#include "sim/options.h"
+#include "sim/prng.h"
+#include "sim/replica.h"
+#include "sim/scheduler.h"
+#include "sim/storage.h"
+#include "sim/trace.h"
+#include "sim/world.h"
+
+namespace sim {
+
+struct TermPeak {
+  pool::Term term;
+  uint32_t peak;
+  uint32_t bound;
+};
+
+struct PoolSummary {
+  std::string owner;  // "replica 0", "standby 3", "client 1", "network".
+  uint32_t messages_max;
+  uint32_t peak;
+  std::string census_at_peak;  // What held the pool at its peak.
+  std::vector<TermPeak> terms;  // Empty for the network.
+  uint32_t unpaid_peak;         // The testing bus's buffer (no formula term).
+};
+
+struct Summary {
+  Options options;
+  bool passed = false;
+  std::optional<Failure> failure;
+  pool::U128 trace_hash{0, 0};
+  uint64_t ticks = 0;
+  uint64_t events = 0;
+  uint64_t ops_committed = 0;      // Ops in the committed log (registrations included).
+  uint64_t requests_answered = 0;  // Replies the clients accepted (registrations excluded).
+  uint64_t crashes = 0;
+  std::vector<PoolSummary> pools;
+};
+
+class Cluster {
+ public:
+  // Runs when a pool is exhausted (the pool aborts after it returns): the CLI writes its
+  // summary and exits 1 here.
+  using FatalHandler = std::function<void(const Summary&)>;
+
+  explicit Cluster(const Options& options);
+  ~Cluster();
+
+  void set_fatal_handler(FatalHandler handler) { fatal_handler_ = std::move(handler); }
+  Trace& trace() { return trace_; }
+
+  // Runs to the end (pass or first failure) and tears down. Call once.
+  Summary run();
+
+ private:
+  struct ProcessPool {
+    std::string owner;
+    std::unique_ptr<pool::MessagePool> pool;
+    std::unique_ptr<Census> census;
+    uint32_t peak = 0;
+    std::string census_at_peak;
+  };
+
+  void build_pool(ProcessPool& process, const std::string& owner, const pool::Options& options);
+  Network::Delivery deliver(uint32_t from, uint32_t to, const pool::Message& packet);
+  void tick_faults();
+  void check_pools();
+  bool converged() const;
+  std::string waiters() const;
+  void teardown();
+  Summary summarize() const;
+  [[noreturn]] void exhausted(const ProcessPool& process);
+
+  Options options_;
+  pool::Config config_;
+  Scheduler scheduler_;
+  Trace trace_;
+  Failures failures_;
+  CommitLedger ledger_;
+  std::unique_ptr<Network> network_;
+  std::unique_ptr<World> world_;
+  std::vector<ProcessPool> pools_;  // Replicas and standbys, then clients.
+  std::vector<std::unique_ptr<Storage>> storages_;
+  std::vector<std::unique_ptr<Replica>> replicas_;
+  std::vector<std::unique_ptr<Client>> clients_;
+  std::vector<uint64_t> restart_tick_;
+  Prng cluster_prng_;
+  uint32_t network_peak_ = 0;
+  uint64_t crashes_ = 0;
+  bool faults_on_ = true;
+  bool torn_down_ = false;
+  FatalHandler fatal_handler_;
+};
+
+}  // namespace sim

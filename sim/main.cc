@@ -1,0 +1,325 @@
+// sim: runs one seeded simulation of a cluster (our VOPR) and prints its verdict: the options the
+// seed chose, the run's figures, each pool's peak against its formula term by term, the trace
+// hash, and PASS, or the failure and a one-line command that replays it.
+// Exit codes: 0 pass, 1 failure, 2 bad input.
+#include <sys/random.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "pool/assertion.h"
+#include "pool/cli/flags.h"
+#include "sim/cluster.h"
+#include "sim/options.h"
+
+#ifndef POOLSIM_GIT_COMMIT
+#define POOLSIM_GIT_COMMIT "unknown"
+#endif
+
+ABSL_FLAG(std::string, seed, "", "The run's seed, decimal or 0x-hex (default: a random one, printed).");
+ABSL_FLAG(std::string, log, "short",
+          "quiet (the verdict only), short (options and summary) or full (and every event).");
+ABSL_FLAG(std::string, summary_json, "", "Write the summary as one JSON object to this path.");
+ABSL_FLAG(std::string, trace_events, "",
+          "Write every event (index, tick, chained hash, description) to this path, one per line.");
+ABSL_FLAG(bool, overwrite, false, "Replace existing --summary-json / --trace-events files.");
+
+// Overrides of the seed's choices; empty means "as the seed chooses".
+ABSL_FLAG(std::string, profile, "test_min", "Constants: test_min (4 KiB messages) or production (1 MiB).");
+ABSL_FLAG(std::string, bus, "", "Message bus: testing or tcp.");
+ABSL_FLAG(std::string, replica_count, "", "Active replicas, 1..6.");
+ABSL_FLAG(std::string, standby_count, "", "Standbys, 0..6 (replicas + standbys <= 12).");
+ABSL_FLAG(std::string, client_count, "", "Clients, 1..clients_max (7 test_min, 64 production).");
+ABSL_FLAG(std::string, pipeline_requests_limit, "", "Requests queued behind the prepare queue, 0..request queue max.");
+ABSL_FLAG(std::string, requests_max, "", "Requests over all clients, 1..100000.");
+ABSL_FLAG(std::string, request_body_size_max, "", "Request body bytes, 0..message_size_max-256.");
+ABSL_FLAG(std::string, ticks_max_requests, "", "Ticks of the requests phase (faults on).");
+ABSL_FLAG(std::string, ticks_max_convergence, "", "Ticks allowed to converge once faults stop.");
+ABSL_FLAG(std::string, path_capacity, "", "Packets in flight per network path, 1..64.");
+ABSL_FLAG(std::string, delay_ticks_min, "", "Network delay minimum, ticks.");
+ABSL_FLAG(std::string, delay_ticks_mean, "", "Network delay mean, ticks (>= min).");
+ABSL_FLAG(std::string, packet_loss_ppm, "", "Packet loss, parts per million.");
+ABSL_FLAG(std::string, packet_replay_ppm, "", "Packet duplication, ppm.");
+ABSL_FLAG(std::string, packet_reorder_ppm, "", "Packets delayed past later ones, ppm.");
+ABSL_FLAG(std::string, packet_corrupt_ppm, "", "Packets with a flipped byte, ppm.");
+ABSL_FLAG(std::string, partition_mode, "", "none, isolate_single, uniform_size or uniform_partition.");
+ABSL_FLAG(std::string, partition_symmetry, "", "symmetric or asymmetric.");
+ABSL_FLAG(std::string, partition_ppm, "", "Chance per tick that a partition forms, ppm.");
+ABSL_FLAG(std::string, unpartition_ppm, "", "Chance per tick that it heals, ppm.");
+ABSL_FLAG(std::string, path_clog_ppm, "", "Chance per tick that a path between replicas clogs, ppm.");
+ABSL_FLAG(std::string, clog_duration_ticks_mean, "", "Mean clog duration, ticks.");
+ABSL_FLAG(std::string, read_latency_ticks_min, "", "Disk read latency minimum, ticks.");
+ABSL_FLAG(std::string, read_latency_ticks_max, "", "Disk read latency maximum, ticks.");
+ABSL_FLAG(std::string, write_latency_ticks_min, "", "Disk write latency minimum, ticks.");
+ABSL_FLAG(std::string, write_latency_ticks_max, "", "Disk write latency maximum, ticks.");
+ABSL_FLAG(std::string, read_fault_ppm, "", "Corrupt reads on faulty disks, ppm.");
+ABSL_FLAG(std::string, write_fault_ppm, "", "Lost writes on faulty disks, ppm.");
+ABSL_FLAG(std::string, storage_faulty_count, "", "Backups with faulty disks, 0..(replicas-1)/2.");
+ABSL_FLAG(std::string, crash_ppm, "", "Chance per tick that a backup crashes, ppm (<= 10000).");
+ABSL_FLAG(std::string, restart_delay_ticks_max, "", "A crashed backup restarts within this many ticks.");
+ABSL_FLAG(std::string, shrink_term, "", "Checker teeth: lower this formula term's bound by one.");
+ABSL_FLAG(std::string, messages_max_delta, "", "Checker teeth: add this (negative) to every pool.");
+
+namespace {
+
+constexpr std::string_view program = "sim";
+constexpr std::string_view usage =
+    "usage: sim [--seed=N] [--log=quiet|short|full] [--summary-json=PATH] [option flags...]\n\n"
+    "Runs one deterministic simulation of a replicated cluster whose every message comes from a\n"
+    "pool sized by messages_max(), and checks that no pool runs dry, no holder exceeds its\n"
+    "formula term, nothing leaks, the committed log agrees, replies match requests, and the\n"
+    "cluster converges once faults stop. The seed chooses every option; flags pin them.\n"
+    "Exit codes: 0 pass, 1 failure, 2 bad input.";
+
+const std::vector<std::string> control_flags = {"seed", "log", "summary_json", "trace_events",
+                                                "overwrite"};
+
+struct Run {
+  sim::Options options;
+  std::string log;
+  std::string summary_json;
+  std::string trace_events;
+};
+
+std::string repro_command(const sim::Options& options) {
+  std::string command = "scripts/sim.sh";
+  for (const auto& [name, value] : sim::options_as_flags(options)) {
+    command += " --" + name + "=" + value;
+  }
+  return command;
+}
+
+absl::Status output_path_check(std::string_view flag, const std::string& path, bool overwrite) {
+  if (path.empty()) return absl::OkStatus();
+  std::error_code error;
+  if (std::filesystem::exists(path, error) && !overwrite) {
+    return absl::InvalidArgumentError(absl::StrCat("--", std::string(flag), "=", path,
+                                                   " exists; pass --overwrite to replace it"));
+  }
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty() && !std::filesystem::is_directory(parent, error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", std::string(flag), "=", path, ": directory does not exist"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Run> run_from_flags(const pool::cli::ParsedCommandLine& parsed) {
+  if (!parsed.positional.empty()) {
+    return absl::InvalidArgumentError("unexpected argument '" + parsed.positional.front() +
+                                      "' (flags only; see --help)");
+  }
+  Run run;
+  run.log = absl::GetFlag(FLAGS_log);
+  if (auto status = pool::cli::flag_one_of("log", run.log, {"quiet", "short", "full"}); !status.ok()) {
+    return status;
+  }
+  uint64_t seed = 0;
+  const std::string seed_text = absl::GetFlag(FLAGS_seed);
+  if (seed_text.empty()) {
+    if (getrandom(&seed, sizeof(seed), 0) != static_cast<ssize_t>(sizeof(seed))) {
+      return absl::InternalError("could not draw a random seed (getrandom failed)");
+    }
+  } else {
+    const std::optional<uint64_t> parsed_seed = sim::parse_u64(seed_text);
+    if (!parsed_seed) {
+      return absl::InvalidArgumentError("--seed=" + seed_text +
+                                        " is not a 64-bit unsigned integer (decimal or 0x-hex)");
+    }
+    seed = *parsed_seed;
+  }
+  const std::string profile = absl::GetFlag(FLAGS_profile);
+  if (!pool::config_by_name(profile)) {
+    return pool::cli::flag_one_of("profile", profile, {"test_min", "production"});
+  }
+  run.options = sim::options_from_seed(seed, profile);
+  // Every option flag given on the command line overrides the seed's choice.
+  for (const std::string& name : sim::options_flag_names()) {
+    if (name == "seed" || name == "profile" || parsed.flags_set.count(name) == 0) continue;
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    POOL_ASSERT(flag != nullptr, "option %s has no flag", name.c_str());
+    if (auto status = sim::options_set(run.options, name, flag->CurrentValue()); !status.ok()) {
+      return status;
+    }
+  }
+  if (auto status = sim::options_validate(run.options); !status.ok()) return status;
+  const bool overwrite = absl::GetFlag(FLAGS_overwrite);
+  run.summary_json = absl::GetFlag(FLAGS_summary_json);
+  run.trace_events = absl::GetFlag(FLAGS_trace_events);
+  if (auto status = output_path_check("summary-json", run.summary_json, overwrite); !status.ok()) {
+    return status;
+  }
+  if (auto status = output_path_check("trace-events", run.trace_events, overwrite); !status.ok()) {
+    return status;
+  }
+  return run;
+}
+
+nlohmann::json summary_json(const sim::Summary& summary) {
+  nlohmann::json json;
+  json["seed"] = summary.options.seed;
+  json["passed"] = summary.passed;
+  if (summary.failure) {
+    json["failure"] = {{"kind", sim::failure_kind_name(summary.failure->kind)},
+                       {"process", summary.failure->process},
+                       {"term", summary.failure->term
+                                    ? nlohmann::json(std::string(pool::term_name(*summary.failure->term)))
+                                    : nlohmann::json(nullptr)},
+                       {"detail", summary.failure->detail}};
+  } else {
+    json["failure"] = nullptr;
+  }
+  json["trace_hash"] = sim::hash_hex(summary.trace_hash);
+  json["ticks"] = summary.ticks;
+  json["events"] = summary.events;
+  json["requests_committed"] = summary.ops_committed;
+  json["requests_answered"] = summary.requests_answered;
+  json["crashes"] = summary.crashes;
+  json["commit"] = POOLSIM_GIT_COMMIT;
+  nlohmann::json options = nlohmann::json::object();
+  for (const auto& [name, value] : sim::options_as_flags(summary.options)) options[name] = value;
+  json["options"] = options;
+  json["repro"] = repro_command(summary.options);
+  nlohmann::json pools = nlohmann::json::array();
+  for (const sim::PoolSummary& pool_summary : summary.pools) {
+    nlohmann::json terms = nlohmann::json::object();
+    for (const sim::TermPeak& term : pool_summary.terms) {
+      terms[std::string(pool::term_name(term.term))] = {{"peak", term.peak}, {"bound", term.bound}};
+    }
+    pools.push_back({{"owner", pool_summary.owner},
+                     {"messages_max", pool_summary.messages_max},
+                     {"peak", pool_summary.peak},
+                     {"census_at_peak", pool_summary.census_at_peak},
+                     {"unpaid_peak", pool_summary.unpaid_peak},
+                     {"terms", terms}});
+  }
+  json["pools"] = pools;
+  return json;
+}
+
+void print_summary(const sim::Summary& summary, const std::string& log) {
+  if (log != "quiet") {
+    std::printf("ticks %llu, events %llu, ops committed %llu, requests answered %llu, crashes %llu\n",
+                static_cast<unsigned long long>(summary.ticks),
+                static_cast<unsigned long long>(summary.events),
+                static_cast<unsigned long long>(summary.ops_committed),
+                static_cast<unsigned long long>(summary.requests_answered),
+                static_cast<unsigned long long>(summary.crashes));
+    std::printf("pools (peak / messages_max; per term peak/bound):\n");
+    for (const sim::PoolSummary& pool_summary : summary.pools) {
+      std::string terms;
+      for (const sim::TermPeak& term : pool_summary.terms) {
+        if (term.peak == 0 && term.bound == 0) continue;
+        terms += " " + std::string(pool::term_name(term.term)) + " " + std::to_string(term.peak) +
+                 "/" + std::to_string(term.bound);
+      }
+      if (pool_summary.unpaid_peak > 0) {
+        terms += " testing_bus_buffer(no term) " + std::to_string(pool_summary.unpaid_peak);
+      }
+      std::printf("  %-10s %4u / %-4u%s\n", pool_summary.owner.c_str(), pool_summary.peak,
+                  pool_summary.messages_max, terms.c_str());
+    }
+    std::printf("trace hash %s\n", sim::hash_hex(summary.trace_hash).c_str());
+  }
+  if (summary.passed) {
+    std::printf("PASS seed=%llu\n", static_cast<unsigned long long>(summary.options.seed));
+  } else {
+    std::printf("FAIL %s: %s: %s\n", sim::failure_kind_name(summary.failure->kind),
+                summary.failure->process.c_str(), summary.failure->detail.c_str());
+    std::printf("replay: %s\n", repro_command(summary.options).c_str());
+  }
+  std::fflush(stdout);
+}
+
+bool write_json(const std::string& path, const sim::Summary& summary) {
+  if (path.empty()) return true;
+  std::ofstream file(path);
+  file << summary_json(summary).dump(2) << "\n";
+  if (!file) {
+    std::fprintf(stderr, "sim: could not write --summary-json=%s\n", path.c_str());
+    return false;
+  }
+  return true;
+}
+
+struct EventSink {
+  std::FILE* file = nullptr;
+  bool print = false;
+  uint32_t member_count = 0;
+};
+
+void event_sink(void* context, uint64_t index, const sim::TraceRecord& record,
+                const pool::U128& hash) {
+  auto* sink = static_cast<EventSink*>(context);
+  const std::string description = sim::trace_record_describe(record, sink->member_count);
+  if (sink->file != nullptr) {
+    std::fprintf(sink->file, "%llu %llu %s %s\n", static_cast<unsigned long long>(index),
+                 static_cast<unsigned long long>(record.tick), sim::hash_hex(hash).c_str(),
+                 description.c_str());
+  }
+  if (sink->print) std::printf("  %s\n", description.c_str());
+}
+
+// For assertion failures: the seed and the command that replays the run.
+std::string failure_context;
+void print_failure_context(void*) { std::fprintf(stderr, "%s\n", failure_context.c_str()); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = pool::cli::parse_command_line(argc, argv);
+  if (!parsed.ok()) pool::cli::exit_bad_input(program, parsed.status());
+  if (parsed->help) {
+    std::printf("%s", pool::cli::help_text(usage, {"sim/main.cc"}).c_str());
+    return 0;
+  }
+  auto run = run_from_flags(*parsed);
+  if (!run.ok()) pool::cli::exit_bad_input(program, run.status());
+
+  const sim::Options& options = run->options;
+  std::printf("seed %llu\n", static_cast<unsigned long long>(options.seed));
+  if (run->log != "quiet") {
+    std::string resolved;
+    for (const auto& [name, value] : sim::options_as_flags(options)) {
+      resolved += " --" + name + "=" + value;
+    }
+    std::printf("options%s\n", resolved.c_str());
+  }
+  std::fflush(stdout);
+  failure_context = "seed " + std::to_string(options.seed) + "; replay: " + repro_command(options);
+  pool::set_failure_context_hook(print_failure_context, nullptr);
+
+  sim::Cluster cluster(options);
+  EventSink sink;
+  sink.print = run->log == "full";
+  sink.member_count = static_cast<uint32_t>(options.member_count());
+  if (!run->trace_events.empty()) {
+    sink.file = std::fopen(run->trace_events.c_str(), "w");
+    if (sink.file == nullptr) {
+      pool::cli::exit_bad_input(program, absl::InvalidArgumentError(
+                                             "--trace-events=" + run->trace_events + ": cannot open"));
+    }
+  }
+  if (sink.print || sink.file != nullptr) cluster.trace().set_sink(event_sink, &sink);
+  const std::string log = run->log;
+  const std::string json_path = run->summary_json;
+  cluster.set_fatal_handler([&](const sim::Summary& summary) {
+    if (sink.file != nullptr) std::fclose(sink.file);
+    print_summary(summary, log);
+    write_json(json_path, summary);
+    std::_Exit(1);
+  });
+  const sim::Summary summary = cluster.run();
+  if (sink.file != nullptr) std::fclose(sink.file);
+  print_summary(summary, run->log);
+  if (!write_json(run->summary_json, summary)) return 2;
+  return summary.passed ? 0 : 1;
+}

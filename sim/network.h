@@ -1,0 +1,103 @@
+// The packet simulator: every directed path between two processes is a queue of packets in
+// flight, bounded by the path capacity. A sent message is copied into the network's own pool at
+// once (the sender keeps or drops its own reference, as in the original). Faults: delay, loss,
+// replay (duplicates), reordering, corruption (caught by the receiver's checksums), partitions
+// that form and heal, and clogged paths that hold their packets.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "pool/message_pool.h"
+#include "sim/options.h"
+#include "sim/prng.h"
+#include "sim/scheduler.h"
+#include "sim/trace.h"
+
+namespace sim {
+
+// Why the network dropped a packet (the trace's `a`).
+enum class DropReason : uint8_t {
+  loss,
+  partition,
+  path_full,
+  receiver_down,
+  receiver_busy,
+  no_connection,
+  send_queue_full
+};
+
+class Network {
+ public:
+  // What a receiver did with a packet: consumed it (kept a copy or dropped it), or is busy (a
+  // suspended tcp connection), in which case the packet waits on its path.
+  enum class Delivery : uint8_t { consumed, busy };
+  using Deliver = std::function<Delivery(uint32_t from, uint32_t to, const pool::Message& packet)>;
+
+  // Processes 0..member_count-1 are replicas and standbys, then the clients.
+  Network(const Options& options, const pool::Config& config, Scheduler& scheduler, Trace& trace,
+          uint32_t member_count, uint32_t client_count);
+  ~Network();
+
+  void set_deliver(Deliver deliver) { deliver_ = std::move(deliver); }
+
+  // Copies `message` into a packet on path from → to.
+  void submit(uint32_t from, uint32_t to, const pool::Message& message);
+  // True while the path holds its packets (a sender over tcp waits for it).
+  bool clogged(uint32_t from, uint32_t to) const;
+  uint64_t clogged_until_tick(uint32_t from, uint32_t to) const;
+
+  // Per tick: partitions form and heal, paths clog.
+  void tick();
+  // Faults stop (the convergence phase): no loss, replay, corruption, partition or clog.
+  void faults_off();
+  // Drops every packet in flight (teardown), so that the pool is full again.
+  void release_all();
+
+  pool::MessagePool& pool() { return *pool_; }
+  Trace& trace() { return trace_; }
+  uint32_t process_count() const { return process_count_; }
+  void record_drop(uint32_t from, uint32_t to, uint8_t command, DropReason reason);
+
+ private:
+  struct Packet {
+    uint64_t id;
+    pool::Message* message;
+  };
+  struct Path {
+    std::vector<Packet> packets;
+    uint64_t clogged_until_tick = 0;
+  };
+
+  bool is_client(uint32_t process) const { return process >= member_count_; }
+  size_t path_index(uint32_t from, uint32_t to) const { return size_t{from} * process_count_ + to; }
+  uint64_t delay_ticks();
+  void enqueue(uint32_t from, uint32_t to, pool::Message* packet);
+  void deliver_event(uint32_t from, uint32_t to, uint64_t id);
+  void remove_packet(Path& path, size_t index);
+  bool partitioned(uint32_t from, uint32_t to) const;
+  void partition_form();
+
+  Options options_;
+  const pool::Config config_;
+  Scheduler& scheduler_;
+  Trace& trace_;
+  Prng prng_;
+  const uint32_t member_count_;
+  const uint32_t process_count_;
+  std::unique_ptr<pool::MessagePool> pool_;
+  std::vector<Path> paths_;
+  uint64_t packet_id_next_ = 1;
+  Deliver deliver_;
+  // Partition: side_[r] for each member; a path between sides is cut (one way if asymmetric).
+  bool partition_active_ = false;
+  std::vector<uint8_t> side_;
+  uint64_t partition_changed_tick_ = 0;
+};
+
+// Paths between members, and both ways between each member and each client.
+uint32_t network_path_count(uint32_t member_count, uint32_t client_count);
+
+}  // namespace sim

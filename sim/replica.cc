@@ -1,0 +1,778 @@
+#include "sim/replica.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "sim/wire.h"
+
+namespace sim {
+
+using pool::Command;
+using pool::Term;
+
+namespace {
+// Repair requests to one peer in flight at once, and how long one may go unanswered.
+constexpr uint32_t repairs_per_replica_max = 2;
+constexpr uint64_t repair_expiry_ticks = 50;
+// Headers a `headers` message carries: as many as fit after its own header.
+uint32_t headers_per_message(const pool::Config& config) {
+  return (config.message_size_max - pool::header_size) / pool::header_size;
+}
+}  // namespace
+
+const char* replica_status_name(Replica::Status status) {
+  switch (status) {
+    case Replica::Status::down: return "down";
+    case Replica::Status::recovering: return "recovering";
+    case Replica::Status::normal: return "normal";
+  }
+  return "unknown";
+}
+
+Replica::Replica(const World& world, uint32_t index, pool::MessagePool& pool, Census& census,
+                 Storage& storage)
+    : world_(world),
+      index_(index),
+      pool_(pool),
+      census_(census),
+      storage_(storage),
+      prng_(Prng::derive(world.options.seed, 0x5245'0000 + index)),  // "RE" + index.
+      bus_(MessageBus::Shape{world.options.bus, index, false, world.member_count,
+                             world.replica_count,
+                             world.config.pipeline_prepare_queue_max +
+                                 static_cast<uint32_t>(world.options.pipeline_requests_limit),
+                             world.config.connection_send_queue_max_replica()},
+           pool, census, world.network, world.scheduler),
+      journal_(storage, pool, census, world.config),
+      client_replies_(storage, pool, census, world.config),
+      pipeline_prepare_queue_max_(world.config.pipeline_prepare_queue_max),
+      pipeline_requests_limit_(static_cast<uint32_t>(world.options.pipeline_requests_limit)),
+      cache_(pipeline_prepare_queue_max_ + pipeline_requests_limit_, nullptr),
+      clients_(world.client_count) {
+  bus_.set_on_message([this](uint32_t from, pool::Message* message) {
+    return on_message(from, message);
+  });
+}
+
+Replica::~Replica() {
+  if (status_ != Status::down) crash();
+}
+
+uint32_t Replica::quorum_replication() const {
+  const uint32_t count = world_.replica_count;
+  if (count == 2) return 2;
+  return std::min<uint32_t>(3, (count + 1) / 2);
+}
+
+void Replica::open() {
+  POOL_ASSERT(status_ == Status::down);
+  bus_.open();
+  status_ = Status::normal;
+  ping_timeout_.start();
+  repair_timeout_.start();
+  if (primary()) commit_message_timeout_.start();
+}
+
+void Replica::release_memory() {
+  for (PipelineEntry& entry : prepare_queue_) release(Term::pipeline, entry.prepare);
+  prepare_queue_.clear();
+  for (pool::Message* request : request_queue_) release(Term::pipeline, request);
+  request_queue_.clear();
+  for (pool::Message*& prepare : cache_) {
+    if (prepare != nullptr) release(Term::pipeline, prepare);
+    prepare = nullptr;
+  }
+  if (commit_prepare_ != nullptr) release(Term::commit_prepare, commit_prepare_);
+  commit_prepare_ = nullptr;
+  if (loopback_queue_ != nullptr) release(Term::loopback_queue, loopback_queue_);
+  loopback_queue_ = nullptr;
+}
+
+void Replica::crash() {
+  POOL_ASSERT(status_ != Status::down);
+  world_.record(TraceKind::crash, index_, op_, commit_min_);
+  status_ = Status::down;
+  incarnation_ += 1;
+  storage_.crash();
+  bus_.close();
+  journal_.crash();
+  client_replies_.crash();
+  release_memory();
+  op_ = commit_min_ = commit_max_ = 0;
+  commit_checksum_ = {0, 0};
+  committing_ = commit_reading_ = false;
+  clients_.assign(clients_.size(), ClientEntry{});
+  repairs_.clear();
+  get_headers_sent_ = false;
+  for (Timeout* timeout :
+       {&ping_timeout_, &prepare_timeout_, &commit_message_timeout_, &repair_timeout_}) {
+    timeout->stop();
+  }
+}
+
+void Replica::restart() {
+  POOL_ASSERT(status_ == Status::down);
+  world_.record(TraceKind::restart, index_, 0, 0);
+  bus_.open();
+  status_ = Status::recovering;
+  recovery_slot_next_ = 0;
+  recovery_read_next();
+}
+
+void Replica::recovery_read_next() {
+  // Reads every written slot, up to journal_iops_read_max at once, in slot order.
+  const uint32_t slots = storage_.wal_slots_written();
+  while (recovery_slot_next_ < slots) {
+    const uint32_t slot = recovery_slot_next_;
+    const uint64_t incarnation = incarnation_;
+    const bool started = journal_.read_slot(slot, [this, slot, incarnation](pool::Message* read) {
+      if (!alive(incarnation)) return;
+      if (read != nullptr) {
+        const auto* prepare = read->build<Command::prepare>()->header;
+        if (prepare->op == slot) {
+          journal_.set_header(*prepare);
+          journal_.entry(slot).prepared = true;
+          op_ = std::max(op_, prepare->op);
+        }
+      }
+      recovery_read_next();
+    });
+    if (!started) return;
+    recovery_slot_next_ += 1;
+  }
+  if (journal_.reads_in_flight() > 0 || status_ != Status::recovering) return;
+  status_ = Status::normal;
+  world_.record(TraceKind::recovered, index_, op_, commit_min_);
+  ping_timeout_.start();
+  repair_timeout_.start();
+}
+
+bool Replica::log_complete() const {
+  for (uint64_t op = 1; op <= op_; op++) {
+    const pool::PrepareHeader* header = journal_.header(op);
+    if (header == nullptr || !journal_.entry(op).prepared) return false;
+  }
+  return true;
+}
+
+std::string Replica::describe() const {
+  std::string text = "r" + std::to_string(index_) + (standby() ? " (standby) " : " ") +
+                     replica_status_name(status_) + (primary() ? " primary" : "") +
+                     " op=" + std::to_string(op_) + " commit_min=" + std::to_string(commit_min_) +
+                     " commit_max=" + std::to_string(commit_max_) +
+                     " pipeline=" + std::to_string(prepare_queue_.size()) + "+" +
+                     std::to_string(request_queue_.size());
+  std::string missing;
+  uint32_t missing_count = 0;
+  for (uint64_t op = 1; op <= op_ && status_ != Status::down; op++) {
+    if (journal_.header(op) != nullptr && journal_.entry(op).prepared) continue;
+    if (missing_count++ < 8) missing += (missing.empty() ? "" : ",") + std::to_string(op);
+  }
+  if (missing_count > 0) text += " missing=[" + missing + (missing_count > 8 ? ",...]" : "]");
+  return text;
+}
+
+void Replica::send_to_other_members(pool::Message* message) {
+  for (uint32_t member = 0; member < world_.member_count; member++) {
+    if (member != index_) send(member, message);
+  }
+}
+
+uint32_t Replica::choose_other_member() {
+  POOL_ASSERT_GT(world_.member_count, 1u);
+  auto member = static_cast<uint32_t>(prng_.below(world_.member_count - 1));
+  if (member >= index_) member += 1;
+  return member;
+}
+
+uint32_t Replica::client_index(const pool::U128& client) const {
+  if (client.high != 0 || client.low == 0 || client.low > world_.client_count) return UINT32_MAX;
+  return static_cast<uint32_t>(client.low - 1);
+}
+
+// --- Ticks and timeouts.
+
+void Replica::tick() {
+  if (status_ != Status::normal) return;
+  for (Timeout* timeout :
+       {&ping_timeout_, &prepare_timeout_, &commit_message_timeout_, &repair_timeout_}) {
+    timeout->tick();
+  }
+  if (ping_timeout_.fired()) {
+    world_.record(TraceKind::timeout, index_, 0, 0);
+    ping_timeout_.reset();
+    send_ping();
+  }
+  if (primary() && prepare_timeout_.fired()) {
+    world_.record(TraceKind::timeout, index_, 1, 0);
+    on_prepare_timeout();
+  }
+  if (primary() && commit_message_timeout_.fired()) {
+    commit_message_timeout_.reset();
+    send_commit();
+  }
+  if (repair_timeout_.fired()) {
+    repair_timeout_.reset();
+    repair_timeout_.after_ticks = prng_.range_inclusive(5, 15);
+    repair();
+  }
+  if (!primary()) commit_journal();
+}
+
+void Replica::send_ping() {
+  pool::Message* ping = acquire(Term::burst);
+  auto* header = header_start<Command::ping>(ping, static_cast<uint8_t>(index_), view_, 0);
+  header->frame.release = 1;
+  header->ping_timestamp_monotonic = world_.now_tick() + 1;
+  header->release_count = 1;
+  message_seal(ping);
+  send_to_other_members(ping);
+  release(Term::burst, ping);
+}
+
+void Replica::on_prepare_timeout() {
+  if (prepare_queue_.empty()) {
+    prepare_timeout_.stop();
+    return;
+  }
+  // The oldest prepare goes again to the replicas that have not acknowledged it.
+  PipelineEntry& head = prepare_queue_.front();
+  for (uint32_t replica = 0; replica < world_.replica_count; replica++) {
+    if (replica != index_ && (head.ok_from & (uint64_t{1} << replica)) == 0) {
+      send(replica, head.prepare);
+    }
+  }
+  repair();  // Our own write, if it never started.
+  prepare_timeout_.backoff(prng_);
+}
+
+void Replica::send_commit() {
+  pool::Message* commit = acquire(Term::burst);
+  auto* header = header_start<Command::commit>(commit, static_cast<uint8_t>(index_), view_, 0);
+  header->commit = commit_min_;
+  header->commit_checksum = commit_checksum_;
+  header->timestamp_monotonic = world_.now_tick() + 1;
+  message_seal(commit);
+  send_to_other_members(commit);
+  release(Term::burst, commit);
+}
+
+// --- Receiving.
+
+MessageBus::Receive Replica::on_message(uint32_t from, pool::Message* message) {
+  if (status_ != Status::normal) return MessageBus::Receive::done;
+  switch (message->header->frame.command) {
+    case Command::ping: on_ping(from, message); break;
+    case Command::ping_client: on_ping_client(from); break;
+    case Command::request: on_request(from, message); break;
+    case Command::prepare: return on_prepare(message);
+    case Command::prepare_ok: on_prepare_ok(from, message); break;
+    case Command::commit: on_commit(message); break;
+    case Command::get_headers: on_get_headers(from, message); break;
+    case Command::headers: on_headers(message); break;
+    case Command::get_prepare: on_get_prepare(from, message); break;
+    default: break;  // pong: nothing to learn without clocks.
+  }
+  return MessageBus::Receive::done;
+}
+
+void Replica::on_ping(uint32_t from, pool::Message* message) {
+  if (from >= world_.member_count) return;
+  // The ping/pong transient: the ping is held by the bus while the pong is built.
+  pool::Message* pong = acquire(Term::burst);
+  auto* header = header_start<Command::pong>(pong, static_cast<uint8_t>(index_), view_, 0);
+  header->frame.release = 1;
+  header->ping_timestamp_monotonic =
+      message->build<Command::ping>()->header->ping_timestamp_monotonic;
+  header->pong_timestamp_wall = world_.now_tick() + 1;
+  message_seal(pong);
+  send(from, pong);
+  release(Term::burst, pong);
+}
+
+void Replica::on_ping_client(uint32_t from) {
+  if (from < world_.member_count) return;
+  pool::Message* pong = acquire(Term::burst);
+  auto* header = header_start<Command::pong_client>(pong, static_cast<uint8_t>(index_), view_, 0);
+  header->frame.release = 1;
+  header->ping_timestamp_monotonic = world_.now_tick() + 1;
+  message_seal(pong);
+  send(from, pong);
+  release(Term::burst, pong);
+}
+
+void Replica::on_request(uint32_t from, pool::Message* message) {
+  const auto* request = message->build<Command::request>()->header;
+  const uint32_t client = client_index(request->client);
+  if (client == UINT32_MAX || from != world_.client_process(client)) return;
+  const ClientEntry& entry = clients_[client];
+  if (entry.registered && request->request < entry.reply.request) return;  // Old.
+  if (entry.registered && request->request == entry.reply.request) {
+    repeat_reply(client, from);
+    return;
+  }
+  if (!primary()) {
+    // A backup forwards a newer request to the primary.
+    send(primary_index(), message);
+    return;
+  }
+  const auto same_request = [&](const pool::Message* queued) {
+    const auto* header = reinterpret_cast<const pool::PrepareHeader*>(queued->header);
+    return header->client == request->client && header->request == request->request;
+  };
+  for (const PipelineEntry& entry_queued : prepare_queue_) {
+    if (same_request(entry_queued.prepare)) return;
+  }
+  for (const pool::Message* queued : request_queue_) {
+    const auto* header = reinterpret_cast<const pool::RequestHeader*>(queued->header);
+    if (header->client == request->client && header->request == request->request) return;
+  }
+  if (!entry.registered && request->operation != operation_register) return;
+  if (prepare_queue_.size() < pipeline_prepare_queue_max_) {
+    primary_pipeline_prepare(message, false);
+  } else if (request_queue_.size() < pipeline_requests_limit_) {
+    request_queue_.push_back(census_.hold(Term::pipeline, message));
+  }
+  // Otherwise the pipeline is full: the client retries.
+}
+
+void Replica::repeat_reply(uint32_t client, uint32_t to) {
+  const pool::ReplyHeader& reply = clients_[client].reply;
+  if (reply.frame.size == pool::header_size) {
+    // A body-less reply is rebuilt from the client table's header.
+    pool::Message* rebuilt = acquire(Term::burst);
+    std::memcpy(rebuilt->header, &reply, pool::header_size);
+    send(to, rebuilt);
+    release(Term::burst, rebuilt);
+    return;
+  }
+  if (pool::Message* writing = client_replies_.read_reply_sync(client, reply.frame.checksum)) {
+    send(to, writing);
+    return;
+  }
+  const uint64_t incarnation = incarnation_;
+  const bool started = client_replies_.read_reply(
+      client, reply.frame.checksum, [this, incarnation, to, client](pool::Message* read) {
+        world_.record(TraceKind::reply_read, index_, client, read != nullptr);
+        if (alive(incarnation) && read != nullptr && status_ == Status::normal) send(to, read);
+      });
+  (void)started;  // Busy: the request is ignored and the client retries.
+}
+
+// --- The primary's pipeline.
+
+void Replica::primary_pipeline_prepare(pool::Message* message, bool from_request_queue) {
+  POOL_ASSERT(primary());
+  POOL_ASSERT_LT(prepare_queue_.size(), pipeline_prepare_queue_max_);
+  // The request's buffer becomes the prepare: the pipeline's reference carries over.
+  const pool::RequestHeader request = *message->build<Command::request>()->header;
+  if (!from_request_queue) census_.hold(Term::pipeline, message);
+  const uint32_t body_size = request.frame.size - pool::header_size;
+  const pool::PrepareHeader* parent = journal_.header(op_);
+  auto* header =
+      header_start<Command::prepare>(message, static_cast<uint8_t>(index_), view_, body_size);
+  header->frame.release = 1;
+  header->parent = parent != nullptr ? parent->frame.checksum : pool::U128{0, 0};
+  header->request_checksum = request.frame.checksum;
+  header->client = request.client;
+  header->op = op_ + 1;
+  header->commit = commit_max_;
+  header->timestamp = world_.now_tick() + 1;
+  header->request = request.request;
+  header->operation = request.operation;
+  message_seal(message);
+
+  if (prepare_queue_.empty()) prepare_timeout_.start();
+  prepare_queue_.push_back(PipelineEntry{message, 0, false});
+  world_.record(TraceKind::prepare, index_, header->op, client_index(request.client));
+
+  op_ = header->op;
+  journal_.set_header(*header);
+  send_to_other_members(message);
+  write_prepare(message);
+}
+
+void Replica::write_prepare(pool::Message* prepare) {
+  const auto* header = prepare->build<Command::prepare>()->header;
+  const Journal::Entry& entry = journal_.entry(header->op);
+  if (entry.writing || entry.prepared) return;
+  if (journal_.writes_available() == 0) return;  // Stays dirty: repair writes it later.
+  const uint64_t incarnation = incarnation_;
+  journal_.write_prepare(prepare, [this, incarnation](uint64_t op) {
+    if (alive(incarnation)) write_prepare_done(op);
+  });
+}
+
+void Replica::write_prepare_done(uint64_t op) {
+  world_.record(TraceKind::journal_write, index_, op, journal_.entry(op).prepared ? 0 : 1);
+  if (status_ != Status::normal) return;
+  bus_.resume();
+  send_prepare_ok(op);
+  flush_loopback_queue();
+  if (!primary()) commit_journal();
+}
+
+void Replica::send_prepare_ok(uint64_t op) {
+  if (standby()) return;
+  const pool::PrepareHeader* prepare = journal_.header(op);
+  if (prepare == nullptr || !journal_.entry(op).prepared) return;
+  const bool to_self = primary();
+  if (to_self && loopback_queue_ != nullptr) return;  // One message to itself at a time.
+  const Term term = to_self ? Term::loopback_queue : Term::burst;
+  pool::Message* ok = acquire(term);
+  auto* header = header_start<Command::prepare_ok>(ok, static_cast<uint8_t>(index_), view_, 0);
+  header->parent = prepare->parent;
+  header->prepare_checksum = prepare->frame.checksum;
+  header->client = prepare->client;
+  header->op = op;
+  header->commit_min = commit_min_;
+  header->timestamp = prepare->timestamp;
+  header->request = prepare->request;
+  header->operation = prepare->operation;
+  message_seal(ok);
+  if (to_self) {
+    loopback_queue_ = ok;
+    return;
+  }
+  send(primary_index(), ok);
+  release(Term::burst, ok);
+}
+
+void Replica::flush_loopback_queue() {
+  if (loopback_queue_ == nullptr) return;
+  pool::Message* message = loopback_queue_;
+  loopback_queue_ = nullptr;
+  on_prepare_ok(index_, message);
+  release(Term::loopback_queue, message);
+}
+
+void Replica::on_prepare_ok(uint32_t from, pool::Message* message) {
+  if (!primary() || from >= world_.replica_count) return;
+  const auto* ok = message->build<Command::prepare_ok>()->header;
+  for (PipelineEntry& entry : prepare_queue_) {
+    if (entry.prepare->header->frame.checksum != ok->prepare_checksum) continue;
+    entry.ok_from |= uint64_t{1} << from;
+    // A quorum that includes the primary's own write: the primary's log stays complete.
+    const bool own_write = (entry.ok_from & (uint64_t{1} << index_)) != 0;
+    if (!entry.ok_quorum_received && own_write &&
+        static_cast<uint32_t>(std::popcount(entry.ok_from)) >= quorum_replication()) {
+      entry.ok_quorum_received = true;
+      commit_pipeline();
+    }
+    return;
+  }
+}
+
+void Replica::commit_pipeline() {
+  if (committing_) return;
+  committing_ = true;
+  while (status_ == Status::normal && commit_prepare_ == nullptr && !prepare_queue_.empty() &&
+         prepare_queue_.front().ok_quorum_received) {
+    if (!client_replies_.ready()) {
+      const uint64_t incarnation = incarnation_;
+      client_replies_.on_ready([this, incarnation] {
+        if (alive(incarnation)) commit_pipeline();
+      });
+      break;
+    }
+    commit_prepare_ = census_.hold(Term::commit_prepare, prepare_queue_.front().prepare);
+    execute(commit_prepare_);
+    if (!request_queue_.empty()) {
+      pool::Message* request = request_queue_.front();
+      request_queue_.pop_front();
+      primary_pipeline_prepare(request, true);
+    }
+    release(Term::commit_prepare, commit_prepare_);
+    commit_prepare_ = nullptr;
+  }
+  if (prepare_queue_.empty()) prepare_timeout_.stop();
+  committing_ = false;
+}
+
+void Replica::execute(pool::Message* message) {
+  const pool::PrepareHeader prepare = *message->build<Command::prepare>()->header;
+  POOL_ASSERT_EQ(prepare.op, commit_min_ + 1);
+  world_.ledger.on_commit(world_.failures, index_, prepare.op, prepare.frame.checksum);
+
+  const uint32_t client = client_index(prepare.client);
+  POOL_ASSERT(client != UINT32_MAX);
+  const bool echo = prepare.operation == operation_echo;
+  pool::Message* reply = acquire(Term::commit_reply);
+  auto* header = header_start<Command::reply>(reply, static_cast<uint8_t>(index_), view_,
+                                              echo ? sizeof(pool::U128) : 0);
+  header->frame.release = 1;
+  header->request_checksum = prepare.request_checksum;
+  header->context = prepare.frame.checksum;
+  header->client = prepare.client;
+  header->op = prepare.op;
+  header->commit = prepare.op;
+  header->timestamp = prepare.timestamp;
+  header->request = prepare.request;
+  header->operation = prepare.operation;
+  if (echo) {
+    const pool::U128 digest = echo_digest(prepare.client, prepare.request, message->body_used());
+    std::memcpy(reply->body_used().data(), &digest, sizeof(digest));
+  }
+  message_seal(reply);
+
+  if (primary()) {
+    POOL_ASSERT(prepare_queue_.front().prepare == message);
+    release(Term::pipeline, message);
+    prepare_queue_.pop_front();
+  }
+  commit_min_ = prepare.op;
+  commit_max_ = std::max(commit_max_, commit_min_);
+  commit_checksum_ = prepare.frame.checksum;
+  world_.record(TraceKind::commit, index_, prepare.op, prepare.frame.checksum.low);
+
+  clients_[client].registered = true;
+  clients_[client].reply = *header;
+  if (echo) client_replies_.write_reply(client, reply);
+  // The primary answers, and so does one backup chosen by the op (hedging, as the original).
+  const bool backup_replies = world_.replica_count > 1 && !standby() &&
+                              index_ == 1 + prepare.op % (world_.replica_count - 1);
+  if (primary() || backup_replies) send(world_.client_process(client), reply);
+  release(Term::commit_reply, reply);
+}
+
+// --- Backups.
+
+MessageBus::Receive Replica::on_prepare(pool::Message* message) {
+  if (primary()) return MessageBus::Receive::done;
+  const auto* prepare = message->build<Command::prepare>()->header;
+  if (prepare->op >= journal_.slot_count()) return MessageBus::Receive::done;
+  advance_commit_max(prepare->commit);
+  const pool::U128 checksum = prepare->frame.checksum;
+  const Journal::Entry& entry = journal_.entry(prepare->op);
+  if (journal_.has_prepare(prepare->op, checksum)) {
+    send_prepare_ok(prepare->op);
+    commit_journal();
+    return MessageBus::Receive::done;
+  }
+  if (entry.writing) return MessageBus::Receive::done;
+  // No write slot: the bus keeps the prepare until a write completes (the original suspends).
+  if (journal_.writes_available() == 0) return MessageBus::Receive::suspend;
+  if (const pool::PrepareHeader* known = journal_.header(prepare->op);
+      known != nullptr && known->frame.checksum != checksum) {
+    return MessageBus::Receive::done;  // Not the prepare of our log (one view: never expected).
+  }
+  op_ = std::max(op_, prepare->op);
+  journal_.set_header(*prepare);
+  if (prepare->op > commit_min_ && prepare->op <= commit_min_ + cache_.size()) {
+    cache_prepare(message);
+  }
+  write_prepare(message);
+  commit_journal();
+  return MessageBus::Receive::done;
+}
+
+void Replica::cache_prepare(pool::Message* prepare) {
+  const uint64_t op = prepare->build<Command::prepare>()->header->op;
+  pool::Message*& slot = cache_[op % cache_.size()];
+  if (slot == prepare) return;
+  if (slot != nullptr) release(Term::pipeline, slot);
+  slot = census_.hold(Term::pipeline, prepare);
+}
+
+pool::Message* Replica::cached(uint64_t op, const pool::U128& checksum) const {
+  pool::Message* prepare = cache_[op % cache_.size()];
+  if (prepare == nullptr) return nullptr;
+  const auto* header = prepare->build<Command::prepare>()->header;
+  return header->op == op && header->frame.checksum == checksum ? prepare : nullptr;
+}
+
+void Replica::on_commit(pool::Message* message) {
+  if (primary()) return;
+  advance_commit_max(message->build<Command::commit>()->header->commit);
+  commit_journal();
+}
+
+void Replica::advance_commit_max(uint64_t commit) { commit_max_ = std::max(commit_max_, commit); }
+
+void Replica::commit_journal() {
+  if (committing_ || commit_reading_ || primary()) return;
+  committing_ = true;
+  while (status_ == Status::normal && commit_prepare_ == nullptr && commit_min_ < commit_max_) {
+    const uint64_t op = commit_min_ + 1;
+    const pool::PrepareHeader* header = journal_.header(op);
+    if (header == nullptr) break;  // Repair fetches it.
+    if (header->parent != commit_checksum_) break;  // The chain does not hold: repair.
+    if (!client_replies_.ready()) {
+      const uint64_t incarnation = incarnation_;
+      client_replies_.on_ready([this, incarnation] {
+        if (alive(incarnation)) commit_journal();
+      });
+      break;
+    }
+    if (pool::Message* prepare = cached(op, header->frame.checksum)) {
+      commit_prepare_ = census_.hold(Term::commit_prepare, prepare);
+      execute(commit_prepare_);
+      release(Term::commit_prepare, commit_prepare_);
+      commit_prepare_ = nullptr;
+      continue;
+    }
+    if (!journal_.entry(op).prepared) break;
+    const uint64_t incarnation = incarnation_;
+    commit_reading_ = journal_.read_prepare(
+        op, header->frame.checksum, Journal::ReadPurpose::commit,
+        [this, incarnation, op](pool::Message* read) {
+          if (alive(incarnation)) commit_journal_read_done(read, op);
+        });
+    break;
+  }
+  committing_ = false;
+}
+
+void Replica::commit_journal_read_done(pool::Message* prepare, uint64_t op) {
+  world_.record(TraceKind::journal_read, index_, op, prepare == nullptr);
+  commit_reading_ = false;
+  if (status_ != Status::normal || op != commit_min_ + 1) return;
+  if (prepare == nullptr) {
+    journal_.entry(op).prepared = false;  // Corrupt or stale: repair it from a peer.
+    return;
+  }
+  commit_prepare_ = census_.hold(Term::commit_prepare, prepare);
+  execute(commit_prepare_);
+  release(Term::commit_prepare, commit_prepare_);
+  commit_prepare_ = nullptr;
+  commit_journal();
+}
+
+// --- Repair.
+
+void Replica::on_get_headers(uint32_t from, pool::Message* message) {
+  if (from >= world_.member_count) return;
+  const auto* request = message->build<Command::get_headers>()->header;
+  std::vector<const pool::PrepareHeader*> found;
+  for (uint64_t op = request->op_min;
+       op <= request->op_max && op <= op_ && found.size() < headers_per_message(world_.config);
+       op++) {
+    if (const pool::PrepareHeader* header = journal_.header(op)) found.push_back(header);
+  }
+  if (found.empty()) return;
+  pool::Message* headers = acquire(Term::burst);
+  header_start<Command::headers>(headers, static_cast<uint8_t>(index_), view_,
+                                 static_cast<uint32_t>(found.size() * pool::header_size));
+  for (size_t i = 0; i < found.size(); i++) {
+    std::memcpy(headers->body_used().data() + i * pool::header_size, found[i], pool::header_size);
+  }
+  message_seal(headers);
+  send(from, headers);
+  release(Term::burst, headers);
+}
+
+void Replica::on_headers(pool::Message* message) {
+  const auto body = message->body_used();
+  for (size_t offset = 0; offset + pool::header_size <= body.size(); offset += pool::header_size) {
+    pool::PrepareHeader header;
+    std::memcpy(&header, body.data() + offset, pool::header_size);
+    if (header.frame.command != Command::prepare ||
+        header.frame.checksum != pool::header_checksum_calculate(
+                                     *reinterpret_cast<const pool::Header*>(&header)) ||
+        header.op == 0 || header.op > std::max(op_, commit_max_) ||
+        header.op >= journal_.slot_count()) {
+      continue;
+    }
+    if (journal_.header(header.op) == nullptr) journal_.set_header(header);
+    op_ = std::max(op_, header.op);
+  }
+  get_headers_sent_ = false;
+  repair();
+}
+
+void Replica::on_get_prepare(uint32_t from, pool::Message* message) {
+  if (from >= world_.member_count) return;
+  const auto* request = message->build<Command::get_prepare>()->header;
+  for (const PipelineEntry& entry : prepare_queue_) {
+    if (entry.prepare->header->frame.checksum == request->prepare_checksum) {
+      send(from, entry.prepare);
+      return;
+    }
+  }
+  if (pool::Message* prepare = cached(request->prepare_op, request->prepare_checksum)) {
+    send(from, prepare);
+    return;
+  }
+  if (!journal_.has_prepare(request->prepare_op, request->prepare_checksum)) return;
+  const uint64_t incarnation = incarnation_;
+  const uint64_t op = request->prepare_op;
+  // No read slot for repairs: the request is dropped and the peer asks again.
+  journal_.read_prepare(op, request->prepare_checksum, Journal::ReadPurpose::repair,
+                        [this, incarnation, from, op](pool::Message* read) {
+                          if (!alive(incarnation)) return;
+                          world_.record(TraceKind::journal_read, index_, op, read == nullptr);
+                          if (read == nullptr) {
+                            journal_.entry(op).prepared = false;
+                          } else if (status_ == Status::normal) {
+                            send(from, read);
+                          }
+                        });
+}
+
+void Replica::repair() {
+  if (status_ != Status::normal) return;
+  if (primary()) {
+    for (const PipelineEntry& entry : prepare_queue_) write_prepare(entry.prepare);
+    return;
+  }
+  // Headers missing between the root and op: ask any other replica for the range.
+  // Up to commit_max too: a restarted replica may know of commits beyond its own log.
+  uint64_t missing_min = 0;
+  uint64_t missing_max = 0;
+  const uint64_t op_known_max = std::min<uint64_t>(std::max(op_, commit_max_), journal_.slot_count() - 1);
+  for (uint64_t op = 1; op <= op_known_max; op++) {
+    if (journal_.header(op) != nullptr) continue;
+    if (missing_min == 0) missing_min = op;
+    missing_max = op;
+  }
+  const uint64_t now = world_.now_tick();
+  if (missing_min > 0 && (!get_headers_sent_ || now >= get_headers_sent_tick_ + repair_expiry_ticks)) {
+    pool::Message* request = acquire(Term::burst);
+    auto* header =
+        header_start<Command::get_headers>(request, static_cast<uint8_t>(index_), 0, 0);
+    header->op_min = missing_min;
+    header->op_max = missing_max;
+    message_seal(request);
+    send(prng_.chance(1, 2) ? primary_index() : choose_other_member(), request);
+    release(Term::burst, request);
+    get_headers_sent_ = true;
+    get_headers_sent_tick_ = now;
+  }
+  repair_prepares();
+}
+
+void Replica::repair_prepares() {
+  const uint64_t now = world_.now_tick();
+  std::erase_if(repairs_, [&](const RepairRequest& r) {
+    return now >= r.sent_tick + repair_expiry_ticks || journal_.entry(r.op).prepared;
+  });
+  for (uint64_t op = 1; op <= op_ && journal_.writes_available() > 0; op++) {
+    const pool::PrepareHeader* header = journal_.header(op);
+    const Journal::Entry& entry = journal_.entry(op);
+    if (header == nullptr || entry.prepared || entry.writing) continue;
+    if (pool::Message* prepare = cached(op, header->frame.checksum)) {
+      write_prepare(prepare);
+      continue;
+    }
+    if (std::any_of(repairs_.begin(), repairs_.end(),
+                    [op](const RepairRequest& r) { return r.op == op; })) {
+      continue;
+    }
+    // Any other member may serve it; each has at most repairs_per_replica_max requests.
+    const uint32_t to = choose_other_member();
+    const auto in_flight = std::count_if(repairs_.begin(), repairs_.end(),
+                                         [to](const RepairRequest& r) { return r.replica == to; });
+    if (in_flight >= repairs_per_replica_max) continue;
+    pool::Message* request = acquire(Term::burst);
+    auto* get = header_start<Command::get_prepare>(request, static_cast<uint8_t>(index_), view_, 0);
+    get->prepare_checksum = header->frame.checksum;
+    get->prepare_op = op;
+    message_seal(request);
+    send(to, request);
+    release(Term::burst, request);
+    repairs_.push_back(RepairRequest{op, to, now});
+  }
+}
+
+}  // namespace sim

@@ -1,0 +1,74 @@
+#include "sim/storage.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace sim {
+
+namespace {
+constexpr uint64_t ppm = 1'000'000;
+}
+
+Storage::Storage(const Options& options, Scheduler& scheduler, uint32_t replica, bool faulty,
+                 uint32_t wal_slot_count, uint32_t client_count)
+    : options_(options),
+      scheduler_(scheduler),
+      prng_(Prng::derive(options.seed, 0x5354'0000 + replica)),  // "ST" + replica.
+      faulty_(faulty),
+      wal_(wal_slot_count),
+      client_replies_(client_count) {}
+
+std::vector<uint8_t>& Storage::slot_bytes(Zone zone, uint32_t slot) {
+  std::vector<std::vector<uint8_t>>& slots = zone == Zone::wal_prepares ? wal_ : client_replies_;
+  POOL_ASSERT_LT(slot, slots.size());
+  return slots[slot];
+}
+
+void Storage::write(Zone zone, uint32_t slot, const pool::Message& message,
+                    std::function<void(bool lost)> done) {
+  const uint64_t latency =
+      prng_.range_inclusive(options_.write_latency_ticks_min, options_.write_latency_ticks_max);
+  const bool lost = faulty_ && prng_.chance(options_.write_fault_ppm, ppm);
+  const pool::Message* source = &message;
+  scheduler_.schedule_after(latency, [this, zone, slot, source, lost, done = std::move(done),
+                                      incarnation = incarnation_] {
+    if (incarnation != incarnation_) return;
+    if (!lost) {
+      std::vector<uint8_t>& bytes = slot_bytes(zone, slot);
+      const uint32_t size = source->header->frame.size;
+      bytes.assign(source->buffer.begin(), source->buffer.begin() + size);
+      if (zone == Zone::wal_prepares) wal_slots_written_ = std::max(wal_slots_written_, slot + 1);
+    }
+    done(lost);
+  });
+}
+
+void Storage::read(Zone zone, uint32_t slot, pool::Message& into,
+                   std::function<void(bool corrupted)> done) {
+  const uint64_t latency =
+      prng_.range_inclusive(options_.read_latency_ticks_min, options_.read_latency_ticks_max);
+  const bool corrupt = faulty_ && prng_.chance(options_.read_fault_ppm, ppm);
+  const uint64_t corrupt_at = prng_.next();
+  pool::Message* target = &into;
+  scheduler_.schedule_after(latency, [this, zone, slot, target, corrupt, corrupt_at,
+                                      done = std::move(done), incarnation = incarnation_] {
+    if (incarnation != incarnation_) return;
+    const std::vector<uint8_t>& bytes = slot_bytes(zone, slot);
+    // The header is always read whole; an unwritten slot reads as zeros.
+    std::memset(target->buffer.data(), 0, pool::header_size);
+    if (!bytes.empty()) std::memcpy(target->buffer.data(), bytes.data(), bytes.size());
+    const size_t size = std::max<size_t>(bytes.size(), pool::header_size);
+    if (corrupt) target->buffer[corrupt_at % size] ^= 0x5A;
+    done(corrupt);
+  });
+}
+
+void Storage::faults_off() {
+  faulty_ = false;
+  options_.read_latency_ticks_min = 1;
+  options_.read_latency_ticks_max = 1;
+  options_.write_latency_ticks_min = 1;
+  options_.write_latency_ticks_max = 1;
+}
+
+}  // namespace sim

@@ -1,0 +1,81 @@
+// The run's trace: every event that changes the simulation is recorded as a small fixed record
+// and folded into a running 128-bit hash chain (the determinism fingerprint). Keeping the chain
+// per event lets a mismatch name the first event at which two runs diverge.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "pool/header.h"
+
+namespace sim {
+
+enum class TraceKind : uint8_t {
+  send,             // process → peer, command, a = checksum (low 64 bits).
+  deliver,          // peer → process, command, a = checksum.
+  drop,             // The network or a bus dropped a packet: a = DropReason.
+  invalid,          // A receiver rejected a message (bad checksum): command byte as received.
+  journal_write,    // a = op, b = 1 if the write was lost.
+  journal_read,     // a = op, b = 1 if the read came back corrupt.
+  reply_write,      // a = client index, b = request.
+  reply_read,       // a = client index, b = request.
+  timeout,          // a = TimeoutKind.
+  prepare,          // The primary prepared op a for client b.
+  commit,           // a = op, b = checksum (low 64 bits).
+  request,          // Client `process` sent request a (b = attempt).
+  reply,            // Client `process` received the reply to request a, op b.
+  crash,            // Replica `process` crashed.
+  restart,          // Replica `process` restarted.
+  recovered,        // Replica `process` finished recovery: a = op, b = commit_min.
+  partition,        // a = PartitionMode, b = bitset of one side.
+  heal,             // The partition healed.
+  clog,             // Path process → peer clogged for a ticks.
+  faults_off,       // Liveness phase: faults stopped.
+};
+const char* trace_kind_name(TraceKind kind);
+
+struct TraceRecord {
+  uint64_t tick;
+  TraceKind kind;
+  uint8_t process;  // Process index: replicas first, then clients; 255 for the network.
+  uint8_t peer;
+  uint8_t command;
+  uint64_t a;
+  uint64_t b;
+};
+
+class Trace {
+ public:
+  // Every record is passed to `sink` as well (a line per event for --log=full or a trace file).
+  using Sink = void (*)(void* context, uint64_t index, const TraceRecord& record,
+                        const pool::U128& hash);
+
+  void record(const TraceRecord& record);
+  void set_sink(Sink sink, void* context) {
+    sink_ = sink;
+    sink_context_ = context;
+  }
+  // Keeps every event's chained hash, for an in-process comparison of two runs.
+  void keep_chain(bool keep) { keep_chain_ = keep; }
+
+  uint64_t events_count() const { return events_count_; }
+  const pool::U128& hash() const { return hash_; }
+  const std::vector<pool::U128>& chain() const { return chain_; }
+
+ private:
+  pool::U128 hash_{0, 0};
+  uint64_t events_count_ = 0;
+  bool keep_chain_ = false;
+  std::vector<pool::U128> chain_;
+  Sink sink_ = nullptr;
+  void* sink_context_ = nullptr;
+};
+
+// "tick 120 r1 deliver from r0 prepare a=... b=...", for logs and divergence reports.
+std::string trace_record_describe(const TraceRecord& record, uint32_t replica_count);
+// 32 hex digits.
+std::string hash_hex(const pool::U128& hash);
+
+}  // namespace sim

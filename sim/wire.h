@@ -1,0 +1,43 @@
+// Building the messages the simulated replicas and clients send: a zeroed header with the frame
+// filled in, a body, then the checksums, so that every message passes the receiver's validation.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "pool/header.h"
+#include "pool/message_pool.h"
+
+namespace sim {
+
+inline constexpr pool::U128 cluster_id{0x6D69'736C'6F6F'70, 0};  // "poolsim".
+// Our state machine's operations (0 is reserved).
+inline constexpr uint8_t operation_register = 1;
+inline constexpr uint8_t operation_echo = 2;
+
+// Zeroes the header and fills the frame for `command` from `replica` with a body of body_size.
+template <pool::Command command>
+pool::HeaderOf<command>* header_start(pool::Message* message, uint8_t replica, uint32_t view,
+                                      uint32_t body_size) {
+  auto* header = message->build<command>()->header;
+  *header = {};
+  header->frame.cluster = cluster_id;
+  header->frame.size = pool::header_size + body_size;
+  header->frame.view = view;
+  header->frame.protocol = pool::protocol_version;
+  header->frame.command = command;
+  header->frame.replica = replica;
+  return header;
+}
+
+// Sets checksum_body and checksum over the body already in the buffer.
+void message_seal(pool::Message* message);
+
+// The client's id: never zero.
+inline pool::U128 client_id(uint32_t client_index) { return pool::U128{client_index + 1u, 0}; }
+
+// The state machine: an echo request's reply body is this digest of the client, the request
+// number and the request body, so that a client can check that a reply answers its request.
+pool::U128 echo_digest(const pool::U128& client, uint32_t request, std::span<const uint8_t> body);
+
+}  // namespace sim
