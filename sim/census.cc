@@ -51,6 +51,11 @@ void Census::release_unpaid(pool::MessagePool& pool, pool::Message* message) {
   pool.unref(message);
 }
 
+void Census::release_later(pool::Term term) {
+  POOL_ASSERT_GT(held_[index(term)], 0u);
+  held_[index(term)] -= 1;
+}
+
 void Census::transfer(pool::Term from, pool::Term to) {
   POOL_ASSERT_GT(held_[index(from)], 0u);
   held_[index(from)] -= 1;

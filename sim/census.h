@@ -29,6 +29,10 @@ class Census {
   pool::Message* hold(pool::Term term, pool::Message* message);
   // Drops `term`'s reference to `message`.
   void release(pool::MessagePool& pool, pool::Term term, pool::Message* message);
+  // Ends `term`'s claim on a reference whose unref the caller does later: the original frees an
+  // IO slot before its completion callback and drops the message after it, so the slot may be
+  // reused inside the callback. The pool still counts the message until the unref.
+  void release_later(pool::Term term);
   // Moves a reference from one term to another (no change to the message's count).
   void transfer(pool::Term from, pool::Term to);
 

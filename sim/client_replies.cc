@@ -90,8 +90,9 @@ bool ClientReplies::read_reply(uint32_t slot, const pool::U128& checksum, ReadDo
                                              message->buffer.subspan(pool::header_size), config_)
                            .has_value() &&
                       message->header->frame.checksum == checksum;
+                  census_.release_later(Term::client_replies_reads);
                   done(valid ? message : nullptr);
-                  census_.release(pool_, Term::client_replies_reads, message);
+                  pool_.unref(message);
                 });
   return true;
 }

@@ -84,8 +84,10 @@ void Journal::write_prepare(pool::Message* prepare, WriteDone done) {
                    if (written.header && written.header->frame.checksum == checksum) {
                      written.prepared = true;
                    }
+                   // As the original: the slot is free for the callback, the unref after it.
+                   census_.release_later(Term::journal_writes);
                    done(op);
-                   census_.release(pool_, Term::journal_writes, message);
+                   pool_.unref(message);
                  });
 }
 
@@ -124,8 +126,9 @@ bool Journal::read_start(uint32_t slot, std::optional<uint64_t> op, const pool::
                     const auto* prepare = message->build<pool::Command::prepare>();
                     valid = prepare->header->op == *op && header.frame.checksum == expected;
                   }
+                  census_.release_later(Term::journal_reads);
                   done(valid ? message : nullptr);
-                  census_.release(pool_, Term::journal_reads, message);
+                  pool_.unref(message);
                 });
   return true;
 }

@@ -130,7 +130,9 @@ void Network::deliver_event(uint32_t from, uint32_t to, uint64_t id) {
   if (prng_.chance(options_.packet_replay_ppm, ppm) && path.packets.size() < options_.path_capacity) {
     // The duplicate is a copy of its own, delivered later.
     pool::Message* copy = pool_->get_message();
-    std::memcpy(copy->buffer.data(), packet->buffer.data(), packet->header->frame.size);
+    // The size may be corrupt: copy at most a buffer.
+    const size_t size = std::min<size_t>(packet->header->frame.size, config_.message_size_max);
+    std::memcpy(copy->buffer.data(), packet->buffer.data(), size);
     enqueue(from, to, copy);
   }
   if (deliver_(from, to, *packet) == Delivery::busy) {
