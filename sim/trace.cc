@@ -1,5 +1,6 @@
 #include "sim/trace.h"
 
+#include <algorithm>
 #include <array>
 #include <cinttypes>
 #include <cstring>
@@ -81,6 +82,16 @@ std::string trace_record_describe(const TraceRecord& record, uint32_t replica_co
   char numbers[64];
   std::snprintf(numbers, sizeof(numbers), " a=%" PRIu64 " b=%" PRIu64, record.a, record.b);
   return text + numbers;
+}
+
+std::optional<size_t> first_divergence(const std::vector<pool::U128>& a,
+                                       const std::vector<pool::U128>& b) {
+  const size_t common = std::min(a.size(), b.size());
+  for (size_t index = 0; index < common; index++) {
+    if (a[index] != b[index]) return index;
+  }
+  if (a.size() != b.size()) return common;
+  return std::nullopt;
 }
 
 std::string hash_hex(const pool::U128& hash) {

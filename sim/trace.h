@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,11 @@ class Trace {
   Sink sink_ = nullptr;
   void* sink_context_ = nullptr;
 };
+
+// The index of the first event at which two chains differ (a prefix counts as differing at its
+// end), or nullopt if they are equal.
+std::optional<size_t> first_divergence(const std::vector<pool::U128>& a,
+                                       const std::vector<pool::U128>& b);
 
 // "tick 120 r1 deliver from r0 prepare a=... b=...", for logs and divergence reports.
 std::string trace_record_describe(const TraceRecord& record, uint32_t replica_count);

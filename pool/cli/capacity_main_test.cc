@@ -1,30 +1,17 @@
 // pool-capacity as a user runs it: output, JSON and exit codes.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdio>
 #include <string>
 
 #include "nlohmann/json.hpp"
+#include "pool/cli/subprocess.h"
 
 namespace {
 
-struct ProcessResult {
-  int exit_code;
-  std::string output;  // stdout and stderr together.
-};
+using pool::cli::ProcessResult;
 
 ProcessResult run_capacity(const std::string& arguments) {
-  const std::string command = std::string(POOL_CAPACITY_BINARY) + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  EXPECT_NE(pipe, nullptr);
-  ProcessResult run{-1, ""};
-  char chunk[4096];
-  size_t read = 0;
-  while ((read = fread(chunk, 1, sizeof(chunk), pipe)) > 0) run.output.append(chunk, read);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  return pool::cli::run_command(std::string(POOL_CAPACITY_BINARY) + " " + arguments);
 }
 
 TEST(PoolCapacity, PrintsEveryTermAndTheTotals) {

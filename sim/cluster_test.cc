@@ -1,0 +1,200 @@
+// Whole simulations in process: determinism, and the checkers on known situations.
+#include "sim/cluster.h"
+
+#include <gtest/gtest.h>
+
+namespace sim {
+namespace {
+
+Summary run_keeping_chain(const Options& options, std::vector<pool::U128>& chain) {
+  Cluster cluster(options);
+  cluster.trace().keep_chain(true);
+  Summary summary = cluster.run();
+  chain = cluster.trace().chain();
+  return summary;
+}
+
+TEST(Cluster, TheSameSeedGivesTheSameTraceInOneProcess) {
+  for (uint64_t seed : {1u, 2u, 3u, 40u}) {
+    const Options options = options_from_seed(seed, "test_min");
+    std::vector<pool::U128> first, second;
+    const Summary a = run_keeping_chain(options, first);
+    const Summary b = run_keeping_chain(options, second);
+    const std::optional<size_t> diverged = first_divergence(first, second);
+    EXPECT_FALSE(diverged.has_value()) << "seed " << seed << " diverged at event " << *diverged;
+    EXPECT_EQ(a.trace_hash, b.trace_hash);
+    EXPECT_TRUE(a.passed) << a.failure->detail;
+    EXPECT_GT(a.events, 100u);
+  }
+}
+
+TEST(Cluster, DifferentSeedsGiveDifferentTraces) {
+  std::vector<pool::U128> first, second;
+  Options options = options_from_seed(5, "test_min");
+  run_keeping_chain(options, first);
+  options.seed = 6;  // The same shape, another schedule.
+  run_keeping_chain(options, second);
+  EXPECT_TRUE(first_divergence(first, second).has_value());
+}
+
+TEST(Cluster, FirstDivergenceNamesTheEarliestDifferentEvent) {
+  const std::vector<pool::U128> a = {{1, 0}, {2, 0}, {3, 0}};
+  const std::vector<pool::U128> b = {{1, 0}, {2, 0}, {4, 0}};
+  EXPECT_EQ(first_divergence(a, b), 2u);
+  EXPECT_EQ(first_divergence(a, {{1, 0}}), 1u);
+  EXPECT_FALSE(first_divergence(a, a).has_value());
+}
+
+// A calm three-replica cluster: every request answered, every replica caught up.
+Options calm(pool::MessageBus bus) {
+  Options options = options_from_seed(11, "test_min");
+  options.replica_count = 3;
+  options.standby_count = 1;
+  options.client_count = 4;
+  options.bus = bus;
+  options.requests_max = 60;
+  options.packet_loss_ppm = options.packet_replay_ppm = options.packet_corrupt_ppm = 0;
+  options.partition_ppm = options.path_clog_ppm = options.crash_ppm = 0;
+  options.read_fault_ppm = options.write_fault_ppm = 0;
+  return options;
+}
+
+TEST(Cluster, ACalmClusterAnswersEveryRequestOnBothBuses) {
+  for (pool::MessageBus bus : {pool::MessageBus::testing, pool::MessageBus::tcp}) {
+    const Summary summary = Cluster(calm(bus)).run();
+    ASSERT_TRUE(summary.passed) << summary.failure->detail;
+    EXPECT_EQ(summary.requests_answered, 60u);
+    // Registrations commit too: one op per client more than the requests.
+    EXPECT_EQ(summary.ops_committed, 64u);
+  }
+}
+
+TEST(Cluster, HoldersReachTheirTermsInNormalOperation) {
+  const Summary summary = Cluster(calm(pool::MessageBus::tcp)).run();
+  ASSERT_TRUE(summary.passed);
+  const PoolSummary& primary = summary.pools[0];
+  auto peak = [&](const PoolSummary& pool_summary, pool::Term term) {
+    for (const TermPeak& entry : pool_summary.terms) {
+      if (entry.term == term) return entry.peak;
+    }
+    return 0u;
+  };
+  EXPECT_GT(peak(primary, pool::Term::pipeline), 0u);
+  EXPECT_EQ(peak(primary, pool::Term::loopback_queue), 1u);
+  EXPECT_EQ(peak(primary, pool::Term::commit_prepare), 1u);
+  EXPECT_EQ(peak(primary, pool::Term::commit_reply), 1u);
+  EXPECT_GT(peak(primary, pool::Term::journal_writes), 0u);
+  EXPECT_GT(peak(primary, pool::Term::client_replies_writes), 0u);
+  EXPECT_GT(peak(primary, pool::Term::connection_recv_buffers), 0u);
+  const PoolSummary& backup = summary.pools[1];
+  EXPECT_GT(peak(backup, pool::Term::pipeline), 0u);  // The cache of prepares.
+  EXPECT_EQ(peak(backup, pool::Term::loopback_queue), 0u);
+  const PoolSummary& client = summary.pools[4];
+  EXPECT_EQ(client.owner, "client 0");
+  EXPECT_EQ(peak(client, pool::Term::request_inflight), 1u);
+}
+
+TEST(Cluster, CrashedBackupsRecoverTheirWalAndCatchUp) {
+  Options options = calm(pool::MessageBus::testing);
+  options.crash_ppm = 2'000;
+  options.restart_delay_ticks_max = 200;
+  options.requests_max = 120;
+  const Summary summary = Cluster(options).run();
+  ASSERT_TRUE(summary.passed) << summary.failure->detail;
+  EXPECT_GT(summary.crashes, 0u);
+  // Recovery reads the WAL with every read slot busy.
+  uint32_t reads_peak = 0;
+  for (const PoolSummary& pool_summary : summary.pools) {
+    for (const TermPeak& entry : pool_summary.terms) {
+      if (entry.term == pool::Term::journal_reads) reads_peak = std::max(reads_peak, entry.peak);
+    }
+  }
+  EXPECT_EQ(reads_peak, pool::config_test_min().journal_iops_read_max);
+}
+
+TEST(Cluster, AShrunkTermIsReportedAsABreachOfThatTerm) {
+  Options options = calm(pool::MessageBus::testing);
+  options.shrink_term = pool::Term::commit_prepare;
+  const Summary summary = Cluster(options).run();
+  ASSERT_FALSE(summary.passed);
+  EXPECT_EQ(summary.failure->kind, FailureKind::term_bound);
+  EXPECT_EQ(summary.failure->term, pool::Term::commit_prepare);
+}
+
+TEST(Cluster, AFaultyNetworkIsToleratedAndHealsForLiveness) {
+  Options options = calm(pool::MessageBus::tcp);
+  options.packet_loss_ppm = 100'000;
+  options.packet_corrupt_ppm = 20'000;
+  options.packet_replay_ppm = 50'000;
+  options.partition_mode = PartitionMode::isolate_single;
+  options.partition_ppm = 2'000;
+  options.path_clog_ppm = 2'000;
+  const Summary summary = Cluster(options).run();
+  ASSERT_TRUE(summary.passed) << summary.failure->detail;
+  EXPECT_EQ(summary.requests_answered, options.requests_max);
+}
+
+}  // namespace
+}  // namespace sim
+
+namespace sim {
+namespace {
+
+// Slow disks, crashes, lossy and clogged paths, more clients than client connections: the
+// normal case at its busiest, which drives these terms to their bounds (checked below, so that
+// the teeth test cannot pass vacuously).
+Options stress() {
+  Options options = options_from_seed(3, "test_min");
+  options.bus = pool::MessageBus::tcp;
+  options.replica_count = 3;
+  options.standby_count = 1;
+  options.client_count = 7;
+  options.pipeline_requests_limit = 2;
+  options.requests_max = 200;
+  options.request_body_size_max = 3000;
+  options.read_latency_ticks_min = options.write_latency_ticks_min = 5;
+  options.read_latency_ticks_max = options.write_latency_ticks_max = 40;
+  options.crash_ppm = 1'000;
+  options.path_clog_ppm = 3'000;
+  options.packet_loss_ppm = 20'000;
+  options.storage_faulty_count = 1;
+  options.read_fault_ppm = options.write_fault_ppm = 20'000;
+  return options;
+}
+
+constexpr pool::Term terms_reached[] = {
+    pool::Term::journal_reads,         pool::Term::journal_writes,
+    pool::Term::client_replies_reads,  pool::Term::client_replies_writes,
+    pool::Term::loopback_queue,        pool::Term::pipeline,
+    pool::Term::commit_prepare,        pool::Term::burst,
+    pool::Term::commit_reply,          pool::Term::connection_recv_buffers,
+    pool::Term::request_inflight,
+};
+
+TEST(ClusterTeeth, TheStressRunDrivesTheseTermsToTheirBounds) {
+  const Summary summary = Cluster(stress()).run();
+  ASSERT_TRUE(summary.passed) << summary.failure->detail;
+  for (pool::Term term : terms_reached) {
+    bool reached = false;
+    for (const PoolSummary& pool_summary : summary.pools) {
+      for (const TermPeak& entry : pool_summary.terms) {
+        reached |= entry.term == term && entry.bound > 0 && entry.peak == entry.bound;
+      }
+    }
+    EXPECT_TRUE(reached) << pool::term_name(term);
+  }
+}
+
+TEST(ClusterTeeth, ShrinkingAReachedTermFailsNamingIt) {
+  for (pool::Term term : terms_reached) {
+    Options options = stress();
+    options.shrink_term = term;
+    const Summary summary = Cluster(options).run();
+    ASSERT_FALSE(summary.passed) << pool::term_name(term);
+    EXPECT_EQ(summary.failure->kind, FailureKind::term_bound) << pool::term_name(term);
+    EXPECT_EQ(summary.failure->term, term) << summary.failure->detail;
+  }
+}
+
+}  // namespace
+}  // namespace sim

@@ -1,0 +1,85 @@
+#include "sim/options.h"
+
+#include <gtest/gtest.h>
+
+namespace sim {
+namespace {
+
+TEST(Options, EverySeedDerivesValidOptionsInBothProfiles) {
+  for (const char* profile : {"test_min", "production"}) {
+    for (uint64_t seed = 0; seed < 2000; seed++) {
+      const Options options = options_from_seed(seed, profile);
+      ASSERT_TRUE(options_validate(options).ok())
+          << profile << " seed " << seed << ": " << options_validate(options).message();
+    }
+  }
+}
+
+TEST(Options, TheSwarmExploresShapesAndBuses) {
+  bool tcp = false, testing = false, standbys = false;
+  uint64_t replicas_min = 99, replicas_max = 0;
+  for (uint64_t seed = 0; seed < 200; seed++) {
+    const Options options = options_from_seed(seed, "test_min");
+    tcp |= options.bus == pool::MessageBus::tcp;
+    testing |= options.bus == pool::MessageBus::testing;
+    standbys |= options.standby_count > 0;
+    replicas_min = std::min(replicas_min, options.replica_count);
+    replicas_max = std::max(replicas_max, options.replica_count);
+  }
+  EXPECT_TRUE(tcp && testing && standbys);
+  EXPECT_EQ(replicas_min, 1u);
+  EXPECT_EQ(replicas_max, 6u);
+}
+
+TEST(Options, FlagsRoundTrip) {
+  const Options options = options_from_seed(77, "test_min");
+  Options rebuilt;
+  for (const auto& [name, value] : options_as_flags(options)) {
+    ASSERT_TRUE(options_set(rebuilt, name, value).ok()) << name << "=" << value;
+  }
+  EXPECT_EQ(options_as_flags(rebuilt), options_as_flags(options));
+}
+
+TEST(Options, BadValuesNameTheFlagAndTheAcceptedRange) {
+  Options options = options_from_seed(1, "test_min");
+  EXPECT_EQ(options_set(options, "bus", "udp").message(),
+            "--bus=udp is not accepted: one of testing|tcp");
+  EXPECT_EQ(options_set(options, "replica-count", "-3").message(),
+            "--replica-count=-3 is not a non-negative integer (decimal or 0x-hex)");
+  EXPECT_EQ(options_set(options, "no_such_option", "1").message(), "unknown option --no-such-option");
+  EXPECT_FALSE(options_set(options, "shrink_term", "pipelines").ok());
+  EXPECT_FALSE(options_set(options, "messages_max_delta", "-1001").ok());
+
+  ASSERT_TRUE(options_set(options, "replica_count", "7").ok());
+  EXPECT_EQ(options_validate(options).message(),
+            "--replica-count=7 is out of range: accepted 1..6 with the other options given");
+}
+
+TEST(Options, CombinationsAreChecked) {
+  Options options = options_from_seed(1, "test_min");
+  options.replica_count = 6;
+  options.standby_count = 6;
+  options.storage_faulty_count = 0;
+  EXPECT_TRUE(options_validate(options).ok());
+  options.replica_count = 1;
+  options.crash_ppm = 5;
+  EXPECT_NE(options_validate(options).message().find("--crash-ppm"), std::string::npos);
+  options = options_from_seed(1, "test_min");
+  options.delay_ticks_min = 5;
+  options.delay_ticks_mean = 4;
+  EXPECT_NE(options_validate(options).message().find("--delay-ticks-mean=4"), std::string::npos);
+}
+
+TEST(Options, SeedsParseAsDecimalOrHex) {
+  EXPECT_EQ(parse_u64("123"), 123u);
+  EXPECT_EQ(parse_u64("0x1F"), 31u);
+  EXPECT_EQ(parse_u64("18446744073709551615"), UINT64_MAX);
+  EXPECT_FALSE(parse_u64("18446744073709551616"));
+  EXPECT_FALSE(parse_u64(""));
+  EXPECT_FALSE(parse_u64("0x"));
+  EXPECT_FALSE(parse_u64("12a"));
+  EXPECT_FALSE(parse_u64("-1"));
+}
+
+}  // namespace
+}  // namespace sim
