@@ -52,6 +52,9 @@ report "layering: pool/ must not include sim/ or fuzz/" \
   "$(grep_sources '#include "(sim|fuzz)/' "${pool_all[@]}")"
 report "layering: the pool library must not include Abseil or JSON (pool/cli may)" \
   "$(grep_sources '#include ["<](absl|nlohmann)/' "${pool_library[@]}")"
+mapfile -t sim_library < <(sources sim | grep -vE '(_test|_benchmark|main)\.cc$' || true)
+report "layering: the sim library must not include JSON (its CLIs may)" \
+  "$(grep_sources '#include ["<]nlohmann/' "${sim_library[@]}")"
 report "layering: sim/ must not include fuzz/" \
   "$(grep_sources '#include "fuzz/' "${sim_all[@]}")"
 

@@ -25,7 +25,15 @@ void Census::count_hold(pool::Term term) {
 
 pool::Message* Census::acquire(pool::MessagePool& pool, pool::Term term) {
   count_hold(term);
-  return pool.get_message();
+  pool::Message* message = pool.get_message();
+  note_pool_use(pool);
+  return message;
+}
+
+void Census::note_pool_use(const pool::MessagePool& pool) {
+  if (pool.used_count() <= pool_peak_) return;
+  pool_peak_ = pool.used_count();
+  census_at_peak_ = describe();
 }
 
 pool::Message* Census::hold(pool::Term term, pool::Message* message) {
@@ -42,7 +50,9 @@ void Census::release(pool::MessagePool& pool, pool::Term term, pool::Message* me
 pool::Message* Census::acquire_unpaid(pool::MessagePool& pool) {
   unpaid_held_ += 1;
   unpaid_peak_ = std::max(unpaid_peak_, unpaid_held_);
-  return pool.get_message();
+  pool::Message* message = pool.get_message();
+  note_pool_use(pool);
+  return message;
 }
 
 void Census::release_unpaid(pool::MessagePool& pool, pool::Message* message) {

@@ -50,17 +50,25 @@ class Census {
   const std::array<uint32_t, pool::term_count>& held_all() const { return held_; }
   uint32_t held_total() const;
 
+  // The pool's peak use, measured at every get_message (so transients count), and what held
+  // the pool at that moment.
+  uint32_t pool_peak() const { return pool_peak_; }
+  const std::string& census_at_peak() const { return census_at_peak_; }
+
   // "pipeline 3/4, journal_writes 2/2, ...": every term held now, with its bound.
   std::string describe() const;
 
  private:
   static size_t index(pool::Term term) { return static_cast<size_t>(term); }
   void count_hold(pool::Term term);
+  void note_pool_use(const pool::MessagePool& pool);
 
   std::array<uint32_t, pool::term_count> held_{};
   std::array<uint32_t, pool::term_count> peak_{};
   std::array<uint32_t, pool::term_count> bound_{};
   std::array<bool, pool::term_count> has_term_{};
+  uint32_t pool_peak_ = 0;
+  std::string census_at_peak_;
   uint32_t unpaid_held_ = 0;
   uint32_t unpaid_peak_ = 0;
   BreachHandler breach_handler_;

@@ -9,8 +9,8 @@ namespace sim {
 using pool::Command;
 using pool::Term;
 
-Client::Client(const World& world, uint32_t index, uint64_t requests_quota,
-               pool::MessagePool& pool, Census& census)
+Client::Client(const World& world, uint32_t index, uint64_t requests_quota, pool::MessagePool& pool,
+               Census& census)
     : world_(world),
       index_(index),
       process_(world.client_process(index)),
@@ -22,9 +22,8 @@ Client::Client(const World& world, uint32_t index, uint64_t requests_quota,
                              world.member_count, world.replica_count, 0,
                              world.config.connection_send_queue_max_client},
            pool, census, world.network, world.scheduler) {
-  bus_.set_on_message([this](uint32_t from, pool::Message* message) {
-    return on_message(from, message);
-  });
+  bus_.set_on_message(
+      [this](uint32_t from, pool::Message* message) { return on_message(from, message); });
 }
 
 Client::~Client() { close(); }
@@ -86,8 +85,9 @@ void Client::request_next() {
   POOL_ASSERT(inflight_ == nullptr);
   const bool register_first = !registered_;
   const uint32_t body_size =
-      register_first ? 0
-                     : static_cast<uint32_t>(prng_.range_inclusive(0, world_.options.request_body_size_max));
+      register_first
+          ? 0
+          : static_cast<uint32_t>(prng_.range_inclusive(0, world_.options.request_body_size_max));
   request_number_ = register_first ? 0 : request_number_ + 1;
   inflight_ = census_.acquire(pool_, Term::request_inflight);
   auto* header = header_start<Command::request>(inflight_, 0, 0, body_size);
@@ -139,7 +139,8 @@ void Client::on_reply(pool::Message* message) {
   if (reply->operation != request->operation) return fail("operation differs");
   if (reply->op <= reply_op_last_) return fail("op did not increase");
   if (request->operation == operation_echo) {
-    const pool::U128 expected = echo_digest(request->client, request->request, inflight_->body_used());
+    const pool::U128 expected =
+        echo_digest(request->client, request->request, inflight_->body_used());
     pool::U128 got{0, 0};
     if (message->body_used().size() != sizeof(got)) return fail("body size differs");
     std::memcpy(&got, message->body_used().data(), sizeof(got));

@@ -53,7 +53,8 @@ void ClientReplies::write_start(size_t index) {
     census_.release(pool_, Term::client_replies_writes, message);
     // The next write queued for this slot, if any.
     for (size_t next = 0; next < writes_.size(); next++) {
-      if (writes_[next].message != nullptr && writes_[next].slot == slot && !writes_[next].started) {
+      if (writes_[next].message != nullptr && writes_[next].slot == slot &&
+          !writes_[next].started) {
         write_start(next);
         break;
       }
@@ -99,7 +100,8 @@ bool ClientReplies::read_reply(uint32_t slot, const pool::U128& checksum, ReadDo
 
 void ClientReplies::crash() {
   for (Write& write : writes_) {
-    if (write.message != nullptr) census_.release(pool_, Term::client_replies_writes, write.message);
+    if (write.message != nullptr)
+      census_.release(pool_, Term::client_replies_writes, write.message);
     write = Write{};
   }
   for (pool::Message*& read : reads_) {

@@ -11,12 +11,18 @@ constexpr uint64_t ppm = 1'000'000;
 
 const char* failure_kind_name(FailureKind kind) {
   switch (kind) {
-    case FailureKind::term_bound: return "term_bound";
-    case FailureKind::exhaustion: return "exhaustion";
-    case FailureKind::leak: return "leak";
-    case FailureKind::safety: return "safety";
-    case FailureKind::reply: return "reply";
-    case FailureKind::liveness: return "liveness";
+    case FailureKind::term_bound:
+      return "term_bound";
+    case FailureKind::exhaustion:
+      return "exhaustion";
+    case FailureKind::leak:
+      return "leak";
+    case FailureKind::safety:
+      return "safety";
+    case FailureKind::reply:
+      return "reply";
+    case FailureKind::liveness:
+      return "liveness";
   }
   return "unknown";
 }
@@ -28,14 +34,14 @@ Cluster::Cluster(const Options& options)
   const auto replica_count = static_cast<uint32_t>(options.replica_count);
   const auto member_count = static_cast<uint32_t>(options.member_count());
   const auto client_count = static_cast<uint32_t>(options.client_count);
-  network_ = std::make_unique<Network>(options_, config_, scheduler_, trace_, member_count,
-                                       client_count);
+  network_ =
+      std::make_unique<Network>(options_, config_, scheduler_, trace_, member_count, client_count);
   network_->set_deliver([this](uint32_t from, uint32_t to, const pool::Message& packet) {
     return deliver(from, to, packet);
   });
-  world_ = std::make_unique<World>(World{options_, config_, scheduler_, trace_, *network_,
-                                         failures_, ledger_, replica_count, member_count,
-                                         client_count});
+  world_ =
+      std::make_unique<World>(World{options_, config_, scheduler_, trace_, *network_, failures_,
+                                    ledger_, replica_count, member_count, client_count});
 
   pools_.resize(member_count + client_count);
   const pool::ReplicaOptions replica_options{
@@ -48,14 +54,15 @@ Cluster::Cluster(const Options& options)
     const bool faulty = r >= 1 && r <= options.storage_faulty_count;
     storages_.push_back(
         std::make_unique<Storage>(options_, scheduler_, r, faulty, wal_slot_count, client_count));
-    replicas_.push_back(std::make_unique<Replica>(*world_, r, *pools_[r].pool, *pools_[r].census,
-                                                  *storages_[r]));
+    replicas_.push_back(
+        std::make_unique<Replica>(*world_, r, *pools_[r].pool, *pools_[r].census, *storages_[r]));
   }
   restart_tick_.assign(member_count, UINT64_MAX);
   for (uint32_t c = 0; c < client_count; c++) {
     ProcessPool& process = pools_[member_count + c];
     build_pool(process, "client " + std::to_string(c), pool::ClientOptions{});
-    const uint64_t quota = options.requests_max / client_count + (c < options.requests_max % client_count);
+    const uint64_t quota =
+        options.requests_max / client_count + (c < options.requests_max % client_count);
     clients_.push_back(std::make_unique<Client>(*world_, c, quota, *process.pool, *process.census));
   }
 }
@@ -69,7 +76,8 @@ void Cluster::build_pool(ProcessPool& process, const std::string& owner,
   process.owner = owner;
   const uint32_t formula = pool::messages_max(config_, pool_options);
   const int64_t capacity = std::max<int64_t>(1, int64_t{formula} + options_.messages_max_delta);
-  process.pool = std::make_unique<pool::MessagePool>(config_, static_cast<uint32_t>(capacity), owner);
+  process.pool =
+      std::make_unique<pool::MessagePool>(config_, static_cast<uint32_t>(capacity), owner);
   process.census = std::make_unique<Census>(pool::messages_max_terms(config_, pool_options),
                                             options_.shrink_term);
   ProcessPool* self = &process;
@@ -79,7 +87,8 @@ void Cluster::build_pool(ProcessPool& process, const std::string& owner,
                         " > bound " + std::to_string(bound) + " (" + self->census->describe() +
                         ")"});
   });
-  process.pool->set_exhaustion_handler([this, self](const pool::MessagePool&) { exhausted(*self); });
+  process.pool->set_exhaustion_handler(
+      [this, self](const pool::MessagePool&) { exhausted(*self); });
 }
 
 void Cluster::exhausted(const ProcessPool& process) {
@@ -107,7 +116,8 @@ void Cluster::tick_faults() {
     if (!prng.chance(options_.crash_ppm, ppm)) continue;
     replica->crash();
     crashes_ += 1;
-    restart_tick_[replica->index()] = now + prng.range_inclusive(1, options_.restart_delay_ticks_max);
+    restart_tick_[replica->index()] =
+        now + prng.range_inclusive(1, options_.restart_delay_ticks_max);
     const ProcessPool& process = pools_[replica->index()];
     if (process.pool->used_count() != 0) {
       failures_.fail({FailureKind::leak, process.owner, std::nullopt,
@@ -118,17 +128,6 @@ void Cluster::tick_faults() {
   }
 }
 
-void Cluster::check_pools() {
-  for (ProcessPool& process : pools_) {
-    const uint32_t used = process.pool->used_count();
-    if (used > process.peak) {
-      process.peak = used;
-      process.census_at_peak = process.census->describe();
-    }
-  }
-  network_peak_ = std::max(network_peak_, network_->pool().used_count());
-}
-
 bool Cluster::converged() const {
   for (const auto& client : clients_) {
     if (!client->done()) return false;
@@ -137,7 +136,8 @@ bool Cluster::converged() const {
   if (primary.op() != primary.commit_min()) return false;
   for (const auto& replica : replicas_) {
     if (replica->status() != Replica::Status::normal) return false;
-    if (replica->commit_min() != primary.commit_min() || replica->op() != primary.op()) return false;
+    if (replica->commit_min() != primary.commit_min() || replica->op() != primary.op())
+      return false;
     if (!replica->log_complete()) return false;
   }
   return true;
@@ -150,8 +150,9 @@ std::string Cluster::waiters() const {
   }
   const Replica& primary = *replicas_[0];
   for (const auto& replica : replicas_) {
-    if (replica->status() != Replica::Status::normal || replica->commit_min() != primary.commit_min() ||
-        replica->op() != primary.op() || !replica->log_complete() || replica->primary()) {
+    if (replica->status() != Replica::Status::normal ||
+        replica->commit_min() != primary.commit_min() || replica->op() != primary.op() ||
+        !replica->log_complete() || replica->primary()) {
       text += replica->describe() + "; ";
     }
   }
@@ -176,11 +177,7 @@ Summary Cluster::run() {
     }
     for (auto& replica : replicas_) replica->tick();
     for (auto& client : clients_) client->tick();
-    check_pools();
-    while (!failures_.failed() && scheduler_.due(tick)) {
-      scheduler_.run_next();
-      check_pools();
-    }
+    while (!failures_.failed() && scheduler_.due(tick)) scheduler_.run_next();
     if (failures_.failed()) break;
 
     if (faults_on_) {
@@ -240,8 +237,12 @@ Summary Cluster::summarize() const {
   for (const auto& client : clients_) summary.requests_answered += client->requests_done();
   for (const ProcessPool& process : pools_) {
     if (!process.pool) continue;
-    PoolSummary pool_summary{process.owner, process.pool->messages_max(), process.peak,
-                             process.census_at_peak, {}, process.census->unpaid_peak()};
+    PoolSummary pool_summary{process.owner,
+                             process.pool->messages_max(),
+                             process.census->pool_peak(),
+                             process.census->census_at_peak(),
+                             {},
+                             process.census->unpaid_peak()};
     for (size_t i = 0; i < pool::term_count; i++) {
       const auto term = static_cast<pool::Term>(i);
       if (auto bound = process.census->bound(term)) {
@@ -250,8 +251,8 @@ Summary Cluster::summarize() const {
     }
     summary.pools.push_back(std::move(pool_summary));
   }
-  summary.pools.push_back(PoolSummary{"network", network_->pool().messages_max(), network_peak_,
-                                      "", {}, 0});
+  summary.pools.push_back(
+      PoolSummary{"network", network_->pool().messages_max(), network_->pool_peak(), "", {}, 0});
   return summary;
 }
 

@@ -37,7 +37,7 @@ struct PoolSummary {
   std::string owner;  // "replica 0", "standby 3", "client 1", "network".
   uint32_t messages_max;
   uint32_t peak;
-  std::string census_at_peak;  // What held the pool at its peak.
+  std::string census_at_peak;   // What held the pool at its peak.
   std::vector<TermPeak> terms;  // Empty for the network.
   uint32_t unpaid_peak;         // The testing bus's buffer (no formula term).
 };
@@ -75,14 +75,11 @@ class Cluster {
     std::string owner;
     std::unique_ptr<pool::MessagePool> pool;
     std::unique_ptr<Census> census;
-    uint32_t peak = 0;
-    std::string census_at_peak;
   };
 
   void build_pool(ProcessPool& process, const std::string& owner, const pool::Options& options);
   Network::Delivery deliver(uint32_t from, uint32_t to, const pool::Message& packet);
   void tick_faults();
-  void check_pools();
   bool converged() const;
   std::string waiters() const;
   void teardown();
@@ -103,7 +100,6 @@ class Cluster {
   std::vector<std::unique_ptr<Client>> clients_;
   std::vector<uint64_t> restart_tick_;
   Prng cluster_prng_;
-  uint32_t network_peak_ = 0;
   uint64_t crashes_ = 0;
   bool faults_on_ = true;
   bool torn_down_ = false;

@@ -163,11 +163,11 @@ Options stress() {
 }
 
 constexpr pool::Term terms_reached[] = {
-    pool::Term::journal_reads,         pool::Term::journal_writes,
-    pool::Term::client_replies_reads,  pool::Term::client_replies_writes,
-    pool::Term::loopback_queue,        pool::Term::pipeline,
-    pool::Term::commit_prepare,        pool::Term::burst,
-    pool::Term::commit_reply,          pool::Term::connection_recv_buffers,
+    pool::Term::journal_reads,        pool::Term::journal_writes,
+    pool::Term::client_replies_reads, pool::Term::client_replies_writes,
+    pool::Term::loopback_queue,       pool::Term::pipeline,
+    pool::Term::commit_prepare,       pool::Term::burst,
+    pool::Term::commit_reply,         pool::Term::connection_recv_buffers,
     pool::Term::request_inflight,
 };
 

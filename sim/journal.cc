@@ -45,8 +45,8 @@ bool Journal::has_prepare(uint64_t op, const pool::U128& checksum) const {
 }
 
 uint32_t Journal::writes_available() const {
-  return static_cast<uint32_t>(std::count_if(writes_.begin(), writes_.end(),
-                                             [](const WriteIo& io) { return io.message == nullptr; }));
+  return static_cast<uint32_t>(std::count_if(
+      writes_.begin(), writes_.end(), [](const WriteIo& io) { return io.message == nullptr; }));
 }
 
 uint32_t Journal::writes_in_flight() const {
@@ -118,8 +118,8 @@ bool Journal::read_start(uint32_t slot, std::optional<uint64_t> op, const pool::
                   reads_in_flight_ -= 1;
                   if (purpose == ReadPurpose::repair) reads_repair_in_flight_ -= 1;
                   const pool::Header& header = *message->header;
-                  bool valid = !pool::message_invalid(header, message->buffer.subspan(pool::header_size),
-                                                      config_)
+                  bool valid = !pool::message_invalid(
+                                    header, message->buffer.subspan(pool::header_size), config_)
                                     .has_value() &&
                                header.frame.command == pool::Command::prepare;
                   if (valid && op) {

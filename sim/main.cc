@@ -24,7 +24,8 @@
 #define POOLSIM_GIT_COMMIT "unknown"
 #endif
 
-ABSL_FLAG(std::string, seed, "", "The run's seed, decimal or 0x-hex (default: a random one, printed).");
+ABSL_FLAG(std::string, seed, "",
+          "The run's seed, decimal or 0x-hex (default: a random one, printed).");
 ABSL_FLAG(std::string, log, "short",
           "quiet (the verdict only), short (options and summary) or full (and every event).");
 ABSL_FLAG(std::string, summary_json, "", "Write the summary as one JSON object to this path.");
@@ -33,12 +34,14 @@ ABSL_FLAG(std::string, trace_events, "",
 ABSL_FLAG(bool, overwrite, false, "Replace existing --summary-json / --trace-events files.");
 
 // Overrides of the seed's choices; empty means "as the seed chooses".
-ABSL_FLAG(std::string, profile, "test_min", "Constants: test_min (4 KiB messages) or production (1 MiB).");
+ABSL_FLAG(std::string, profile, "test_min",
+          "Constants: test_min (4 KiB messages) or production (1 MiB).");
 ABSL_FLAG(std::string, bus, "", "Message bus: testing or tcp.");
 ABSL_FLAG(std::string, replica_count, "", "Active replicas, 1..6.");
 ABSL_FLAG(std::string, standby_count, "", "Standbys, 0..6 (replicas + standbys <= 12).");
 ABSL_FLAG(std::string, client_count, "", "Clients, 1..clients_max (7 test_min, 64 production).");
-ABSL_FLAG(std::string, pipeline_requests_limit, "", "Requests queued behind the prepare queue, 0..request queue max.");
+ABSL_FLAG(std::string, pipeline_requests_limit, "",
+          "Requests queued behind the prepare queue, 0..request queue max.");
 ABSL_FLAG(std::string, requests_max, "", "Requests over all clients, 1..100000.");
 ABSL_FLAG(std::string, request_body_size_max, "", "Request body bytes, 0..message_size_max-256.");
 ABSL_FLAG(std::string, ticks_max_requests, "", "Ticks of the requests phase (faults on).");
@@ -50,11 +53,13 @@ ABSL_FLAG(std::string, packet_loss_ppm, "", "Packet loss, parts per million.");
 ABSL_FLAG(std::string, packet_replay_ppm, "", "Packet duplication, ppm.");
 ABSL_FLAG(std::string, packet_reorder_ppm, "", "Packets delayed past later ones, ppm.");
 ABSL_FLAG(std::string, packet_corrupt_ppm, "", "Packets with a flipped byte, ppm.");
-ABSL_FLAG(std::string, partition_mode, "", "none, isolate_single, uniform_size or uniform_partition.");
+ABSL_FLAG(std::string, partition_mode, "",
+          "none, isolate_single, uniform_size or uniform_partition.");
 ABSL_FLAG(std::string, partition_symmetry, "", "symmetric or asymmetric.");
 ABSL_FLAG(std::string, partition_ppm, "", "Chance per tick that a partition forms, ppm.");
 ABSL_FLAG(std::string, unpartition_ppm, "", "Chance per tick that it heals, ppm.");
-ABSL_FLAG(std::string, path_clog_ppm, "", "Chance per tick that a path between replicas clogs, ppm.");
+ABSL_FLAG(std::string, path_clog_ppm, "",
+          "Chance per tick that a path between replicas clogs, ppm.");
 ABSL_FLAG(std::string, clog_duration_ticks_mean, "", "Mean clog duration, ticks.");
 ABSL_FLAG(std::string, read_latency_ticks_min, "", "Disk read latency minimum, ticks.");
 ABSL_FLAG(std::string, read_latency_ticks_max, "", "Disk read latency maximum, ticks.");
@@ -64,7 +69,8 @@ ABSL_FLAG(std::string, read_fault_ppm, "", "Corrupt reads on faulty disks, ppm."
 ABSL_FLAG(std::string, write_fault_ppm, "", "Lost writes on faulty disks, ppm.");
 ABSL_FLAG(std::string, storage_faulty_count, "", "Backups with faulty disks, 0..(replicas-1)/2.");
 ABSL_FLAG(std::string, crash_ppm, "", "Chance per tick that a backup crashes, ppm (<= 10000).");
-ABSL_FLAG(std::string, restart_delay_ticks_max, "", "A crashed backup restarts within this many ticks.");
+ABSL_FLAG(std::string, restart_delay_ticks_max, "",
+          "A crashed backup restarts within this many ticks.");
 ABSL_FLAG(std::string, shrink_term, "", "Checker teeth: lower this formula term's bound by one.");
 ABSL_FLAG(std::string, messages_max_delta, "", "Checker teeth: add this (negative) to every pool.");
 
@@ -119,7 +125,8 @@ absl::StatusOr<Run> run_from_flags(const pool::cli::ParsedCommandLine& parsed) {
   }
   Run run;
   run.log = absl::GetFlag(FLAGS_log);
-  if (auto status = pool::cli::flag_one_of("log", run.log, {"quiet", "short", "full"}); !status.ok()) {
+  if (auto status = pool::cli::flag_one_of("log", run.log, {"quiet", "short", "full"});
+      !status.ok()) {
     return status;
   }
   uint64_t seed = 0;
@@ -168,12 +175,13 @@ nlohmann::json summary_json(const sim::Summary& summary) {
   json["seed"] = summary.options.seed;
   json["passed"] = summary.passed;
   if (summary.failure) {
-    json["failure"] = {{"kind", sim::failure_kind_name(summary.failure->kind)},
-                       {"process", summary.failure->process},
-                       {"term", summary.failure->term
-                                    ? nlohmann::json(std::string(pool::term_name(*summary.failure->term)))
-                                    : nlohmann::json(nullptr)},
-                       {"detail", summary.failure->detail}};
+    json["failure"] = {
+        {"kind", sim::failure_kind_name(summary.failure->kind)},
+        {"process", summary.failure->process},
+        {"term", summary.failure->term
+                     ? nlohmann::json(std::string(pool::term_name(*summary.failure->term)))
+                     : nlohmann::json(nullptr)},
+        {"detail", summary.failure->detail}};
   } else {
     json["failure"] = nullptr;
   }
@@ -207,12 +215,13 @@ nlohmann::json summary_json(const sim::Summary& summary) {
 
 void print_summary(const sim::Summary& summary, const std::string& log) {
   if (log != "quiet") {
-    std::printf("ticks %llu, events %llu, ops committed %llu, requests answered %llu, crashes %llu\n",
-                static_cast<unsigned long long>(summary.ticks),
-                static_cast<unsigned long long>(summary.events),
-                static_cast<unsigned long long>(summary.ops_committed),
-                static_cast<unsigned long long>(summary.requests_answered),
-                static_cast<unsigned long long>(summary.crashes));
+    std::printf(
+        "ticks %llu, events %llu, ops committed %llu, requests answered %llu, crashes %llu\n",
+        static_cast<unsigned long long>(summary.ticks),
+        static_cast<unsigned long long>(summary.events),
+        static_cast<unsigned long long>(summary.ops_committed),
+        static_cast<unsigned long long>(summary.requests_answered),
+        static_cast<unsigned long long>(summary.crashes));
     std::printf("pools (peak / messages_max; per term peak/bound):\n");
     for (const sim::PoolSummary& pool_summary : summary.pools) {
       std::string terms;
@@ -304,8 +313,9 @@ int main(int argc, char** argv) {
   if (!run->trace_events.empty()) {
     sink.file = std::fopen(run->trace_events.c_str(), "w");
     if (sink.file == nullptr) {
-      pool::cli::exit_bad_input(program, absl::InvalidArgumentError(
-                                             "--trace-events=" + run->trace_events + ": cannot open"));
+      pool::cli::exit_bad_input(
+          program,
+          absl::InvalidArgumentError("--trace-events=" + run->trace_events + ": cannot open"));
     }
   }
   if (sink.print || sink.file != nullptr) cluster.trace().set_sink(event_sink, &sink);

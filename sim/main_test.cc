@@ -76,7 +76,8 @@ TEST(SimCli, APassingRunPrintsSeedOptionsSummaryAndJson) {
   const auto& replica = json["pools"][0];
   EXPECT_EQ(replica["owner"], "replica 0");
   EXPECT_GT(replica["messages_max"].get<int>(), replica["peak"].get<int>());
-  const int requests_limit = std::stoi(json["options"]["pipeline-requests-limit"].get<std::string>());
+  const int requests_limit =
+      std::stoi(json["options"]["pipeline-requests-limit"].get<std::string>());
   EXPECT_EQ(replica["terms"]["pipeline"]["bound"], 4 + requests_limit);
   EXPECT_LE(replica["terms"]["pipeline"]["peak"].get<int>(), 4 + requests_limit);
   std::filesystem::remove(path);

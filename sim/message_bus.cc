@@ -10,8 +10,8 @@ MessageBus::MessageBus(const Shape& shape, pool::MessagePool& pool, Census& cens
                        Network& network, Scheduler& scheduler)
     : shape_(shape), pool_(pool), census_(census), network_(network), scheduler_(scheduler) {
   if (shape.kind == pool::MessageBus::tcp) {
-    const uint32_t count = shape.client ? shape.replica_count
-                                        : shape.member_count - 1 + shape.client_connections_max;
+    const uint32_t count =
+        shape.client ? shape.replica_count : shape.member_count - 1 + shape.client_connections_max;
     connections_.resize(count);
   }
 }
@@ -175,8 +175,8 @@ Network::Delivery MessageBus::deliver(uint32_t from, const pool::Message& packet
   const auto body = packet.buffer.subspan(pool::header_size);
   if (auto reason = pool::message_invalid(*packet.header, body, pool_.config())) {
     network_.trace().record({scheduler_.now_tick(), TraceKind::invalid,
-                             static_cast<uint8_t>(shape_.self), static_cast<uint8_t>(from),
-                             command, 0, 0});
+                             static_cast<uint8_t>(shape_.self), static_cast<uint8_t>(from), command,
+                             0, 0});
     return Network::Delivery::consumed;
   }
   pool::Message** buffer = nullptr;
@@ -241,8 +241,8 @@ void MessageBus::resume_now(uint64_t incarnation) {
   if (incarnation != incarnation_ || !open_) return;
   resume_scheduled_ = false;
   if (shape_.kind == pool::MessageBus::testing) {
-    if (buffer_suspended_ && receive(buffer_suspended_from_, buffer_, shape_.client) ==
-                                 Receive::done) {
+    if (buffer_suspended_ &&
+        receive(buffer_suspended_from_, buffer_, shape_.client) == Receive::done) {
       buffer_suspended_ = false;
     }
     return;

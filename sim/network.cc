@@ -80,6 +80,7 @@ void Network::submit(uint32_t from, uint32_t to, const pool::Message& message) {
 
 void Network::enqueue(uint32_t from, uint32_t to, pool::Message* packet) {
   const uint64_t id = packet_id_next_++;
+  pool_peak_ = std::max(pool_peak_, pool_->used_count());
   paths_[path_index(from, to)].packets.push_back(Packet{id, packet});
   scheduler_.schedule_after(delay_ticks(), [this, from, to, id] { deliver_event(from, to, id); });
 }
@@ -114,7 +115,8 @@ void Network::deliver_event(uint32_t from, uint32_t to, uint64_t id) {
   const auto command = static_cast<uint8_t>(packet->header->frame.command);
 
   if (path.clogged_until_tick > scheduler_.now_tick()) {
-    scheduler_.schedule(path.clogged_until_tick, [this, from, to, id] { deliver_event(from, to, id); });
+    scheduler_.schedule(path.clogged_until_tick,
+                        [this, from, to, id] { deliver_event(from, to, id); });
     return;
   }
   if (prng_.chance(options_.packet_loss_ppm, ppm)) {
@@ -127,7 +129,8 @@ void Network::deliver_event(uint32_t from, uint32_t to, uint64_t id) {
     remove_packet(path, index);
     return;
   }
-  if (prng_.chance(options_.packet_replay_ppm, ppm) && path.packets.size() < options_.path_capacity) {
+  if (prng_.chance(options_.packet_replay_ppm, ppm) &&
+      path.packets.size() < options_.path_capacity) {
     // The duplicate is a copy of its own, delivered later.
     pool::Message* copy = pool_->get_message();
     // The size may be corrupt: copy at most a buffer.
@@ -149,8 +152,11 @@ void Network::deliver_event(uint32_t from, uint32_t to, uint64_t id) {
 void Network::partition_form() {
   std::vector<uint8_t> side(member_count_, 0);
   switch (options_.partition_mode) {
-    case PartitionMode::none: return;
-    case PartitionMode::isolate_single: side[prng_.below(member_count_)] = 1; break;
+    case PartitionMode::none:
+      return;
+    case PartitionMode::isolate_single:
+      side[prng_.below(member_count_)] = 1;
+      break;
     case PartitionMode::uniform_size: {
       std::vector<uint32_t> order(member_count_);
       for (uint32_t i = 0; i < member_count_; i++) order[i] = i;

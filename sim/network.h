@@ -58,6 +58,8 @@ class Network {
 
   pool::MessagePool& pool() { return *pool_; }
   Trace& trace() { return trace_; }
+  // The most packets in flight at once.
+  uint32_t pool_peak() const { return pool_peak_; }
   uint32_t process_count() const { return process_count_; }
   void record_drop(uint32_t from, uint32_t to, uint8_t command, DropReason reason);
 
@@ -90,6 +92,7 @@ class Network {
   std::unique_ptr<pool::MessagePool> pool_;
   std::vector<Path> paths_;
   uint64_t packet_id_next_ = 1;
+  uint32_t pool_peak_ = 0;
   Deliver deliver_;
   // Partition: side_[r] for each member; a path between sides is cut (one way if asymmetric).
   bool partition_active_ = false;

@@ -46,8 +46,8 @@ const std::array<NumericField, 29> numeric_fields = {{
     {"ticks_max_convergence", &Options::ticks_max_convergence, one, ticks_many},
     {"path_capacity", &Options::path_capacity, one, [](const Options&) { return uint64_t{64}; }},
     {"delay_ticks_min", &Options::delay_ticks_min, one, delay_many},
-    {"delay_ticks_mean", &Options::delay_ticks_mean, [](const Options& o) { return o.delay_ticks_min; },
-     delay_many},
+    {"delay_ticks_mean", &Options::delay_ticks_mean,
+     [](const Options& o) { return o.delay_ticks_min; }, delay_many},
     {"packet_loss_ppm", &Options::packet_loss_ppm, zero, ppm_half},
     {"packet_replay_ppm", &Options::packet_replay_ppm, zero, ppm_half},
     {"packet_reorder_ppm", &Options::packet_reorder_ppm, zero, ppm_all},
@@ -103,10 +103,14 @@ pool::Config Options::config() const {
 
 const char* partition_mode_name(PartitionMode mode) {
   switch (mode) {
-    case PartitionMode::none: return "none";
-    case PartitionMode::isolate_single: return "isolate_single";
-    case PartitionMode::uniform_size: return "uniform_size";
-    case PartitionMode::uniform_partition: return "uniform_partition";
+    case PartitionMode::none:
+      return "none";
+    case PartitionMode::isolate_single:
+      return "isolate_single";
+    case PartitionMode::uniform_size:
+      return "uniform_size";
+    case PartitionMode::uniform_partition:
+      return "uniform_partition";
   }
   return "unknown";
 }
@@ -139,12 +143,10 @@ Options options_from_seed(uint64_t seed, std::string_view profile) {
   options.standby_count = prng.chance(1, 2) ? 0 : prng.range_inclusive(1, 2);
   options.client_count = prng.range_inclusive(1, config.clients_max);
   options.bus = prng.chance(1, 2) ? pool::MessageBus::testing : pool::MessageBus::tcp;
-  options.pipeline_requests_limit =
-      prng.range_inclusive(0, config.pipeline_request_queue_max());
+  options.pipeline_requests_limit = prng.range_inclusive(0, config.pipeline_request_queue_max());
   options.requests_max = prng.range_inclusive(20, 120);
-  options.request_body_size_max =
-      prng.range_inclusive(0, std::min<uint64_t>(config.message_size_max - pool::header_size,
-                                                 16 * 1024));
+  options.request_body_size_max = prng.range_inclusive(
+      0, std::min<uint64_t>(config.message_size_max - pool::header_size, 16 * 1024));
   options.ticks_max_requests = 20'000;
   options.ticks_max_convergence = 20'000;
 
@@ -294,15 +296,15 @@ absl::Status options_validate(const Options& options) {
     const uint64_t max = field.max(options);
     if (value < min || value > max) {
       return absl::InvalidArgumentError(absl::StrCat("--", dashed(field.name), "=", value,
-                                                     " is out of range: accepted ", min, "..",
-                                                     max, " with the other options given"));
+                                                     " is out of range: accepted ", min, "..", max,
+                                                     " with the other options given"));
     }
   }
   const pool::Config config = options.config();
   if (options.member_count() > config.members_max()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--replica-count + --standby-count = ", options.member_count(),
-        " is out of range: accepted at most members_max = ", config.members_max()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--replica-count + --standby-count = ", options.member_count(),
+                     " is out of range: accepted at most members_max = ", config.members_max()));
   }
   if (options.crash_ppm > 0 && options.replica_count == 1) {
     return absl::InvalidArgumentError(

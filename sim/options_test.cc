@@ -46,7 +46,8 @@ TEST(Options, BadValuesNameTheFlagAndTheAcceptedRange) {
             "--bus=udp is not accepted: one of testing|tcp");
   EXPECT_EQ(options_set(options, "replica-count", "-3").message(),
             "--replica-count=-3 is not a non-negative integer (decimal or 0x-hex)");
-  EXPECT_EQ(options_set(options, "no_such_option", "1").message(), "unknown option --no-such-option");
+  EXPECT_EQ(options_set(options, "no_such_option", "1").message(),
+            "unknown option --no-such-option");
   EXPECT_FALSE(options_set(options, "shrink_term", "pipelines").ok());
   EXPECT_FALSE(options_set(options, "messages_max_delta", "-1001").ok());
 

@@ -23,9 +23,12 @@ uint32_t headers_per_message(const pool::Config& config) {
 
 const char* replica_status_name(Replica::Status status) {
   switch (status) {
-    case Replica::Status::down: return "down";
-    case Replica::Status::recovering: return "recovering";
-    case Replica::Status::normal: return "normal";
+    case Replica::Status::down:
+      return "down";
+    case Replica::Status::recovering:
+      return "recovering";
+    case Replica::Status::normal:
+      return "normal";
   }
   return "unknown";
 }
@@ -50,9 +53,8 @@ Replica::Replica(const World& world, uint32_t index, pool::MessagePool& pool, Ce
       pipeline_requests_limit_(static_cast<uint32_t>(world.options.pipeline_requests_limit)),
       cache_(pipeline_prepare_queue_max_ + pipeline_requests_limit_, nullptr),
       clients_(world.client_count) {
-  bus_.set_on_message([this](uint32_t from, pool::Message* message) {
-    return on_message(from, message);
-  });
+  bus_.set_on_message(
+      [this](uint32_t from, pool::Message* message) { return on_message(from, message); });
 }
 
 Replica::~Replica() {
@@ -263,16 +265,34 @@ void Replica::send_commit() {
 MessageBus::Receive Replica::on_message(uint32_t from, pool::Message* message) {
   if (status_ != Status::normal) return MessageBus::Receive::done;
   switch (message->header->frame.command) {
-    case Command::ping: on_ping(from, message); break;
-    case Command::ping_client: on_ping_client(from); break;
-    case Command::request: on_request(from, message); break;
-    case Command::prepare: return on_prepare(message);
-    case Command::prepare_ok: on_prepare_ok(from, message); break;
-    case Command::commit: on_commit(message); break;
-    case Command::get_headers: on_get_headers(from, message); break;
-    case Command::headers: on_headers(message); break;
-    case Command::get_prepare: on_get_prepare(from, message); break;
-    default: break;  // pong: nothing to learn without clocks.
+    case Command::ping:
+      on_ping(from, message);
+      break;
+    case Command::ping_client:
+      on_ping_client(from);
+      break;
+    case Command::request:
+      on_request(from, message);
+      break;
+    case Command::prepare:
+      return on_prepare(message);
+    case Command::prepare_ok:
+      on_prepare_ok(from, message);
+      break;
+    case Command::commit:
+      on_commit(message);
+      break;
+    case Command::get_headers:
+      on_get_headers(from, message);
+      break;
+    case Command::headers:
+      on_headers(message);
+      break;
+    case Command::get_prepare:
+      on_get_prepare(from, message);
+      break;
+    default:
+      break;  // pong: nothing to learn without clocks.
   }
   return MessageBus::Receive::done;
 }
@@ -596,7 +616,7 @@ void Replica::commit_journal() {
   while (status_ == Status::normal && commit_prepare_ == nullptr && commit_min_ < commit_max_) {
     const uint64_t op = commit_min_ + 1;
     const pool::PrepareHeader* header = journal_.header(op);
-    if (header == nullptr) break;  // Repair fetches it.
+    if (header == nullptr) break;                   // Repair fetches it.
     if (header->parent != commit_checksum_) break;  // The chain does not hold: repair.
     if (!client_replies_.ready()) {
       const uint64_t incarnation = incarnation_;
@@ -614,11 +634,11 @@ void Replica::commit_journal() {
     }
     if (!journal_.entry(op).prepared) break;
     const uint64_t incarnation = incarnation_;
-    commit_reading_ = journal_.read_prepare(
-        op, header->frame.checksum, Journal::ReadPurpose::commit,
-        [this, incarnation, op](pool::Message* read) {
-          if (alive(incarnation)) commit_journal_read_done(read, op);
-        });
+    commit_reading_ =
+        journal_.read_prepare(op, header->frame.checksum, Journal::ReadPurpose::commit,
+                              [this, incarnation, op](pool::Message* read) {
+                                if (alive(incarnation)) commit_journal_read_done(read, op);
+                              });
     break;
   }
   committing_ = false;
@@ -668,8 +688,8 @@ void Replica::on_headers(pool::Message* message) {
     pool::PrepareHeader header;
     std::memcpy(&header, body.data() + offset, pool::header_size);
     if (header.frame.command != Command::prepare ||
-        header.frame.checksum != pool::header_checksum_calculate(
-                                     *reinterpret_cast<const pool::Header*>(&header)) ||
+        header.frame.checksum !=
+            pool::header_checksum_calculate(*reinterpret_cast<const pool::Header*>(&header)) ||
         header.op == 0 || header.op > std::max(op_, commit_max_) ||
         header.op >= journal_.slot_count()) {
       continue;
@@ -720,17 +740,18 @@ void Replica::repair() {
   // Up to commit_max too: a restarted replica may know of commits beyond its own log.
   uint64_t missing_min = 0;
   uint64_t missing_max = 0;
-  const uint64_t op_known_max = std::min<uint64_t>(std::max(op_, commit_max_), journal_.slot_count() - 1);
+  const uint64_t op_known_max =
+      std::min<uint64_t>(std::max(op_, commit_max_), journal_.slot_count() - 1);
   for (uint64_t op = 1; op <= op_known_max; op++) {
     if (journal_.header(op) != nullptr) continue;
     if (missing_min == 0) missing_min = op;
     missing_max = op;
   }
   const uint64_t now = world_.now_tick();
-  if (missing_min > 0 && (!get_headers_sent_ || now >= get_headers_sent_tick_ + repair_expiry_ticks)) {
+  if (missing_min > 0 &&
+      (!get_headers_sent_ || now >= get_headers_sent_tick_ + repair_expiry_ticks)) {
     pool::Message* request = acquire(Term::burst);
-    auto* header =
-        header_start<Command::get_headers>(request, static_cast<uint8_t>(index_), 0, 0);
+    auto* header = header_start<Command::get_headers>(request, static_cast<uint8_t>(index_), 0, 0);
     header->op_min = missing_min;
     header->op_max = missing_max;
     message_seal(request);

@@ -29,7 +29,8 @@ class Storage {
              std::function<void(bool lost)> done);
   // Copies the slot into `into` when the read completes, then calls done(corrupted). An
   // unwritten slot reads as zeros (whose checksum never verifies).
-  void read(Zone zone, uint32_t slot, pool::Message& into, std::function<void(bool corrupted)> done);
+  void read(Zone zone, uint32_t slot, pool::Message& into,
+            std::function<void(bool corrupted)> done);
 
   // A crash: pending IOs never complete (their writes are lost).
   void crash() { incarnation_ += 1; }

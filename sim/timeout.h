@@ -32,7 +32,8 @@ struct Timeout {
   void backoff(Prng& prng) {
     attempts += 1;
     ticks = 0;
-    const uint64_t spread = std::min<uint64_t>(999, uint64_t{1} << std::min<uint32_t>(attempts, 20));
+    const uint64_t spread =
+        std::min<uint64_t>(999, uint64_t{1} << std::min<uint32_t>(attempts, 20));
     after_ticks = after_ticks_base + prng.range_inclusive(1, 1 + spread);
   }
 };

@@ -11,26 +11,46 @@ namespace sim {
 
 const char* trace_kind_name(TraceKind kind) {
   switch (kind) {
-    case TraceKind::send: return "send";
-    case TraceKind::deliver: return "deliver";
-    case TraceKind::drop: return "drop";
-    case TraceKind::invalid: return "invalid";
-    case TraceKind::journal_write: return "journal_write";
-    case TraceKind::journal_read: return "journal_read";
-    case TraceKind::reply_write: return "reply_write";
-    case TraceKind::reply_read: return "reply_read";
-    case TraceKind::timeout: return "timeout";
-    case TraceKind::prepare: return "prepare";
-    case TraceKind::commit: return "commit";
-    case TraceKind::request: return "request";
-    case TraceKind::reply: return "reply";
-    case TraceKind::crash: return "crash";
-    case TraceKind::restart: return "restart";
-    case TraceKind::recovered: return "recovered";
-    case TraceKind::partition: return "partition";
-    case TraceKind::heal: return "heal";
-    case TraceKind::clog: return "clog";
-    case TraceKind::faults_off: return "faults_off";
+    case TraceKind::send:
+      return "send";
+    case TraceKind::deliver:
+      return "deliver";
+    case TraceKind::drop:
+      return "drop";
+    case TraceKind::invalid:
+      return "invalid";
+    case TraceKind::journal_write:
+      return "journal_write";
+    case TraceKind::journal_read:
+      return "journal_read";
+    case TraceKind::reply_write:
+      return "reply_write";
+    case TraceKind::reply_read:
+      return "reply_read";
+    case TraceKind::timeout:
+      return "timeout";
+    case TraceKind::prepare:
+      return "prepare";
+    case TraceKind::commit:
+      return "commit";
+    case TraceKind::request:
+      return "request";
+    case TraceKind::reply:
+      return "reply";
+    case TraceKind::crash:
+      return "crash";
+    case TraceKind::restart:
+      return "restart";
+    case TraceKind::recovered:
+      return "recovered";
+    case TraceKind::partition:
+      return "partition";
+    case TraceKind::heal:
+      return "heal";
+    case TraceKind::clog:
+      return "clog";
+    case TraceKind::faults_off:
+      return "faults_off";
   }
   return "unknown";
 }

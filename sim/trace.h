@@ -14,26 +14,26 @@
 namespace sim {
 
 enum class TraceKind : uint8_t {
-  send,             // process → peer, command, a = checksum (low 64 bits).
-  deliver,          // peer → process, command, a = checksum.
-  drop,             // The network or a bus dropped a packet: a = DropReason.
-  invalid,          // A receiver rejected a message (bad checksum): command byte as received.
-  journal_write,    // a = op, b = 1 if the write was lost.
-  journal_read,     // a = op, b = 1 if the read came back corrupt.
-  reply_write,      // a = client index, b = request.
-  reply_read,       // a = client index, b = request.
-  timeout,          // a = TimeoutKind.
-  prepare,          // The primary prepared op a for client b.
-  commit,           // a = op, b = checksum (low 64 bits).
-  request,          // Client `process` sent request a (b = attempt).
-  reply,            // Client `process` received the reply to request a, op b.
-  crash,            // Replica `process` crashed.
-  restart,          // Replica `process` restarted.
-  recovered,        // Replica `process` finished recovery: a = op, b = commit_min.
-  partition,        // a = PartitionMode, b = bitset of one side.
-  heal,             // The partition healed.
-  clog,             // Path process → peer clogged for a ticks.
-  faults_off,       // Liveness phase: faults stopped.
+  send,           // process → peer, command, a = checksum (low 64 bits).
+  deliver,        // peer → process, command, a = checksum.
+  drop,           // The network or a bus dropped a packet: a = DropReason.
+  invalid,        // A receiver rejected a message (bad checksum): command byte as received.
+  journal_write,  // a = op, b = 1 if the write was lost.
+  journal_read,   // a = op, b = 1 if the read came back corrupt.
+  reply_write,    // a = client index, b = request.
+  reply_read,     // a = client index, b = request.
+  timeout,        // a = TimeoutKind.
+  prepare,        // The primary prepared op a for client b.
+  commit,         // a = op, b = checksum (low 64 bits).
+  request,        // Client `process` sent request a (b = attempt).
+  reply,          // Client `process` received the reply to request a, op b.
+  crash,          // Replica `process` crashed.
+  restart,        // Replica `process` restarted.
+  recovered,      // Replica `process` finished recovery: a = op, b = commit_min.
+  partition,      // a = PartitionMode, b = bitset of one side.
+  heal,           // The partition healed.
+  clog,           // Path process → peer clogged for a ticks.
+  faults_off,     // Liveness phase: faults stopped.
 };
 const char* trace_kind_name(TraceKind kind);
 

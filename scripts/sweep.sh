@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Runs a range of seeds in parallel (GNU parallel), with a progress line (done/total, failures,
+# ETA), prints each failing seed's replay command, and writes one aggregate JSON: pass/fail
+# counts and, per role and formula term, the peak over all seeds against its bound.
+# Usage: scripts/sweep.sh --seeds=FIRST..LAST [--jobs=N] [--out=DIR] [sim flags...]
+# Results go to DIR (default build/sweeps/<first>-<last>-<n>, a new directory each time):
+# one summary JSON per seed, sim's output per seed in logs/, and aggregate.json.
+# Exit: 0 all passed, 1 some failed, 2 bad input.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
+bad() { echo "sweep.sh: $1" >&2; exit 2; }
+
+seeds="" jobs=$(nproc) out="" sim_flags=()
+for argument in "$@"; do
+  case "$argument" in
+    --seeds=*) seeds=${argument#--seeds=} ;;
+    --jobs=*) jobs=${argument#--jobs=} ;;
+    --out=*) out=${argument#--out=} ;;
+    -h | --help) usage; exit 0 ;;
+    --seed=*) bad "--seed is chosen per run; use --seeds=FIRST..LAST" ;;
+    --summary-json=* | --trace-events=*) bad "$argument: the sweep writes its own files" ;;
+    *) sim_flags+=("$argument") ;;
+  esac
+done
+[[ "$seeds" =~ ^([0-9]+)\.\.([0-9]+)$ ]] || bad "--seeds=$seeds is not FIRST..LAST (decimal)"
+first=${BASH_REMATCH[1]} last=${BASH_REMATCH[2]}
+((first <= last)) || bad "--seeds=$seeds: FIRST must not exceed LAST"
+[[ "$jobs" =~ ^[1-9][0-9]*$ ]] || bad "--jobs=$jobs is not a positive integer"
+total=$((last - first + 1))
+
+scripts/setup.sh parallel >&2
+cmake --preset release >/dev/null
+cmake --build --preset release --target sim_cli sweep-aggregate >/dev/null
+sim=build/release/sim/sim
+
+# The flags must be valid before fanning out: one run of the first seed's options, checked only.
+check=$("$sim" --seed="$first" --requests-max=1 --ticks-max-requests=1 --log=quiet "${sim_flags[@]}" 2>&1) \
+  || { [[ $? == 2 ]] && { echo "$check" >&2; exit 2; }; true; }
+
+if [[ -z "$out" ]]; then
+  n=1
+  while [[ -e build/sweeps/$first-$last-$n ]]; do n=$((n + 1)); done
+  out=build/sweeps/$first-$last-$n
+fi
+[[ -e "$out" ]] && bad "--out=$out exists; choose a new directory"
+mkdir -p "$out/summaries" "$out/logs"
+joblog="$out/joblog"
+
+echo "sweep: seeds $first..$last ($total), $jobs jobs, results in $out"
+start=$SECONDS
+parallel --jobs "$jobs" --joblog "$joblog" --halt never \
+  "$sim" --seed={} --log=quiet --summary-json="$out/summaries/{}.json" "${sim_flags[@]}" \
+  '>' "$out/logs/{}.txt" '2>&1' ::: $(seq "$first" "$last") &
+parallel_pid=$!
+progress() {
+  local done=0 failed=0
+  if [[ -s "$joblog" ]]; then
+    done=$(($(wc -l <"$joblog") - 1))
+    failed=$(awk 'NR > 1 && $7 != 0' "$joblog" | wc -l)
+  fi
+  local elapsed=$((SECONDS - start)) eta="?"
+  ((done > 0)) && eta=$(((total - done) * elapsed / done))s
+  printf '\rsweep: %d/%d done, %d failed, %ds elapsed, ETA %s   ' "$done" "$total" "$failed" "$elapsed" "$eta"
+}
+while kill -0 "$parallel_pid" 2>/dev/null; do
+  progress
+  sleep 1
+done
+wait "$parallel_pid" || true
+progress
+echo
+
+# A run that crashed before writing its summary (an assertion) is a failure too.
+crashed=0
+for seed in $(seq "$first" "$last"); do
+  if [[ ! -s "$out/summaries/$seed.json" ]]; then
+    crashed=$((crashed + 1))
+    echo "FAIL seed $seed (no summary: crashed): $(grep -m1 -E 'assertion|replay' "$out/logs/$seed.txt" || true)"
+    echo "  replay: scripts/sim.sh --seed=$seed ${sim_flags[*]}"
+  fi
+done
+status=0
+build/release/sim/sweep-aggregate --results="$out/summaries" --out="$out/aggregate.json" || status=$?
+((crashed > 0)) && status=1
+echo "sweep: aggregate in $out/aggregate.json"
+exit "$status"
