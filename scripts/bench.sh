@@ -30,3 +30,16 @@ awk -F, '
       printf "%-34s %12.2f  %-22s %s\n", name, ns[name], labels[name], ratio
     }
   }' "$csv"
+
+# The simulator: wall time per seed and simulated events per second (seeds 1..20 over and over).
+cmake --build --preset release --target cluster_benchmark >/dev/null
+build/release/sim/cluster_benchmark --benchmark_repetitions=5 \
+  --benchmark_report_aggregates_only=true --benchmark_format=csv 2>/dev/null >"$csv"
+echo
+# Columns: name,iterations,real_time,cpu_time,time_unit,...,"events_per_second","events_per_seed"
+awk -F, '
+  $1 ~ /_median"$/ {
+    name = $1; gsub(/"/, "", name); sub(/\/iterations:[0-9]+_median$/, "", name)
+    printf "%-36s %8.2f ms/seed %12.0f events/s %8.0f events/seed (median of 5)\n", name, $3,
+      $(NF - 1), $NF
+  }' "$csv"

@@ -144,7 +144,7 @@ Options options_from_seed(uint64_t seed, std::string_view profile) {
   options.client_count = prng.range_inclusive(1, config.clients_max);
   options.bus = prng.chance(1, 2) ? pool::MessageBus::testing : pool::MessageBus::tcp;
   options.pipeline_requests_limit = prng.range_inclusive(0, config.pipeline_request_queue_max());
-  options.requests_max = prng.range_inclusive(20, 120);
+  options.requests_max = prng.range_inclusive(50, 600);
   options.request_body_size_max = prng.range_inclusive(
       0, std::min<uint64_t>(config.message_size_max - pool::header_size, 16 * 1024));
   options.ticks_max_requests = 20'000;

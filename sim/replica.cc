@@ -487,6 +487,7 @@ void Replica::on_prepare_ok(uint32_t from, pool::Message* message) {
 void Replica::commit_pipeline() {
   if (committing_) return;
   committing_ = true;
+  bool committed = false;
   while (status_ == Status::normal && commit_prepare_ == nullptr && !prepare_queue_.empty() &&
          prepare_queue_.front().ok_quorum_received) {
     if (!client_replies_.ready()) {
@@ -498,6 +499,7 @@ void Replica::commit_pipeline() {
     }
     commit_prepare_ = census_.hold(Term::commit_prepare, prepare_queue_.front().prepare);
     execute(commit_prepare_);
+    committed = true;
     if (!request_queue_.empty()) {
       pool::Message* request = request_queue_.front();
       request_queue_.pop_front();
@@ -506,7 +508,12 @@ void Replica::commit_pipeline() {
     release(Term::commit_prepare, commit_prepare_);
     commit_prepare_ = nullptr;
   }
-  if (prepare_queue_.empty()) prepare_timeout_.stop();
+  // Progress resets the backoff, as the original does when a quorum arrives.
+  if (prepare_queue_.empty()) {
+    prepare_timeout_.stop();
+  } else if (committed) {
+    prepare_timeout_.reset();
+  }
   committing_ = false;
 }
 
