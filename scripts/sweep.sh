@@ -62,15 +62,24 @@ progress() {
   fi
   local elapsed=$((SECONDS - start)) eta="?"
   ((done > 0)) && eta=$(((total - done) * elapsed / done))s
-  printf '\rsweep: %d/%d done, %d failed, %ds elapsed, ETA %s   ' "$done" "$total" "$failed" "$elapsed" "$eta"
+  local line
+  line=$(printf 'sweep: %d/%d done, %d failed, %ds elapsed, ETA %s' "$done" "$total" "$failed" "$elapsed" "$eta")
+  # A terminal gets one line redrawn each second; a log gets a line every 10 seconds.
+  if [[ -t 1 ]]; then
+    printf '\r%s   ' "$line"
+  elif [[ "${1:-}" == final ]] || ((elapsed - last_printed >= 10)); then
+    echo "$line"
+    last_printed=$elapsed
+  fi
 }
+last_printed=0
 while kill -0 "$parallel_pid" 2>/dev/null; do
   progress
   sleep 1
 done
 wait "$parallel_pid" || true
-progress
-echo
+progress final
+[[ -t 1 ]] && echo
 
 # A run that crashed before writing its summary (an assertion) is a failure too.
 crashed=0
