@@ -633,10 +633,7 @@ void Replica::commit_journal() {
       break;
     }
     if (pool::Message* prepare = cached(op, header->frame.checksum)) {
-      commit_prepare_ = census_.hold(Term::commit_prepare, prepare);
-      execute(commit_prepare_);
-      release(Term::commit_prepare, commit_prepare_);
-      commit_prepare_ = nullptr;
+      commit_journal_prepare(prepare);
       continue;
     }
     if (!journal_.entry(op).prepared) break;
@@ -659,11 +656,15 @@ void Replica::commit_journal_read_done(pool::Message* prepare, uint64_t op) {
     journal_.entry(op).prepared = false;  // Corrupt or stale: repair it from a peer.
     return;
   }
+  commit_journal_prepare(prepare);
+  commit_journal();
+}
+
+void Replica::commit_journal_prepare(pool::Message* prepare) {
   commit_prepare_ = census_.hold(Term::commit_prepare, prepare);
   execute(commit_prepare_);
   release(Term::commit_prepare, commit_prepare_);
   commit_prepare_ = nullptr;
-  commit_journal();
 }
 
 // --- Repair.
