@@ -15,8 +15,10 @@ for argument in "$@"; do
     *) sim_flags+=("$argument") ;;
   esac
 done
-[[ "$seeds" =~ ^([0-9]+)\.\.([0-9]+)$ ]] || { echo "determinism.sh: --seeds=$seeds is not FIRST..LAST" >&2; exit 2; }
+bad() { echo "determinism.sh: $1" >&2; exit 2; }
+[[ "$seeds" =~ ^([0-9]+)\.\.([0-9]+)$ ]] || bad "--seeds=$seeds is not FIRST..LAST"
 first=${BASH_REMATCH[1]} last=${BASH_REMATCH[2]}
+((first <= last)) || bad "--seeds=$seeds: FIRST must not exceed LAST"
 
 scripts/setup.sh >&2
 for preset in release asan; do
@@ -24,17 +26,37 @@ for preset in release asan; do
   cmake --build --preset "$preset" --target sim_cli >/dev/null
 done
 
+# Bad flags are bad input, not a divergence.
+if check=$(build/release/sim/sim --seed="$first" --requests-max=1 --ticks-max-requests=1 \
+  --log=quiet "${sim_flags[@]}" 2>&1); then :; else
+  (($? == 2)) && { echo "$check" >&2; exit 2; }
+fi
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mismatches=0
 for seed in $(seq "$first" "$last"); do
+  declare -A code=()
   for preset in release asan; do
+    : >"$work/$preset.txt"
+    code[$preset]=0
     build/$preset/sim/sim --seed="$seed" --log=quiet --trace-events="$work/$preset.txt" \
-      --overwrite "${sim_flags[@]}" >"$work/$preset.out" 2>&1 || true
+      --overwrite "${sim_flags[@]}" >"$work/$preset.out" 2>&1 || code[$preset]=$?
   done
   gcc_hash=$(tail -n1 "$work/release.txt" | cut -d' ' -f3)
   clang_hash=$(tail -n1 "$work/asan.txt" | cut -d' ' -f3)
-  if [[ -n "$gcc_hash" && "$gcc_hash" == "$clang_hash" ]] && cmp -s "$work/release.txt" "$work/asan.txt"; then
+  if ((code[release] > 1 || code[asan] > 1)); then
+    # A crash (an assertion, a sanitizer report) is not a verdict: show it.
+    mismatches=$((mismatches + 1))
+    echo "seed $seed: CRASHED (gcc release exit ${code[release]}, clang asan exit ${code[asan]})"
+    for preset in release asan; do
+      ((code[$preset] > 1)) && { echo "  $preset output (last lines):"; tail -n 15 "$work/$preset.out" | sed 's/^/    /'; }
+    done
+    echo "  replay: scripts/sim.sh --seed=$seed ${sim_flags[*]}"
+    continue
+  fi
+  if [[ -n "$gcc_hash" && "$gcc_hash" == "$clang_hash" && ${code[release]} == "${code[asan]}" ]] &&
+    cmp -s "$work/release.txt" "$work/asan.txt"; then
     echo "seed $seed: $gcc_hash (gcc release = clang asan, $(wc -l <"$work/release.txt") events)"
     continue
   fi

@@ -50,9 +50,10 @@ joblog="$out/joblog"
 
 echo "sweep: seeds $first..$last ($total), $jobs jobs, results in $out"
 start=$SECONDS
-parallel --jobs "$jobs" --joblog "$joblog" --halt never \
-  "$sim" --seed={} --log=quiet --summary-json="$out/summaries/{}.json" "${sim_flags[@]}" \
-  '>' "$out/logs/{}.txt" '2>&1' ::: $(seq "$first" "$last") &
+# -q passes every argument through untouched (paths and flag values with spaces included).
+parallel -q --jobs "$jobs" --joblog "$joblog" --halt never \
+  bash -c 'exec "$0" --seed="$1" --log=quiet --summary-json="$2/summaries/$1.json" "${@:3}" >"$2/logs/$1.txt" 2>&1' \
+  "$sim" {} "$out" "${sim_flags[@]}" ::: $(seq "$first" "$last") &
 parallel_pid=$!
 progress() {
   local done=0 failed=0

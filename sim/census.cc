@@ -64,12 +64,13 @@ void Census::release_unpaid(pool::MessagePool& pool, pool::Message* message) {
 void Census::release_later(pool::Term term) {
   POOL_ASSERT_GT(held_[index(term)], 0u);
   held_[index(term)] -= 1;
+  unref_pending_ += 1;
 }
 
-void Census::transfer(pool::Term from, pool::Term to) {
-  POOL_ASSERT_GT(held_[index(from)], 0u);
-  held_[index(from)] -= 1;
-  count_hold(to);
+void Census::unref_later(pool::MessagePool& pool, pool::Message* message) {
+  POOL_ASSERT_GT(unref_pending_, 0u);
+  unref_pending_ -= 1;
+  pool.unref(message);
 }
 
 std::optional<uint32_t> Census::bound(pool::Term term) const {
@@ -78,7 +79,7 @@ std::optional<uint32_t> Census::bound(pool::Term term) const {
 }
 
 uint32_t Census::held_total() const {
-  uint32_t total = unpaid_held_;
+  uint32_t total = unpaid_held_ + unref_pending_;
   for (uint32_t count : held_) total += count;
   return total;
 }
@@ -92,6 +93,7 @@ std::string Census::describe() const {
             std::to_string(held_[i]) + "/" + std::to_string(bound_[i]);
   }
   if (unpaid_held_ > 0) text += ", testing_bus_buffer (no term) " + std::to_string(unpaid_held_);
+  if (unref_pending_ > 0) text += ", awaiting unref (no term) " + std::to_string(unref_pending_);
   return text;
 }
 

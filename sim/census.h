@@ -1,7 +1,9 @@
 // The census of one process's pool: every place that keeps a message is a holder of one formula
 // term, and takes and drops references only through the census, which counts references per
-// term, remembers each term's peak, and reports a term held beyond its bound. If no term ever
-// exceeds its bound, the pool (the sum of the bounds) can never run dry.
+// term, remembers each term's peak, and reports a term held beyond its bound. The pool is the sum
+// of the bounds, so while every term holds, only the holders no term pays for (an IO slot's
+// message awaiting its unref after the completion callback, the testing bus's buffer) can take
+// a pool past it; the census counts those apart and the pool itself reports exhaustion.
 #pragma once
 
 #include <array>
@@ -33,8 +35,8 @@ class Census {
   // IO slot before its completion callback and drops the message after it, so the slot may be
   // reused inside the callback. The pool still counts the message until the unref.
   void release_later(pool::Term term);
-  // Moves a reference from one term to another (no change to the message's count).
-  void transfer(pool::Term from, pool::Term to);
+  // The unref that release_later deferred.
+  void unref_later(pool::MessagePool& pool, pool::Message* message);
 
   // A holder that no formula term pays for: the testing bus's receive buffer, which the
   // original takes from the replica's pool although its formula adds nothing for that bus.
@@ -69,6 +71,7 @@ class Census {
   std::array<bool, pool::term_count> has_term_{};
   uint32_t pool_peak_ = 0;
   std::string census_at_peak_;
+  uint32_t unref_pending_ = 0;
   uint32_t unpaid_held_ = 0;
   uint32_t unpaid_peak_ = 0;
   BreachHandler breach_handler_;

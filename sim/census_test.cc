@@ -58,7 +58,10 @@ TEST(Census, ReleaseLaterEndsTheClaimButNotTheReference) {
   census.release_later(Term::journal_reads);
   EXPECT_EQ(census.held(Term::journal_reads), 0u);
   EXPECT_EQ(pool.used_count(), 1u);
-  pool.unref(read);
+  EXPECT_NE(census.describe().find("awaiting unref (no term) 1"), std::string::npos);
+  census.unref_later(pool, read);
+  EXPECT_EQ(pool.used_count(), 0u);
+  EXPECT_EQ(census.describe().find("awaiting unref"), std::string::npos);
 }
 
 TEST(Census, UnpaidHoldersCountApartFromTheTerms) {

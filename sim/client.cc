@@ -41,7 +41,11 @@ void Client::close() {
 
 std::string Client::describe() const {
   if (inflight_ == nullptr) {
-    return "c" + std::to_string(index_) + " idle, " + std::to_string(requests_done_) + "/" +
+    const std::string next =
+        requests_done_ < requests_quota_
+            ? " about to send its next request at tick " + std::to_string(think_until_tick_)
+            : " done";
+    return "c" + std::to_string(index_) + next + ", " + std::to_string(requests_done_) + "/" +
            std::to_string(requests_quota_) + " requests answered";
   }
   return "c" + std::to_string(index_) + " request " + std::to_string(request_number_) +

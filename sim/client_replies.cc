@@ -93,7 +93,7 @@ bool ClientReplies::read_reply(uint32_t slot, const pool::U128& checksum, ReadDo
                       message->header->frame.checksum == checksum;
                   census_.release_later(Term::client_replies_reads);
                   done(valid ? message : nullptr);
-                  pool_.unref(message);
+                  census_.unref_later(pool_, message);
                 });
   return true;
 }

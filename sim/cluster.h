@@ -49,8 +49,9 @@ struct Summary {
   pool::U128 trace_hash{0, 0};
   uint64_t ticks = 0;
   uint64_t events = 0;
-  uint64_t ops_committed = 0;      // Ops in the committed log (registrations included).
-  uint64_t requests_answered = 0;  // Replies the clients accepted (registrations excluded).
+  uint64_t ops_committed = 0;       // Ops in the committed log (registrations included).
+  uint64_t requests_committed = 0;  // Of those, the clients' requests.
+  uint64_t requests_answered = 0;   // Replies the clients accepted (registrations excluded).
   uint64_t crashes = 0;
   std::vector<PoolSummary> pools;
 };
@@ -81,6 +82,8 @@ class Cluster {
   Network::Delivery deliver(uint32_t from, uint32_t to, const pool::Message& packet);
   void tick_faults();
   bool converged() const;
+  // Grows with every commit, every new op and every reply a client accepts.
+  uint64_t progress_made() const;
   std::string waiters() const;
   void teardown();
   Summary summarize() const;

@@ -6,35 +6,58 @@
 namespace sim {
 namespace {
 
-Summary run_keeping_chain(const Options& options, std::vector<pool::U128>& chain) {
+Summary run_keeping_chain(const Options& options, std::vector<pool::U128>& chain,
+                          std::vector<TraceRecord>* records = nullptr) {
   Cluster cluster(options);
   cluster.trace().keep_chain(true);
   Summary summary = cluster.run();
   chain = cluster.trace().chain();
+  if (records != nullptr) *records = cluster.trace().records();
   return summary;
+}
+
+// "event 812: tick 301 r1 deliver ... / tick 301 r2 ...": where two runs part.
+std::string divergence_report(size_t index, const std::vector<TraceRecord>& a,
+                              const std::vector<TraceRecord>& b, uint32_t members) {
+  auto describe = [&](const std::vector<TraceRecord>& records) {
+    return index < records.size() ? trace_record_describe(records[index], members)
+                                  : std::string("(run ended)");
+  };
+  return "event " + std::to_string(index) + ": first run " + describe(a) + "; second run " +
+         describe(b);
 }
 
 TEST(Cluster, TheSameSeedGivesTheSameTraceInOneProcess) {
   for (uint64_t seed : {1u, 2u, 3u, 40u}) {
     const Options options = options_from_seed(seed, "test_min");
     std::vector<pool::U128> first, second;
-    const Summary a = run_keeping_chain(options, first);
-    const Summary b = run_keeping_chain(options, second);
+    std::vector<TraceRecord> first_records, second_records;
+    const Summary a = run_keeping_chain(options, first, &first_records);
+    const Summary b = run_keeping_chain(options, second, &second_records);
     const std::optional<size_t> diverged = first_divergence(first, second);
-    EXPECT_FALSE(diverged.has_value()) << "seed " << seed << " diverged at event " << *diverged;
+    EXPECT_FALSE(diverged.has_value())
+        << "seed " << seed << " diverged at "
+        << divergence_report(*diverged, first_records, second_records,
+                             static_cast<uint32_t>(options.member_count()));
     EXPECT_EQ(a.trace_hash, b.trace_hash);
     EXPECT_TRUE(a.passed) << a.failure->detail;
     EXPECT_GT(a.events, 100u);
   }
 }
 
-TEST(Cluster, DifferentSeedsGiveDifferentTraces) {
+TEST(Cluster, DifferentSeedsGiveDifferentTracesAndTheReportNamesWhere) {
   std::vector<pool::U128> first, second;
+  std::vector<TraceRecord> first_records, second_records;
   Options options = options_from_seed(5, "test_min");
-  run_keeping_chain(options, first);
+  run_keeping_chain(options, first, &first_records);
   options.seed = 6;  // The same shape, another schedule.
-  run_keeping_chain(options, second);
-  EXPECT_TRUE(first_divergence(first, second).has_value());
+  run_keeping_chain(options, second, &second_records);
+  const std::optional<size_t> diverged = first_divergence(first, second);
+  ASSERT_TRUE(diverged.has_value());
+  const std::string report = divergence_report(*diverged, first_records, second_records,
+                                               static_cast<uint32_t>(options.member_count()));
+  EXPECT_NE(report.find("first run tick "), std::string::npos) << report;
+  EXPECT_NE(report.find("second run tick "), std::string::npos) << report;
 }
 
 TEST(Cluster, FirstDivergenceNamesTheEarliestDifferentEvent) {
@@ -64,6 +87,7 @@ TEST(Cluster, ACalmClusterAnswersEveryRequestOnBothBuses) {
     const Summary summary = Cluster(calm(bus)).run();
     ASSERT_TRUE(summary.passed) << summary.failure->detail;
     EXPECT_EQ(summary.requests_answered, 60u);
+    EXPECT_EQ(summary.requests_committed, 60u);
     // Registrations commit too: one op per client more than the requests.
     EXPECT_EQ(summary.ops_committed, 64u);
   }
@@ -194,6 +218,42 @@ TEST(ClusterTeeth, ShrinkingAReachedTermFailsNamingIt) {
     EXPECT_EQ(summary.failure->kind, FailureKind::term_bound) << pool::term_name(term);
     EXPECT_EQ(summary.failure->term, term) << summary.failure->detail;
   }
+}
+
+}  // namespace
+}  // namespace sim
+
+namespace sim {
+namespace {
+
+TEST(ClusterCheckers, ALivenessFailureNamesTheWaiters) {
+  Options options = options_from_seed(11, "test_min");
+  options.replica_count = 3;
+  options.client_count = 2;
+  options.crash_ppm = 0;
+  options.ticks_max_requests = 1;     // Faults stop at once...
+  options.ticks_max_convergence = 1;  // ...and one tick without progress is too many.
+  const Summary summary = Cluster(options).run();
+  ASSERT_FALSE(summary.passed);
+  EXPECT_EQ(summary.failure->kind, FailureKind::liveness);
+  EXPECT_NE(summary.failure->detail.find("c0 request 0 in flight since tick"), std::string::npos)
+      << summary.failure->detail;
+  EXPECT_NE(summary.failure->detail.find("r0 normal primary op="), std::string::npos)
+      << summary.failure->detail;
+}
+
+TEST(ClusterCheckers, TheLedgerCatchesTwoPreparesCommittedForOneOp) {
+  Failures failures;
+  CommitLedger ledger;
+  ledger.on_commit(failures, 0, 1, pool::U128{1, 1}, false);
+  ledger.on_commit(failures, 0, 2, pool::U128{2, 2}, true);
+  ledger.on_commit(failures, 1, 1, pool::U128{1, 1}, false);
+  EXPECT_FALSE(failures.failed());
+  EXPECT_EQ(ledger.requests_committed(), 1u);
+  ledger.on_commit(failures, 2, 2, pool::U128{9, 9}, true);
+  ASSERT_TRUE(failures.failed());
+  EXPECT_EQ(failures.first()->kind, FailureKind::safety);
+  EXPECT_EQ(failures.first()->process, "replica 2");
 }
 
 }  // namespace

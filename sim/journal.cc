@@ -87,7 +87,7 @@ void Journal::write_prepare(pool::Message* prepare, WriteDone done) {
                    // As the original: the slot is free for the callback, the unref after it.
                    census_.release_later(Term::journal_writes);
                    done(op);
-                   pool_.unref(message);
+                   census_.unref_later(pool_, message);
                  });
 }
 
@@ -128,7 +128,7 @@ bool Journal::read_start(uint32_t slot, std::optional<uint64_t> op, const pool::
                   }
                   census_.release_later(Term::journal_reads);
                   done(valid ? message : nullptr);
-                  pool_.unref(message);
+                  census_.unref_later(pool_, message);
                 });
   return true;
 }

@@ -18,11 +18,8 @@
 #include "pool/assertion.h"
 #include "pool/cli/flags.h"
 #include "sim/cluster.h"
+#include "sim/git_commit.h"  // Generated at build time.
 #include "sim/options.h"
-
-#ifndef POOLSIM_GIT_COMMIT
-#define POOLSIM_GIT_COMMIT "unknown"
-#endif
 
 ABSL_FLAG(std::string, seed, "",
           "The run's seed, decimal or 0x-hex (default: a random one, printed).");
@@ -106,6 +103,10 @@ std::string repro_command(const sim::Options& options) {
 absl::Status output_path_check(std::string_view flag, const std::string& path, bool overwrite) {
   if (path.empty()) return absl::OkStatus();
   std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", std::string(flag), "=", path, " is a directory; name a file"));
+  }
   if (std::filesystem::exists(path, error) && !overwrite) {
     return absl::InvalidArgumentError(absl::StrCat("--", std::string(flag), "=", path,
                                                    " exists; pass --overwrite to replace it"));
@@ -167,6 +168,9 @@ absl::StatusOr<Run> run_from_flags(const pool::cli::ParsedCommandLine& parsed) {
   if (auto status = output_path_check("trace-events", run.trace_events, overwrite); !status.ok()) {
     return status;
   }
+  if (!run.summary_json.empty() && run.summary_json == run.trace_events) {
+    return absl::InvalidArgumentError("--summary-json and --trace-events name the same file");
+  }
   return run;
 }
 
@@ -188,7 +192,8 @@ nlohmann::json summary_json(const sim::Summary& summary) {
   json["trace_hash"] = sim::hash_hex(summary.trace_hash);
   json["ticks"] = summary.ticks;
   json["events"] = summary.events;
-  json["requests_committed"] = summary.ops_committed;
+  json["requests_committed"] = summary.requests_committed;
+  json["ops_committed"] = summary.ops_committed;
   json["requests_answered"] = summary.requests_answered;
   json["crashes"] = summary.crashes;
   json["commit"] = POOLSIM_GIT_COMMIT;
@@ -215,10 +220,22 @@ nlohmann::json summary_json(const sim::Summary& summary) {
 
 void print_summary(const sim::Summary& summary, const std::string& log) {
   if (log != "quiet") {
+    const sim::Options& options = summary.options;
     std::printf(
-        "ticks %llu, events %llu, ops committed %llu, requests answered %llu, crashes %llu\n",
+        "summary: seed %llu, %s, %s bus, %llu replicas + %llu standbys, %llu clients, "
+        "pipeline_requests_limit %llu\n",
+        static_cast<unsigned long long>(options.seed), options.profile.c_str(),
+        std::string(pool::message_bus_name(options.bus)).c_str(),
+        static_cast<unsigned long long>(options.replica_count),
+        static_cast<unsigned long long>(options.standby_count),
+        static_cast<unsigned long long>(options.client_count),
+        static_cast<unsigned long long>(options.pipeline_requests_limit));
+    std::printf(
+        "ticks %llu, events %llu, requests committed %llu (ops %llu), requests answered "
+        "%llu, crashes %llu\n",
         static_cast<unsigned long long>(summary.ticks),
         static_cast<unsigned long long>(summary.events),
+        static_cast<unsigned long long>(summary.requests_committed),
         static_cast<unsigned long long>(summary.ops_committed),
         static_cast<unsigned long long>(summary.requests_answered),
         static_cast<unsigned long long>(summary.crashes));
@@ -330,6 +347,8 @@ int main(int argc, char** argv) {
   const sim::Summary summary = cluster.run();
   if (sink.file != nullptr) std::fclose(sink.file);
   print_summary(summary, run->log);
-  if (!write_json(run->summary_json, summary)) return 2;
-  return summary.passed ? 0 : 1;
+  // A failed write is reported, but never hides the verdict: a failed run still exits 1.
+  const bool written = write_json(run->summary_json, summary);
+  if (!summary.passed) return 1;
+  return written ? 0 : 2;
 }

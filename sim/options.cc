@@ -140,15 +140,19 @@ Options options_from_seed(uint64_t seed, std::string_view profile) {
   const pool::Config config = options.config();
 
   options.replica_count = prng.range_inclusive(1, config.replicas_max);
-  options.standby_count = prng.chance(1, 2) ? 0 : prng.range_inclusive(1, 2);
+  options.standby_count =
+      prng.chance(1, 2)
+          ? 0
+          : prng.range_inclusive(
+                1, std::min<uint64_t>(4, config.members_max() - options.replica_count));
   options.client_count = prng.range_inclusive(1, config.clients_max);
   options.bus = prng.chance(1, 2) ? pool::MessageBus::testing : pool::MessageBus::tcp;
   options.pipeline_requests_limit = prng.range_inclusive(0, config.pipeline_request_queue_max());
   options.requests_max = prng.range_inclusive(50, 600);
   options.request_body_size_max = prng.range_inclusive(
       0, std::min<uint64_t>(config.message_size_max - pool::header_size, 16 * 1024));
-  options.ticks_max_requests = 20'000;
-  options.ticks_max_convergence = 20'000;
+  options.ticks_max_requests = prng.range_inclusive(2'000, 30'000);
+  options.ticks_max_convergence = prng.range_inclusive(5'000, 20'000);
 
   options.path_capacity = prng.range_inclusive(2, 16);
   options.delay_ticks_min = prng.range_inclusive(1, 3);

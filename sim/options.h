@@ -34,8 +34,9 @@ struct Options {
   // Workload: requests over all clients, each with a body of 0..request_body_size_max bytes.
   uint64_t requests_max = 1;
   uint64_t request_body_size_max = 0;
-  // The requests phase (faults on), then the convergence phase (faults off): every request
-  // must be answered and every replica caught up before it ends.
+  // The requests phase (faults on) lasts ticks_max_requests at most; then faults stop and the
+  // cluster must answer every request and catch every replica up, never going
+  // ticks_max_convergence ticks without progress (liveness).
   uint64_t ticks_max_requests = 1;
   uint64_t ticks_max_convergence = 1;
 

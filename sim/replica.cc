@@ -138,7 +138,11 @@ void Replica::recovery_read_next() {
           op_ = std::max(op_, prepare->op);
         }
       }
-      recovery_read_next();
+      // The next read waits for the next event, when this one's message is back in the pool,
+      // as the original's recovery frees a read before it issues the next.
+      world_.scheduler.schedule_after(0, [this, incarnation] {
+        if (alive(incarnation)) recovery_read_next();
+      });
     });
     if (!started) return;
     recovery_slot_next_ += 1;
@@ -325,15 +329,20 @@ void Replica::on_ping_client(uint32_t from) {
 void Replica::on_request(uint32_t from, pool::Message* message) {
   const auto* request = message->build<Command::request>()->header;
   const uint32_t client = client_index(request->client);
-  if (client == UINT32_MAX || from != world_.client_process(client)) return;
+  if (client == UINT32_MAX) return;
+  // From the client itself, or forwarded by a backup.
+  const bool forwarded = from != world_.client_process(client);
+  if (forwarded && (from >= world_.member_count || !primary())) return;
+  const uint32_t reply_to = world_.client_process(client);
   const ClientEntry& entry = clients_[client];
   if (entry.registered && request->request < entry.reply.request) return;  // Old.
   if (entry.registered && request->request == entry.reply.request) {
-    repeat_reply(client, from);
+    repeat_reply(client, reply_to);
     return;
   }
   if (!primary()) {
-    // A backup forwards a newer request to the primary.
+    // A backup forwards a newer request to the primary, as the original's
+    // ignore_request_message_backup does.
     send(primary_index(), message);
     return;
   }
@@ -488,16 +497,14 @@ void Replica::commit_pipeline() {
   if (committing_) return;
   committing_ = true;
   bool committed = false;
-  while (status_ == Status::normal && commit_prepare_ == nullptr && !prepare_queue_.empty() &&
-         prepare_queue_.front().ok_quorum_received) {
-    if (!client_replies_.ready()) {
-      const uint64_t incarnation = incarnation_;
-      client_replies_.on_ready([this, incarnation] {
-        if (alive(incarnation)) commit_pipeline();
-      });
-      break;
+  while (status_ == Status::normal) {
+    // As the original's commit_start_pipeline: commit_prepare is taken first and kept while the
+    // commit waits for a client-reply write slot (commit_reply_setup).
+    if (commit_prepare_ == nullptr) {
+      if (prepare_queue_.empty() || !prepare_queue_.front().ok_quorum_received) break;
+      commit_prepare_ = census_.hold(Term::commit_prepare, prepare_queue_.front().prepare);
     }
-    commit_prepare_ = census_.hold(Term::commit_prepare, prepare_queue_.front().prepare);
+    if (!commit_reply_ready()) break;
     execute(commit_prepare_);
     committed = true;
     if (!request_queue_.empty()) {
@@ -517,10 +524,25 @@ void Replica::commit_pipeline() {
   committing_ = false;
 }
 
+bool Replica::commit_reply_ready() {
+  if (client_replies_.ready()) return true;
+  const uint64_t incarnation = incarnation_;
+  client_replies_.on_ready([this, incarnation] {
+    if (!alive(incarnation)) return;
+    if (primary()) {
+      commit_pipeline();
+    } else {
+      commit_journal();
+    }
+  });
+  return false;
+}
+
 void Replica::execute(pool::Message* message) {
   const pool::PrepareHeader prepare = *message->build<Command::prepare>()->header;
   POOL_ASSERT_EQ(prepare.op, commit_min_ + 1);
-  world_.ledger.on_commit(world_.failures, index_, prepare.op, prepare.frame.checksum);
+  world_.ledger.on_commit(world_.failures, index_, prepare.op, prepare.frame.checksum,
+                          prepare.operation == operation_echo);
 
   const uint32_t client = client_index(prepare.client);
   POOL_ASSERT(client != UINT32_MAX);
@@ -620,30 +642,30 @@ void Replica::advance_commit_max(uint64_t commit) { commit_max_ = std::max(commi
 void Replica::commit_journal() {
   if (committing_ || commit_reading_ || primary()) return;
   committing_ = true;
-  while (status_ == Status::normal && commit_prepare_ == nullptr && commit_min_ < commit_max_) {
-    const uint64_t op = commit_min_ + 1;
-    const pool::PrepareHeader* header = journal_.header(op);
-    if (header == nullptr) break;                   // Repair fetches it.
-    if (header->parent != commit_checksum_) break;  // The chain does not hold: repair.
-    if (!client_replies_.ready()) {
-      const uint64_t incarnation = incarnation_;
-      client_replies_.on_ready([this, incarnation] {
-        if (alive(incarnation)) commit_journal();
-      });
-      break;
+  while (status_ == Status::normal) {
+    if (commit_prepare_ == nullptr) {
+      if (commit_min_ >= commit_max_) break;
+      const uint64_t op = commit_min_ + 1;
+      const pool::PrepareHeader* header = journal_.header(op);
+      if (header == nullptr) break;                   // Repair fetches it.
+      if (header->parent != commit_checksum_) break;  // The chain does not hold: repair.
+      if (pool::Message* prepare = cached(op, header->frame.checksum)) {
+        commit_prepare_ = census_.hold(Term::commit_prepare, prepare);
+      } else {
+        if (!journal_.entry(op).prepared) break;
+        const uint64_t incarnation = incarnation_;
+        commit_reading_ =
+            journal_.read_prepare(op, header->frame.checksum, Journal::ReadPurpose::commit,
+                                  [this, incarnation, op](pool::Message* read) {
+                                    if (alive(incarnation)) commit_journal_read_done(read, op);
+                                  });
+        break;
+      }
     }
-    if (pool::Message* prepare = cached(op, header->frame.checksum)) {
-      commit_journal_prepare(prepare);
-      continue;
-    }
-    if (!journal_.entry(op).prepared) break;
-    const uint64_t incarnation = incarnation_;
-    commit_reading_ =
-        journal_.read_prepare(op, header->frame.checksum, Journal::ReadPurpose::commit,
-                              [this, incarnation, op](pool::Message* read) {
-                                if (alive(incarnation)) commit_journal_read_done(read, op);
-                              });
-    break;
+    if (!commit_reply_ready()) break;
+    execute(commit_prepare_);
+    release(Term::commit_prepare, commit_prepare_);
+    commit_prepare_ = nullptr;
   }
   committing_ = false;
 }
@@ -651,20 +673,18 @@ void Replica::commit_journal() {
 void Replica::commit_journal_read_done(pool::Message* prepare, uint64_t op) {
   world_.record(TraceKind::journal_read, index_, op, prepare == nullptr);
   commit_reading_ = false;
-  if (status_ != Status::normal || op != commit_min_ + 1) return;
+  if (status_ != Status::normal || op != commit_min_ + 1 || commit_prepare_ != nullptr) return;
   if (prepare == nullptr) {
     journal_.entry(op).prepared = false;  // Corrupt or stale: repair it from a peer.
     return;
   }
-  commit_journal_prepare(prepare);
-  commit_journal();
-}
-
-void Replica::commit_journal_prepare(pool::Message* prepare) {
   commit_prepare_ = census_.hold(Term::commit_prepare, prepare);
-  execute(commit_prepare_);
-  release(Term::commit_prepare, commit_prepare_);
-  commit_prepare_ = nullptr;
+  // The commit goes on in the next event, once the read has dropped its own message, as the
+  // original's commit stages do.
+  const uint64_t incarnation = incarnation_;
+  world_.scheduler.schedule_after(0, [this, incarnation] {
+    if (alive(incarnation)) commit_journal();
+  });
 }
 
 // --- Repair.

@@ -108,8 +108,8 @@ class Replica {
   void advance_commit_max(uint64_t commit);
   void commit_journal();
   void commit_journal_read_done(pool::Message* prepare, uint64_t op);
-  // Holds `prepare` as commit_prepare while it executes (from the cache or a journal read).
-  void commit_journal_prepare(pool::Message* prepare);
+  // A client-reply write slot is free; if not, the commit resumes when one is.
+  bool commit_reply_ready();
   void cache_prepare(pool::Message* prepare);
   pool::Message* cached(uint64_t op, const pool::U128& checksum) const;
   void repair();

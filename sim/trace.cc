@@ -73,7 +73,10 @@ void Trace::record(const TraceRecord& record) {
   put(&record.b, 8);
   POOL_ASSERT_EQ(offset, bytes.size());
   hash_ = pool::checksum(bytes);
-  if (keep_chain_) chain_.push_back(hash_);
+  if (keep_chain_) {
+    chain_.push_back(hash_);
+    records_.push_back(record);
+  }
   if (sink_ != nullptr) sink_(sink_context_, events_count_, record, hash_);
   events_count_ += 1;
 }

@@ -58,18 +58,20 @@ class Trace {
     sink_ = sink;
     sink_context_ = context;
   }
-  // Keeps every event's chained hash, for an in-process comparison of two runs.
+  // Keeps every event's record and chained hash, for an in-process comparison of two runs.
   void keep_chain(bool keep) { keep_chain_ = keep; }
 
   uint64_t events_count() const { return events_count_; }
   const pool::U128& hash() const { return hash_; }
   const std::vector<pool::U128>& chain() const { return chain_; }
+  const std::vector<TraceRecord>& records() const { return records_; }
 
  private:
   pool::U128 hash_{0, 0};
   uint64_t events_count_ = 0;
   bool keep_chain_ = false;
   std::vector<pool::U128> chain_;
+  std::vector<TraceRecord> records_;
   Sink sink_ = nullptr;
   void* sink_context_ = nullptr;
 };

@@ -20,11 +20,14 @@ namespace sim {
 // op, by any replica, must carry the same prepare (safety).
 class CommitLedger {
  public:
-  void on_commit(Failures& failures, uint32_t replica, uint64_t op, const pool::U128& checksum) {
+  // `request`: the op carries a client's request (not its registration).
+  void on_commit(Failures& failures, uint32_t replica, uint64_t op, const pool::U128& checksum,
+                 bool request) {
     if (op >= checksums_.size()) checksums_.resize(op + 1, pool::U128{0, 0});
     if (op > committed_max_) {
       checksums_[op] = checksum;
       committed_max_ = op;
+      requests_committed_ += request;
       return;
     }
     if (checksums_[op] != checksum) {
@@ -34,8 +37,10 @@ class CommitLedger {
     }
   }
   uint64_t committed_max() const { return committed_max_; }
+  uint64_t requests_committed() const { return requests_committed_; }
 
  private:
+  uint64_t requests_committed_ = 0;
   std::vector<pool::U128> checksums_;
   uint64_t committed_max_ = 0;
 };
