@@ -87,7 +87,7 @@ crashed=0
 for seed in $(seq "$first" "$last"); do
   if [[ ! -s "$out/summaries/$seed.json" ]]; then
     crashed=$((crashed + 1))
-    echo "FAIL seed $seed (no summary: crashed): $(grep -m1 -E 'assertion|replay' "$out/logs/$seed.txt" || true)"
+    echo "FAIL seed $seed (no summary): $(grep -m1 -E 'assertion' "$out/logs/$seed.txt" || tail -n1 "$out/logs/$seed.txt")"
     echo "  replay: scripts/sim.sh --seed=$seed ${sim_flags[*]}"
   fi
 done

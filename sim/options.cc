@@ -177,7 +177,7 @@ Options options_from_seed(uint64_t seed, std::string_view profile) {
   options.read_fault_ppm = prng.chance(1, 2) ? 0 : prng.range_inclusive(0, 20'000);
   options.write_fault_ppm = prng.chance(1, 2) ? 0 : prng.range_inclusive(0, 20'000);
 
-  options.crash_ppm = options.replica_count == 1 ? 0 : prng.range_inclusive(0, 300);
+  options.crash_ppm = prng.range_inclusive(0, 300);  // Backups and standbys only.
   options.restart_delay_ticks_max = prng.range_inclusive(10, 1'000);
   return options;
 }
@@ -309,10 +309,6 @@ absl::Status options_validate(const Options& options) {
     return absl::InvalidArgumentError(
         absl::StrCat("--replica-count + --standby-count = ", options.member_count(),
                      " is out of range: accepted at most members_max = ", config.members_max()));
-  }
-  if (options.crash_ppm > 0 && options.replica_count == 1) {
-    return absl::InvalidArgumentError(
-        "--crash-ppm > 0 needs --replica-count >= 2 (only backups crash in normal operation)");
   }
   return absl::OkStatus();
 }

@@ -65,7 +65,8 @@ struct Options {
   uint64_t write_fault_ppm = 0;  // The write is lost.
   uint64_t storage_faulty_count = 0;
 
-  // Crashes: per tick, per backup that is up (never the primary: view changes come later).
+  // Crashes: per tick, per backup or standby that is up (never the primary: view changes come
+  // later).
   uint64_t crash_ppm = 0;
   uint64_t restart_delay_ticks_max = 1;
 

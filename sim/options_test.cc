@@ -62,9 +62,10 @@ TEST(Options, CombinationsAreChecked) {
   options.standby_count = 6;
   options.storage_faulty_count = 0;
   EXPECT_TRUE(options_validate(options).ok());
-  options.replica_count = 1;
-  options.crash_ppm = 5;
-  EXPECT_NE(options_validate(options).message().find("--crash-ppm"), std::string::npos);
+  options.replica_count = 2;
+  options.storage_faulty_count = 1;  // At most (replicas - 1) / 2 faulty disks: none of two.
+  EXPECT_NE(options_validate(options).message().find("--storage-faulty-count=1"),
+            std::string::npos);
   options = options_from_seed(1, "test_min");
   options.delay_ticks_min = 5;
   options.delay_ticks_mean = 4;
