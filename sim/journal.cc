@@ -49,10 +49,6 @@ uint32_t Journal::writes_available() const {
       writes_.begin(), writes_.end(), [](const WriteIo& io) { return io.message == nullptr; }));
 }
 
-uint32_t Journal::writes_in_flight() const {
-  return static_cast<uint32_t>(writes_.size()) - writes_available();
-}
-
 uint32_t Journal::reads_available(ReadPurpose purpose) const {
   const auto total = static_cast<uint32_t>(reads_.size());
   if (purpose == ReadPurpose::repair) {

@@ -54,7 +54,6 @@ class Journal {
   // in-memory headers are gone.
   void crash();
   uint32_t reads_in_flight() const { return reads_in_flight_; }
-  uint32_t writes_in_flight() const;
 
  private:
   struct WriteIo {

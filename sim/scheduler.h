@@ -26,7 +26,6 @@ class Scheduler {
   void run_next();
   // Moves time forward to `tick` (no event may be due before it).
   void advance_to(uint64_t tick);
-  size_t pending_count() const { return queue_.size(); }
   uint64_t events_run() const { return events_run_; }
 
  private:
