@@ -1,0 +1,92 @@
+#include "fuzz/sim_case.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "fuzz/byte_reader.h"
+#include "sim/cluster.h"
+
+namespace fuzz {
+
+namespace {
+
+SimCase decode(ByteReader& reader) {
+  SimCase sim_case;
+  sim_case.seed = reader.u64();
+  sim_case.replica_count = reader.u8();
+  sim_case.standby_count = reader.u8();
+  sim_case.client_count = reader.u8();
+  sim_case.bus = reader.u8();
+  sim_case.requests = reader.u8();
+  sim_case.faults = reader.u8();
+  return sim_case;
+}
+
+std::string flags(const sim::Options& options) {
+  std::string text;
+  for (const auto& [name, value] : sim::options_as_flags(options)) {
+    text += " --" + name + "=" + value;
+  }
+  return text;
+}
+
+}  // namespace
+
+std::vector<uint8_t> sim_case_encode(const SimCase& sim_case) {
+  ByteWriter writer;
+  writer.u64(sim_case.seed);
+  writer.u8(sim_case.replica_count);
+  writer.u8(sim_case.standby_count);
+  writer.u8(sim_case.client_count);
+  writer.u8(sim_case.bus);
+  writer.u8(sim_case.requests);
+  writer.u8(sim_case.faults);
+  return writer.data();
+}
+
+sim::Options sim_case_options(const SimCase& sim_case) {
+  sim::Options options = sim::options_from_seed(sim_case.seed, "test_min");
+  options.replica_count = 1 + sim_case.replica_count % 6;
+  options.standby_count = sim_case.standby_count % 3;
+  options.client_count = 1 + sim_case.client_count % 7;
+  options.bus = sim_case.bus % 2 == 0 ? pool::MessageBus::testing : pool::MessageBus::tcp;
+  options.requests_max = 1 + sim_case.requests % 40;
+  options.storage_faulty_count =
+      std::min(options.storage_faulty_count, (options.replica_count - 1) / 2);
+  // Short runs: a bounded requests phase, then the convergence phase.
+  options.ticks_max_requests = std::min<uint64_t>(options.ticks_max_requests, 3'000);
+  options.ticks_max_convergence = 5'000;
+  if (sim_case.faults != 0) {
+    // A level from 1 to 255 scales the fault rates up to heavy.
+    const uint64_t level = sim_case.faults;
+    options.packet_loss_ppm = level * 1'000;
+    options.packet_replay_ppm = level * 500;
+    options.packet_corrupt_ppm = level * 200;
+    options.path_clog_ppm = level * 20;
+    options.crash_ppm = level * 4;
+    options.read_fault_ppm = options.write_fault_ppm = level * 200;
+  }
+  return options;
+}
+
+void sim_case_run(std::span<const uint8_t> data) {
+  ByteReader reader(data);
+  const sim::Options options = sim_case_options(decode(reader));
+  const absl::Status valid = sim::options_validate(options);
+  POOL_ASSERT(valid.ok(), "the decoder made invalid options: %s", valid.ToString().c_str());
+  sim::Cluster cluster(options);
+  auto report = [&](const sim::Summary& summary) {
+    std::fprintf(stderr, "sim fuzz: FAIL %s: %s: %s\nreplay: scripts/sim.sh%s\n",
+                 sim::failure_kind_name(summary.failure->kind), summary.failure->process.c_str(),
+                 summary.failure->detail.c_str(), flags(options).c_str());
+  };
+  cluster.set_fatal_handler(report);  // Exhaustion: the pool aborts after the report.
+  const sim::Summary summary = cluster.run();
+  if (!summary.passed) {
+    report(summary);
+    std::abort();
+  }
+}
+
+}  // namespace fuzz
