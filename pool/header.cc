@@ -1,5 +1,8 @@
 #include "pool/header.h"
 
+// xxHash compiled into this file (header-only), so that the pool links no library of its own:
+// a fuzz target built for OSS-Fuzz ships as one static binary.
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include <algorithm>
