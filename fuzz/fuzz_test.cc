@@ -73,8 +73,8 @@ TEST(SimCase, EveryByteStringDecodesToValidShortOptions) {
     EXPECT_EQ(sim_case_encode(sim_case).size(), 14u);
     const sim::Options options = sim_case_options(sim_case);
     ASSERT_TRUE(sim::options_validate(options).ok()) << sim::options_validate(options).message();
-    EXPECT_LE(options.requests_max, 40u);
-    EXPECT_LE(options.ticks_max_requests, 3000u);
+    EXPECT_LE(options.requests_max, 24u);
+    EXPECT_LE(options.ticks_max_requests, 2000u);
   }
 }
 

@@ -51,11 +51,11 @@ sim::Options sim_case_options(const SimCase& sim_case) {
   options.standby_count = sim_case.standby_count % 3;
   options.client_count = 1 + sim_case.client_count % 7;
   options.bus = sim_case.bus % 2 == 0 ? pool::MessageBus::testing : pool::MessageBus::tcp;
-  options.requests_max = 1 + sim_case.requests % 40;
+  options.requests_max = 1 + sim_case.requests % 24;
   options.storage_faulty_count =
       std::min(options.storage_faulty_count, (options.replica_count - 1) / 2);
   // Short runs: a bounded requests phase, then the convergence phase.
-  options.ticks_max_requests = std::min<uint64_t>(options.ticks_max_requests, 3'000);
+  options.ticks_max_requests = std::min<uint64_t>(options.ticks_max_requests, 2'000);
   options.ticks_max_convergence = 5'000;
   if (sim_case.faults != 0) {
     // A level from 1 to 255 scales the fault rates up to heavy.
