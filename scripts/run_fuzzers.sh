@@ -56,11 +56,11 @@ for target in "${targets[@]}"; do
   "$fuzzer" "${options[@]}" -max_total_time="$seconds" -print_final_stats=1 \
     -artifact_prefix="$artifacts/$target-" "$work" >"$log" 2>&1 || status=$?
   exec_per_second=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1)
-  coverage=$(grep -oE 'cov: [0-9]+' "$log" | tail -n1 | cut -d' ' -f2)
+  coverage=$( (grep -oE 'cov: [0-9]+' "$log" || true) | tail -n1 | cut -d' ' -f2)
   echo "run_fuzzers: $target: ${exec_per_second:-?} exec/s, coverage ${coverage:-?} edges, corpus $(find "$work" -type f | wc -l) inputs"
   if ((status != 0)); then
     crashed=$((crashed + 1))
-    artifact=$(grep -oE "Test unit written to [^ ]+" "$log" | tail -n1 | cut -d' ' -f5)
+    artifact=$( (grep -oE "Test unit written to [^ ]+" "$log" || true) | tail -n1 | cut -d' ' -f5)
     grep -m3 -E "ERROR|assertion failed|SUMMARY" "$log" | sed 's/^/  /' || true
     echo "  log: $log"
     echo "  reproduce: scripts/reproduce.sh --target=$target ${artifact:-<artifact in $artifacts>}"
