@@ -12,7 +12,7 @@ namespace fuzz {
 namespace {
 
 SimCase decode(ByteReader& reader) {
-  SimCase sim_case;
+  SimCase sim_case{};
   sim_case.seed = reader.u64();
   sim_case.replica_count = reader.u8();
   sim_case.standby_count = reader.u8();
@@ -45,6 +45,11 @@ std::vector<uint8_t> sim_case_encode(const SimCase& sim_case) {
   return writer.data();
 }
 
+SimCase sim_case_decode(std::span<const uint8_t> data) {
+  ByteReader reader(data);
+  return decode(reader);
+}
+
 sim::Options sim_case_options(const SimCase& sim_case) {
   sim::Options options = sim::options_from_seed(sim_case.seed, "test_min");
   options.replica_count = 1 + sim_case.replica_count % 6;
@@ -71,8 +76,7 @@ sim::Options sim_case_options(const SimCase& sim_case) {
 }
 
 void sim_case_run(std::span<const uint8_t> data) {
-  ByteReader reader(data);
-  const sim::Options options = sim_case_options(decode(reader));
+  const sim::Options options = sim_case_options(sim_case_decode(data));
   const absl::Status valid = sim::options_validate(options);
   POOL_ASSERT(valid.ok(), "the decoder made invalid options: %s", valid.ToString().c_str());
   sim::Cluster cluster(options);

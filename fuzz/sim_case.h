@@ -22,6 +22,8 @@ struct SimCase {
 };
 
 std::vector<uint8_t> sim_case_encode(const SimCase& sim_case);
+// Never fails: missing bytes read as zeros.
+SimCase sim_case_decode(std::span<const uint8_t> data);
 // The options a case runs with (valid by construction).
 sim::Options sim_case_options(const SimCase& sim_case);
 void sim_case_run(std::span<const uint8_t> data);
