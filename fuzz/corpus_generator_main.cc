@@ -160,42 +160,55 @@ std::vector<Input> cast_inputs() {
   for (Command command : {Command::ping, Command::pong, Command::commit, Command::get_headers}) {
     const pool::Header header = valid_header(command, empty);
     inputs.push_back({"message_cast", "valid_" + std::string(pool::command_name(command)),
-                      fuzz::message_cast_encode(header, empty)});
+                      fuzz::message_cast_encode(header, empty, false)});
   }
   for (Command command : {Command::request, Command::prepare, Command::reply}) {
     const pool::Header header = valid_header(command, body);
     inputs.push_back({"message_cast", "valid_" + std::string(pool::command_name(command)),
-                      fuzz::message_cast_encode(header, body)});
+                      fuzz::message_cast_encode(header, body, false)});
   }
   pool::Header header = valid_header(Command::prepare, body);
   header.frame.checksum.low ^= 1;
-  inputs.push_back({"message_cast", "checksum_mismatch", fuzz::message_cast_encode(header, body)});
+  inputs.push_back(
+      {"message_cast", "checksum_mismatch", fuzz::message_cast_encode(header, body, false)});
   header = valid_header(Command::prepare, body);
   inputs.push_back({"message_cast", "body_truncated",
-                    fuzz::message_cast_encode(header, std::span(body).first(100))});
+                    fuzz::message_cast_encode(header, std::span(body).first(100), false)});
   std::vector<uint8_t> other = body;
   other[7] ^= 1;
   inputs.push_back(
-      {"message_cast", "checksum_body_mismatch", fuzz::message_cast_encode(header, other)});
+      {"message_cast", "checksum_body_mismatch", fuzz::message_cast_encode(header, other, false)});
   for (uint8_t wire : {uint8_t{12}, uint8_t{99}}) {
     header = valid_header(Command::ping, empty);
     header.frame.command = static_cast<Command>(wire);
     pool::header_set_checksums(header, empty);
     inputs.push_back({"message_cast", wire == 12 ? "command_retired" : "command_unknown",
-                      fuzz::message_cast_encode(header, empty)});
+                      fuzz::message_cast_encode(header, empty, false)});
   }
   header = valid_header(Command::ping, empty);
   header.frame.size = 5000;  // Beyond message_size_max: the checksum is right, the size not.
   header.frame.checksum = pool::header_checksum_calculate(header);
-  inputs.push_back({"message_cast", "size_too_large", fuzz::message_cast_encode(header, empty)});
+  inputs.push_back(
+      {"message_cast", "size_too_large", fuzz::message_cast_encode(header, empty, false)});
   header = valid_header(Command::ping, empty);
   header.frame.epoch = 1;
   pool::header_set_checksums(header, empty);
-  inputs.push_back({"message_cast", "epoch_nonzero", fuzz::message_cast_encode(header, empty)});
+  inputs.push_back(
+      {"message_cast", "epoch_nonzero", fuzz::message_cast_encode(header, empty, false)});
   header = valid_header(Command::prepare, empty);
   header.frame.protocol = 2;
   pool::header_set_checksums(header, empty);
-  inputs.push_back({"message_cast", "protocol_wrong", fuzz::message_cast_encode(header, empty)});
+  inputs.push_back(
+      {"message_cast", "protocol_wrong", fuzz::message_cast_encode(header, empty, false)});
+  // Sealed: the harness recomputes the checksums, so a broken field is what gets rejected.
+  header = valid_header(Command::prepare, empty);
+  reinterpret_cast<pool::PrepareHeader*>(&header)->commit = 3;  // commit >= op.
+  inputs.push_back({"message_cast", "sealed_prepare_commit_not_below_op",
+                    fuzz::message_cast_encode(header, empty, true)});
+  header = valid_header(Command::ping, empty);
+  header.frame.release = 0;
+  inputs.push_back(
+      {"message_cast", "sealed_ping_release_zero", fuzz::message_cast_encode(header, empty, true)});
   return inputs;
 }
 

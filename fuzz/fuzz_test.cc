@@ -27,11 +27,12 @@ TEST(Corpus, MessageCastInputsNamedValidAreAcceptedAndTheOthersRejected) {
   for (const auto& entry : std::filesystem::directory_iterator(CORPUS_DIR "/message_cast")) {
     if (!entry.is_regular_file()) continue;
     const std::vector<uint8_t> bytes = read_file(entry.path());
-    ASSERT_GE(bytes.size(), pool::header_size) << entry.path();
+    ASSERT_GE(bytes.size(), 1 + pool::header_size) << entry.path();
     pool::Header header;
-    std::memcpy(&header, bytes.data(), pool::header_size);
-    const auto reason =
-        pool::message_invalid(header, std::span(bytes).subspan(pool::header_size), config);
+    std::memcpy(&header, bytes.data() + 1, pool::header_size);
+    const auto body = std::span(bytes).subspan(1 + pool::header_size);
+    if ((bytes[0] & 1) != 0) pool::header_set_checksums(header, body);  // Sealed.
+    const auto reason = pool::message_invalid(header, body, config);
     const bool named_valid = entry.path().filename().string().rfind("valid_", 0) == 0;
     EXPECT_EQ(!reason.has_value(), named_valid) << entry.path() << ": " << reason.value_or("");
     (named_valid ? valid : invalid) += 1;

@@ -36,8 +36,11 @@ void header_reset(pool::Message* message, pool::Command command) {
 // Freed bytes are poisoned: ASan-poisoned in sanitizer builds, overwritten otherwise.
 void check_poisoned(const uint8_t* bytes, uint32_t size) {
 #if defined(__SANITIZE_ADDRESS__) || (defined(__has_feature) && __has_feature(address_sanitizer))
-  POOL_ASSERT(__asan_region_is_poisoned(const_cast<uint8_t*>(bytes), size) != nullptr,
-              "a released buffer is not ASan-poisoned");
+  // The first poisoned byte is the first byte, and the last is poisoned too.
+  POOL_ASSERT(__asan_region_is_poisoned(const_cast<uint8_t*>(bytes), size) == bytes,
+              "a released buffer is not ASan-poisoned from its start");
+  POOL_ASSERT(__asan_address_is_poisoned(bytes + size - 1) != 0,
+              "a released buffer's last used byte is not ASan-poisoned");
 #else
   for (uint32_t i = 0; i < size; i++) POOL_ASSERT_EQ(bytes[i], pool::poison_byte);
 #endif

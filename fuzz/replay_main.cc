@@ -43,6 +43,10 @@ int main(int argc, char** argv) {
           files.push_back(entry.path());
         }
       }
+      if (error) {
+        std::fprintf(stderr, "%s: %s: %s\n", argv[0], argv[index], error.message().c_str());
+        return 2;
+      }
       std::sort(files.begin(), files.end());
     } else if (std::filesystem::is_regular_file(path, error)) {
       files.push_back(path);
@@ -59,5 +63,9 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("replayed %zu inputs\n", replayed);
+  if (replayed == 0) {
+    std::fprintf(stderr, "%s: no inputs in the paths given\n", argv[0]);
+    return 2;
+  }
   return 0;
 }

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "fuzz/byte_reader.h"
+#include "pool/assertion.h"
 #include "sim/cluster.h"
 
 namespace fuzz {
@@ -54,9 +55,12 @@ sim::Options sim_case_options(const SimCase& sim_case) {
   sim::Options options = sim::options_from_seed(sim_case.seed, "test_min");
   options.replica_count = 1 + sim_case.replica_count % 6;
   options.standby_count = sim_case.standby_count % 3;
-  options.client_count = 1 + sim_case.client_count % 7;
+  options.client_count = 1 + sim_case.client_count % 4;
   options.bus = sim_case.bus % 2 == 0 ? pool::MessageBus::testing : pool::MessageBus::tcp;
   options.requests_max = 1 + sim_case.requests % 24;
+  // The network's pool is paths × path capacity messages, mapped and (under ASan) poisoned for
+  // every input: a small capacity keeps an execution cheap.
+  options.path_capacity = std::min<uint64_t>(options.path_capacity, 4);
   options.storage_faulty_count =
       std::min(options.storage_faulty_count, (options.replica_count - 1) / 2);
   // Short runs: a bounded requests phase, then the convergence phase.
@@ -79,6 +83,11 @@ void sim_case_run(std::span<const uint8_t> data) {
   const sim::Options options = sim_case_options(sim_case_decode(data));
   const absl::Status valid = sim::options_validate(options);
   POOL_ASSERT(valid.ok(), "the decoder made invalid options: %s", valid.ToString().c_str());
+  // An assertion inside the simulation prints the command that replays it, as `sim` does.
+  static std::string replay;
+  replay = "replay: scripts/sim.sh" + flags(options);
+  pool::set_failure_context_hook([](void*) { std::fprintf(stderr, "%s\n", replay.c_str()); },
+                                 nullptr);
   sim::Cluster cluster(options);
   auto report = [&](const sim::Summary& summary) {
     std::fprintf(stderr, "sim fuzz: FAIL %s: %s: %s\nreplay: scripts/sim.sh%s\n",

@@ -15,7 +15,7 @@ struct SimCase {
   uint64_t seed;
   uint8_t replica_count;  // 1 + value % 6.
   uint8_t standby_count;  // value % 3.
-  uint8_t client_count;   // 1 + value % 7.
+  uint8_t client_count;   // 1 + value % 4.
   uint8_t bus;            // Even: testing, odd: tcp.
   uint8_t requests;       // 1 + value % 24.
   uint8_t faults;         // 0: the swarm's faults; otherwise a level that scales them.

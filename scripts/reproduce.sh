@@ -11,6 +11,13 @@ cd "$root"
 targets_all=(pool_lifecycle message_cast sim)
 bad() { echo "reproduce.sh: $1" >&2; exit 2; }
 (($# > 0)) || bad "give --target=NAME CRASH_FILE or --seed=N (see --help)"
+# --seed N and --target NAME mean --seed=N and --target=NAME.
+if [[ "$1" == "--seed" || "$1" == "--target" ]]; then
+  (($# >= 2)) || bad "$1 needs a value"
+  first="$1=$2"
+  shift 2
+  set -- "$first" "$@"
+fi
 case "$1" in
   -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   --seed=*)
@@ -27,10 +34,12 @@ case "$1" in
   *) bad "unknown argument $1 (see --help)" ;;
 esac
 
-scripts/build_fuzzers.sh >/dev/null
+# The local ASan + UBSan build, whatever OSS-Fuzz variables the environment holds.
+env -u OUT -u WORK -u SRC -u CC -u CXX -u CFLAGS -u CXXFLAGS -u LIB_FUZZING_ENGINE \
+  scripts/build_fuzzers.sh >/dev/null
 symbolizer=$(command -v llvm-symbolizer || command -v llvm-symbolizer-14 || true)
 export ASAN_OPTIONS="symbolize=1:abort_on_error=1${symbolizer:+:external_symbolizer_path=$symbolizer}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${symbolizer:+:external_symbolizer_path=$symbolizer}"
 fuzzer=$root/build/fuzz/out/${target}_fuzzer
-echo "reproduce: ASAN_OPTIONS=$ASAN_OPTIONS $fuzzer $file"
+echo "reproduce: ASAN_OPTIONS=$ASAN_OPTIONS UBSAN_OPTIONS=$UBSAN_OPTIONS $fuzzer $file"
 exec "$fuzzer" "$file"

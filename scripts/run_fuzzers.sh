@@ -2,7 +2,8 @@
 # Runs the fuzz targets (all, or one) for N seconds each on a working copy of their corpus
 # (build/fuzz/corpus/<name>), crashes into build/fuzz/artifacts/, and prints exec/s and coverage
 # per target. On a crash it prints the one-line reproduce command and exits 1. --merge folds the
-# new inputs back into corpus/<name>, minimised; it only adds, never deletes.
+# new inputs back into corpus/<name>/merged/, minimised; it only adds, never deletes (the
+# generator's files stay apart from what the fuzzer found).
 # Usage: scripts/run_fuzzers.sh [--target=NAME] [--seconds=N] [--jobs=N] [--merge]
 # Uses the fuzzers in $OUT when they are there (e.g. built for OSS-Fuzz's environment);
 # otherwise builds them with scripts/build_fuzzers.sh's local defaults.
@@ -56,6 +57,9 @@ for target in "${targets[@]}"; do
   "$fuzzer" "${options[@]}" -max_total_time="$seconds" -print_final_stats=1 \
     -artifact_prefix="$artifacts/$target-" "$work" >"$log" 2>&1 || status=$?
   exec_per_second=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n1)
+  # Fork mode (--jobs) prints no final stats: take the last progress line's exec/s.
+  [[ -z "$exec_per_second" ]] &&
+    exec_per_second=$( (grep -oE 'exec/s: [0-9]+' "$log" || true) | tail -n1 | cut -d' ' -f2)
   coverage=$( (grep -oE 'cov: [0-9]+' "$log" || true) | tail -n1 | cut -d' ' -f2)
   echo "run_fuzzers: $target: ${exec_per_second:-?} exec/s, coverage ${coverage:-?} edges, corpus $(find "$work" -type f | wc -l) inputs"
   if ((status != 0)); then
@@ -68,9 +72,21 @@ for target in "${targets[@]}"; do
   fi
   if $merge; then
     # -merge=1 adds to its first directory only the inputs that bring new coverage.
-    before=$(find "corpus/$target" -maxdepth 1 -type f | wc -l)
-    "$fuzzer" "${options[@]}" -merge=1 "corpus/$target" "$work" >>"$log" 2>&1
-    echo "run_fuzzers: $target: merged $(($(find "corpus/$target" -maxdepth 1 -type f | wc -l) - before)) new inputs into corpus/$target"
+    # Against everything already kept (corpus, merged, regressions), so that only inputs with
+    # new coverage are added; libFuzzer's merge adds to its first directory, never removes.
+    merged=corpus/$target/merged
+    kept=$(mktemp -d)
+    find "corpus/$target" -type f ! -name '.*' -exec cp {} "$kept/" \;
+    ls "$kept" >"$kept.before"
+    "$fuzzer" "${options[@]}" -merge=1 "$kept" "$work" >>"$log" 2>&1
+    added=0
+    for file in "$kept"/*; do
+      grep -qxF "$(basename "$file")" "$kept.before" && continue
+      cp -n "$file" "$merged/"
+      added=$((added + 1))
+    done
+    rm -rf "$kept" "$kept.before"
+    echo "run_fuzzers: $target: merged $added new inputs into $merged"
   fi
 done
 ((crashed == 0)) || { echo "run_fuzzers: $crashed target(s) crashed"; exit 1; }
