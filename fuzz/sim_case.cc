@@ -24,14 +24,6 @@ SimCase decode(ByteReader& reader) {
   return sim_case;
 }
 
-std::string flags(const sim::Options& options) {
-  std::string text;
-  for (const auto& [name, value] : sim::options_as_flags(options)) {
-    text += " --" + name + "=" + value;
-  }
-  return text;
-}
-
 }  // namespace
 
 std::vector<uint8_t> sim_case_encode(const SimCase& sim_case) {
@@ -85,14 +77,14 @@ void sim_case_run(std::span<const uint8_t> data) {
   POOL_ASSERT(valid.ok(), "the decoder made invalid options: %s", valid.ToString().c_str());
   // An assertion inside the simulation prints the command that replays it, as `sim` does.
   static std::string replay;
-  replay = "replay: scripts/sim.sh" + flags(options);
+  replay = "replay: " + sim::options_replay_command(options);
   pool::set_failure_context_hook([](void*) { std::fprintf(stderr, "%s\n", replay.c_str()); },
                                  nullptr);
   sim::Cluster cluster(options);
   auto report = [&](const sim::Summary& summary) {
-    std::fprintf(stderr, "sim fuzz: FAIL %s: %s: %s\nreplay: scripts/sim.sh%s\n",
+    std::fprintf(stderr, "sim fuzz: FAIL %s: %s: %s\nreplay: %s\n",
                  sim::failure_kind_name(summary.failure->kind), summary.failure->process.c_str(),
-                 summary.failure->detail.c_str(), flags(options).c_str());
+                 summary.failure->detail.c_str(), sim::options_replay_command(options).c_str());
   };
   cluster.set_fatal_handler(report);  // Exhaustion: the pool aborts after the report.
   const sim::Summary summary = cluster.run();

@@ -92,14 +92,6 @@ struct Run {
   std::string trace_events;
 };
 
-std::string repro_command(const sim::Options& options) {
-  std::string command = "scripts/sim.sh";
-  for (const auto& [name, value] : sim::options_as_flags(options)) {
-    command += " --" + name + "=" + value;
-  }
-  return command;
-}
-
 absl::Status output_path_check(std::string_view flag, const std::string& path, bool overwrite) {
   if (path.empty()) return absl::OkStatus();
   std::error_code error;
@@ -200,7 +192,7 @@ nlohmann::json summary_json(const sim::Summary& summary) {
   nlohmann::json options = nlohmann::json::object();
   for (const auto& [name, value] : sim::options_as_flags(summary.options)) options[name] = value;
   json["options"] = options;
-  json["repro"] = repro_command(summary.options);
+  json["repro"] = sim::options_replay_command(summary.options);
   nlohmann::json pools = nlohmann::json::array();
   for (const sim::PoolSummary& pool_summary : summary.pools) {
     nlohmann::json terms = nlohmann::json::object();
@@ -260,7 +252,7 @@ void print_summary(const sim::Summary& summary, const std::string& log) {
   } else {
     std::printf("FAIL %s: %s: %s\n", sim::failure_kind_name(summary.failure->kind),
                 summary.failure->process.c_str(), summary.failure->detail.c_str());
-    std::printf("replay: %s\n", repro_command(summary.options).c_str());
+    std::printf("replay: %s\n", sim::options_replay_command(summary.options).c_str());
   }
   std::fflush(stdout);
 }
@@ -313,14 +305,11 @@ int main(int argc, char** argv) {
   const sim::Options& options = run->options;
   std::printf("seed %llu\n", static_cast<unsigned long long>(options.seed));
   if (run->log != "quiet") {
-    std::string resolved;
-    for (const auto& [name, value] : sim::options_as_flags(options)) {
-      resolved += " --" + name + "=" + value;
-    }
-    std::printf("options%s\n", resolved.c_str());
+    std::printf("options%s\n", sim::options_flags_text(options).c_str());
   }
   std::fflush(stdout);
-  failure_context = "seed " + std::to_string(options.seed) + "; replay: " + repro_command(options);
+  failure_context =
+      "seed " + std::to_string(options.seed) + "; replay: " + sim::options_replay_command(options);
   pool::set_failure_context_hook(print_failure_context, nullptr);
 
   sim::Cluster cluster(options);

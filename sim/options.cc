@@ -202,6 +202,16 @@ std::vector<std::pair<std::string, std::string>> options_as_flags(const Options&
   return flags;
 }
 
+std::string options_flags_text(const Options& options) {
+  std::string text;
+  for (const auto& [name, value] : options_as_flags(options)) text += " --" + name + "=" + value;
+  return text;
+}
+
+std::string options_replay_command(const Options& options) {
+  return "scripts/sim.sh" + options_flags_text(options);
+}
+
 std::vector<std::string> options_flag_names() {
   std::vector<std::string> names = {"seed", "profile", "bus"};
   for (const NumericField& field : numeric_fields) {

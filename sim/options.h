@@ -84,6 +84,10 @@ Options options_from_seed(uint64_t seed, std::string_view profile);
 // The options as an ordered list of (flag name with dashes, value): what the reproduction
 // command and the summary JSON carry.
 std::vector<std::pair<std::string, std::string>> options_as_flags(const Options& options);
+// " --seed=1 --profile=test_min ...": every resolved option as command-line flags.
+std::string options_flags_text(const Options& options);
+// "scripts/sim.sh --seed=1 ...": the one-line command that replays a run with these options.
+std::string options_replay_command(const Options& options);
 // Sets the option that flag `name` (dashes or underscores) names, from text; an error names the
 // flag and the accepted range. Unknown names are an error.
 absl::Status options_set(Options& options, std::string_view name, std::string_view value);
