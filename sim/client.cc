@@ -115,15 +115,19 @@ void Client::request_next() {
 }
 
 void Client::request_send() {
-  // Hedging: the primary (view 0: replica 0) and one other replica.
-  const uint32_t primary = 0;
+  // Hedging: the primary of the latest view the client has heard of, and one other replica
+  // (which forwards the request to its primary).
+  const uint32_t primary = view_ % world_.replica_count;
   bus_.send(primary, inflight_);
   if (world_.replica_count > 1) {
-    bus_.send(1 + static_cast<uint32_t>(prng_.below(world_.replica_count - 1)), inflight_);
+    const auto other = static_cast<uint32_t>(prng_.below(world_.replica_count - 1));
+    bus_.send(other >= primary ? other + 1 : other, inflight_);
   }
 }
 
-MessageBus::Receive Client::on_message(uint32_t, pool::Message* message) {
+MessageBus::Receive Client::on_message(uint32_t from, pool::Message* message) {
+  // Replies and pongs name their sender's view.
+  if (from < world_.replica_count) view_ = std::max(view_, message->header->frame.view);
   if (message->header->frame.command == Command::reply) on_reply(message);
   return MessageBus::Receive::done;  // pong_client: nothing to learn without clocks.
 }

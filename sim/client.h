@@ -54,6 +54,7 @@ class Client {
 
   pool::Message* inflight_ = nullptr;
   uint32_t request_number_ = 0;  // The request in flight (0: register).
+  uint32_t view_ = 0;            // The latest view a replica's message named.
   bool registered_ = false;
   uint64_t session_ = 0;
   pool::U128 parent_{0, 0};  // The latest reply's context.

@@ -46,14 +46,16 @@ Cluster::Cluster(const Options& options)
   pools_.resize(member_count + client_count);
   const pool::ReplicaOptions replica_options{
       member_count, static_cast<uint32_t>(options.pipeline_requests_limit), options.bus};
-  // Room for every op of the run: checkpoints and WAL wrap-around come with state sync.
-  const auto wal_slot_count = static_cast<uint32_t>(options.requests_max + client_count + 16);
+  // The WAL holds two checkpoint intervals; the grid two checkpoints' blocks.
+  const auto wal_slot_count = static_cast<uint32_t>(2 * options.checkpoint_interval_ops);
+  const auto grid_slot_count = static_cast<uint32_t>(2 * options.checkpoint_block_count);
   for (uint32_t r = 0; r < member_count; r++) {
     build_pool(pools_[r], (r < replica_count ? "replica " : "standby ") + std::to_string(r),
                replica_options);
     const bool faulty = r >= 1 && r <= options.storage_faulty_count;
     storages_.push_back(
-        std::make_unique<Storage>(options_, scheduler_, r, faulty, wal_slot_count, client_count));
+        std::make_unique<Storage>(options_, scheduler_, r, faulty, wal_slot_count, client_count,
+                                  grid_slot_count));
     replicas_.push_back(
         std::make_unique<Replica>(*world_, r, *pools_[r].pool, *pools_[r].census, *storages_[r]));
   }
@@ -111,9 +113,11 @@ void Cluster::tick_faults() {
   Prng& prng = cluster_prng_;
   const uint64_t now = scheduler_.now_tick();
   for (auto& replica : replicas_) {
-    // Only backups and standbys crash while view changes are not simulated.
-    if (replica->primary() || replica->status() == Replica::Status::down) continue;
-    if (!prng.chance(options_.crash_ppm, ppm)) continue;
+    if (replica->status() == Replica::Status::down) continue;
+    const uint64_t crash_ppm = replica->status() == Replica::Status::view_change
+                                   ? options_.crash_view_change_ppm
+                                   : options_.crash_ppm;
+    if (!prng.chance(crash_ppm, ppm)) continue;
     replica->crash();
     crashes_ += 1;
     restart_tick_[replica->index()] =
@@ -128,24 +132,38 @@ void Cluster::tick_faults() {
   }
 }
 
+// Every replica normal in the same view, with the primary's log and commit, nothing missing.
 bool Cluster::converged() const {
   for (const auto& client : clients_) {
     if (!client->done()) return false;
   }
-  const Replica& primary = *replicas_[0];
-  if (primary.op() != primary.commit_min()) return false;
+  const Replica* primary = converged_primary();
+  if (primary == nullptr || primary->op() != primary->commit_min()) return false;
   for (const auto& replica : replicas_) {
-    if (replica->status() != Replica::Status::normal) return false;
-    if (replica->commit_min() != primary.commit_min() || replica->op() != primary.op())
-      return false;
-    if (!replica->log_complete()) return false;
+    if (!replica_converged(*replica, *primary)) return false;
   }
   return true;
 }
 
+const Replica* Cluster::converged_primary() const {
+  uint32_t view = 0;
+  for (const auto& replica : replicas_) view = std::max(view, replica->view());
+  const Replica& primary = *replicas_[view % options_.replica_count];
+  if (primary.status() != Replica::Status::normal || primary.view() != view) return nullptr;
+  return &primary;
+}
+
+bool Cluster::replica_converged(const Replica& replica, const Replica& primary) {
+  return replica.status() == Replica::Status::normal && replica.view() == primary.view() &&
+         replica.commit_min() == primary.commit_min() && replica.op() == primary.op() &&
+         replica.log_complete() && !replica.syncing() && !replica.grid_missing();
+}
+
 uint64_t Cluster::progress_made() const {
   uint64_t progress = 0;
-  for (const auto& replica : replicas_) progress += replica->commit_min() + replica->op();
+  for (const auto& replica : replicas_) {
+    progress += replica->commit_min() + replica->op();
+  }
   for (const auto& client : clients_) progress += client->requests_done();
   return progress;
 }
@@ -155,11 +173,10 @@ std::string Cluster::waiters() const {
   for (const auto& client : clients_) {
     if (!client->done()) text += client->describe() + "; ";
   }
-  const Replica& primary = *replicas_[0];
+  const Replica* primary = converged_primary();
+  if (primary == nullptr) text += "no primary is normal in the latest view; ";
   for (const auto& replica : replicas_) {
-    if (replica->status() != Replica::Status::normal ||
-        replica->commit_min() != primary.commit_min() || replica->op() != primary.op() ||
-        !replica->log_complete() || replica->primary()) {
+    if (primary == nullptr || !replica_converged(*replica, *primary) || replica.get() == primary) {
       text += replica->describe() + "; ";
     }
   }

@@ -82,6 +82,8 @@ class Cluster {
   Network::Delivery deliver(uint32_t from, uint32_t to, const pool::Message& packet);
   void tick_faults();
   bool converged() const;
+  const Replica* converged_primary() const;
+  static bool replica_converged(const Replica& replica, const Replica& primary);
   // Grows with every commit, every new op and every reply a client accepts.
   uint64_t progress_made() const;
   std::string waiters() const;

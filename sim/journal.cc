@@ -16,32 +16,50 @@ Journal::Journal(Storage& storage, pool::MessagePool& pool, Census& census,
       writes_(config.journal_iops_write_max),
       reads_(config.journal_iops_read_max) {}
 
-Journal::Entry& Journal::entry(uint64_t op) {
-  POOL_ASSERT(op < entries_.size(), "op %llu beyond the WAL's %zu slots (no checkpoints yet)",
-              static_cast<unsigned long long>(op), entries_.size());
-  return entries_[op];
-}
-
-const Journal::Entry& Journal::entry(uint64_t op) const {
-  POOL_ASSERT_LT(op, entries_.size());
-  return entries_[op];
-}
-
 const pool::PrepareHeader* Journal::header(uint64_t op) const {
-  if (op >= entries_.size() || !entries_[op].header) return nullptr;
-  return &*entries_[op].header;
+  const Entry& slot = entry(op);
+  if (!slot.header || slot.header->op != op) return nullptr;
+  return &*slot.header;
 }
 
 void Journal::set_header(const pool::PrepareHeader& header) {
   Entry& slot = entry(header.op);
   if (slot.header && slot.header->frame.checksum == header.frame.checksum) return;
   slot.header = header;
+  slot.prepared = slot.slot_checksum == header.frame.checksum;
+}
+
+void Journal::remove_header(uint64_t op) {
+  if (header(op) == nullptr) return;
+  Entry& slot = entry(op);
+  slot.header.reset();
   slot.prepared = false;
+}
+
+void Journal::mark_faulty(uint64_t op) {
+  if (header(op) == nullptr) return;
+  Entry& slot = entry(op);
+  slot.prepared = false;
+  slot.slot_checksum = pool::U128{0, 0};
+}
+
+void Journal::recovered(const pool::PrepareHeader& prepare) {
+  Entry& slot = entry(prepare.op);
+  slot.header = prepare;
+  slot.slot_checksum = prepare.frame.checksum;
+  slot.prepared = true;
+}
+
+void Journal::forget_headers() {
+  for (Entry& slot : entries_) {
+    slot.header.reset();
+    slot.prepared = false;
+  }
 }
 
 bool Journal::has_prepare(uint64_t op, const pool::U128& checksum) const {
   const pool::PrepareHeader* known = header(op);
-  return known != nullptr && known->frame.checksum == checksum && entries_[op].prepared;
+  return known != nullptr && known->frame.checksum == checksum && entry(op).prepared;
 }
 
 uint32_t Journal::writes_available() const {
@@ -70,16 +88,16 @@ void Journal::write_prepare(pool::Message* prepare, WriteDone done) {
   io->message = census_.hold(Term::journal_writes, prepare);
   const auto index = static_cast<size_t>(io - writes_.begin());
   const pool::U128 checksum = prepare->header->frame.checksum;
-  storage_.write(Zone::wal_prepares, static_cast<uint32_t>(op), *prepare,
+  storage_.write(Zone::wal_prepares, static_cast<uint32_t>(op % entries_.size()), *prepare,
                  [this, index, op, checksum, done = std::move(done)](bool) {
                    pool::Message* message = writes_[index].message;
                    writes_[index].message = nullptr;
                    Entry& written = entry(op);
                    written.writing = false;
                    // A lost write goes unnoticed until a read finds the slot stale.
-                   if (written.header && written.header->frame.checksum == checksum) {
-                     written.prepared = true;
-                   }
+                   written.slot_checksum = checksum;
+                   written.prepared = written.header && written.header->op == op &&
+                                      written.header->frame.checksum == checksum;
                    // As the original: the slot is free for the callback, the unref after it.
                    census_.release_later(Term::journal_writes);
                    done(op);
@@ -89,7 +107,8 @@ void Journal::write_prepare(pool::Message* prepare, WriteDone done) {
 
 bool Journal::read_prepare(uint64_t op, const pool::U128& checksum, ReadPurpose purpose,
                            ReadDone done) {
-  return read_start(static_cast<uint32_t>(op), op, &checksum, purpose, std::move(done));
+  return read_start(static_cast<uint32_t>(op % entries_.size()), op, &checksum, purpose,
+                    std::move(done));
 }
 
 bool Journal::read_slot(uint32_t slot, ReadDone done) {

@@ -1,4 +1,5 @@
-// A replica's journal: the in-memory headers of its log (by op) and the WAL's IO slots. Each
+// A replica's journal: the in-memory headers of its log and the WAL's IO slots. The WAL is a ring:
+// op lives in slot op % slot_count, so an op is known only while its slot holds it. Each
 // write in flight holds a reference to the prepare being written (journal_iops_write_max slots);
 // each read in flight holds a message of its own (journal_iops_read_max slots, of which repairs
 // for peers may use all but two, kept for the commit path, as in the original).
@@ -24,22 +25,26 @@ class Journal {
   using ReadDone = std::function<void(pool::Message* prepare)>;
   using WriteDone = std::function<void(uint64_t op)>;
 
-  struct Entry {
-    std::optional<pool::PrepareHeader> header;  // Known header of op (from a prepare or peers).
-    bool prepared = false;                      // On disk (as far as the replica knows).
-    bool writing = false;
-  };
-
   Journal(Storage& storage, pool::MessagePool& pool, Census& census, const pool::Config& config);
 
   uint32_t slot_count() const { return static_cast<uint32_t>(entries_.size()); }
-  Entry& entry(uint64_t op);
-  const Entry& entry(uint64_t op) const;
-  // The header of op if known.
+  // The header of op if known (its slot's header is op's).
   const pool::PrepareHeader* header(uint64_t op) const;
-  void set_header(const pool::PrepareHeader& header);
+  // Op's prepare is on disk (as far as the replica knows).
+  bool prepared(uint64_t op) const { return header(op) != nullptr && entry(op).prepared; }
+  // A write to op's slot is in flight.
+  bool writing(uint64_t op) const { return entry(op).writing; }
   bool has_prepare(uint64_t op, const pool::U128& checksum) const;
-
+  // Makes `header` op's header; it counts as prepared if the slot is known to hold it.
+  void set_header(const pool::PrepareHeader& header);
+  // Forgets op's header (stale: another view's, or it does not chain).
+  void remove_header(uint64_t op);
+  // A read found op's slot corrupt or stale: the prepare must be repaired.
+  void mark_faulty(uint64_t op);
+  // Recovery read `prepare` intact from its slot.
+  void recovered(const pool::PrepareHeader& prepare);
+  // Forgets every header (state sync: the log starts again after the checkpoint).
+  void forget_headers();
   uint32_t writes_available() const;
   uint32_t reads_available(ReadPurpose purpose) const;
 
@@ -47,7 +52,7 @@ class Journal {
   void write_prepare(pool::Message* prepare, WriteDone done);
   // Reads op's slot into a new message, or returns false if no read slot is free for `purpose`.
   bool read_prepare(uint64_t op, const pool::U128& checksum, ReadPurpose purpose, ReadDone done);
-  // Reads slot `slot` whatever it holds (recovery); done gets the prepare or null.
+  // Reads slot `slot` whatever it holds (recovery); done gets the prepare (verified) or null.
   bool read_slot(uint32_t slot, ReadDone done);
 
   // A crash: every IO slot lets go of its message (the disk forgets pending IOs), and the
@@ -56,6 +61,15 @@ class Journal {
   uint32_t reads_in_flight() const { return reads_in_flight_; }
 
  private:
+  struct Entry {
+    std::optional<pool::PrepareHeader> header;  // Known header of the slot's op.
+    pool::U128 slot_checksum{0, 0};             // What the slot holds (as far as we know).
+    bool prepared = false;                      // The slot holds header.
+    bool writing = false;
+  };
+  Entry& entry(uint64_t op) { return entries_[op % entries_.size()]; }
+  const Entry& entry(uint64_t op) const { return entries_[op % entries_.size()]; }
+
   struct WriteIo {
     pool::Message* message = nullptr;
   };

@@ -29,7 +29,7 @@ uint64_t ppm_half(const Options&) { return ppm_max / 2; }
 uint64_t ticks_many(const Options&) { return 100'000'000; }
 uint64_t delay_many(const Options&) { return 10'000; }
 
-const std::array<NumericField, 29> numeric_fields = {{
+const std::array<NumericField, 32> numeric_fields = {{
     {"seed", &Options::seed, zero, [](const Options&) { return UINT64_MAX; }},
     {"replica_count", &Options::replica_count, one,
      [](const Options& o) { return uint64_t{o.config().replicas_max}; }},
@@ -67,7 +67,15 @@ const std::array<NumericField, 29> numeric_fields = {{
     {"storage_faulty_count", &Options::storage_faulty_count, zero,
      [](const Options& o) { return o.replica_count == 0 ? 0 : (o.replica_count - 1) / 2; }},
     {"crash_ppm", &Options::crash_ppm, zero, [](const Options&) { return ppm_max / 100; }},
+    {"crash_view_change_ppm", &Options::crash_view_change_ppm, zero,
+     [](const Options&) { return ppm_max / 100; }},
     {"restart_delay_ticks_max", &Options::restart_delay_ticks_max, one, delay_many},
+    // At least two pipelines: the WAL keeps a pipeline past the previous checkpoint.
+    {"checkpoint_interval_ops", &Options::checkpoint_interval_ops,
+     [](const Options& o) { return uint64_t{2} * o.config().pipeline_prepare_queue_max; },
+     [](const Options&) { return uint64_t{1} << 20; }},
+    {"checkpoint_block_count", &Options::checkpoint_block_count, one,
+     [](const Options&) { return uint64_t{64}; }},
 }};
 
 std::string underscored(std::string_view name) {
@@ -177,8 +185,13 @@ Options options_from_seed(uint64_t seed, std::string_view profile) {
   options.read_fault_ppm = prng.chance(1, 2) ? 0 : prng.range_inclusive(0, 20'000);
   options.write_fault_ppm = prng.chance(1, 2) ? 0 : prng.range_inclusive(0, 20'000);
 
-  options.crash_ppm = prng.range_inclusive(0, 300);  // Backups and standbys only.
+  options.crash_ppm = prng.range_inclusive(0, 300);
+  options.crash_view_change_ppm = prng.chance(1, 2) ? 0 : prng.range_inclusive(0, 5'000);
   options.restart_delay_ticks_max = prng.range_inclusive(10, 1'000);
+  // Short intervals wrap the WAL and make lagging replicas sync.
+  options.checkpoint_interval_ops =
+      config.pipeline_prepare_queue_max * prng.range_inclusive(2, 8);
+  options.checkpoint_block_count = prng.range_inclusive(1, 8);
   return options;
 }
 

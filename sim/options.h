@@ -65,10 +65,16 @@ struct Options {
   uint64_t write_fault_ppm = 0;  // The write is lost.
   uint64_t storage_faulty_count = 0;
 
-  // Crashes: per tick, per backup or standby that is up (never the primary: view changes come
-  // later).
+  // Crashes: per tick, per replica or standby that is up (the primary too); a replica in a
+  // view change crashes with crash_view_change_ppm instead.
   uint64_t crash_ppm = 0;
+  uint64_t crash_view_change_ppm = 0;
   uint64_t restart_delay_ticks_max = 1;
+
+  // Checkpoints: every checkpoint_interval_ops commits (the WAL holds two intervals), each of
+  // checkpoint_block_count grid blocks (the first holds the client sessions).
+  uint64_t checkpoint_interval_ops = 64;
+  uint64_t checkpoint_block_count = 2;
 
   // Checker teeth: shrink one term's bound by one, or every pool by messages_max_delta.
   std::optional<pool::Term> shrink_term;

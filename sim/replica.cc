@@ -15,10 +15,6 @@ namespace {
 // Repair requests to one peer in flight at once, and how long one may go unanswered.
 constexpr uint32_t repairs_per_replica_max = 2;
 constexpr uint64_t repair_expiry_ticks = 50;
-// Headers a `headers` message carries: as many as fit after its own header.
-uint32_t headers_per_message(const pool::Config& config) {
-  return (config.message_size_max - pool::header_size) / pool::header_size;
-}
 }  // namespace
 
 const char* replica_status_name(Replica::Status status) {
@@ -27,8 +23,12 @@ const char* replica_status_name(Replica::Status status) {
       return "down";
     case Replica::Status::recovering:
       return "recovering";
+    case Replica::Status::recovering_head:
+      return "recovering_head";
     case Replica::Status::normal:
       return "normal";
+    case Replica::Status::view_change:
+      return "view_change";
   }
   return "unknown";
 }
@@ -52,7 +52,11 @@ Replica::Replica(const World& world, uint32_t index, pool::MessagePool& pool, Ce
       pipeline_prepare_queue_max_(world.config.pipeline_prepare_queue_max),
       pipeline_requests_limit_(static_cast<uint32_t>(world.options.pipeline_requests_limit)),
       cache_(pipeline_prepare_queue_max_ + pipeline_requests_limit_, nullptr),
-      clients_(world.client_count) {
+      clients_(world.client_count),
+      join_view_from_all_replicas_(world.replica_count, nullptr),
+      checkpoint_interval_ops_(world.options.checkpoint_interval_ops),
+      grid_(storage, pool, census, world.config, world.options.checkpoint_interval_ops,
+            static_cast<uint32_t>(world.options.checkpoint_block_count), world.client_count) {
   bus_.set_on_message(
       [this](uint32_t from, pool::Message* message) { return on_message(from, message); });
 }
@@ -67,13 +71,41 @@ uint32_t Replica::quorum_replication() const {
   return std::min<uint32_t>(3, (count + 1) / 2);
 }
 
+// Every view-change quorum meets every replication quorum, and is a majority.
+uint32_t Replica::quorum_view_change() const {
+  const uint32_t count = world_.replica_count;
+  return std::max(count - quorum_replication() + 1, count / 2 + 1);
+}
+
+// The WAL is two checkpoint intervals: an op may be prepared up to a pipeline past the next
+// checkpoint's trigger, so a slot is overwritten only once its op is checkpointed, and every
+// replica keeps the ops from a pipeline past its previous checkpoint on.
+uint64_t Replica::op_prepare_max() const {
+  return op_checkpoint_ + checkpoint_interval_ops_ + pipeline_prepare_queue_max_;
+}
+
+// Op's header may take its slot in the ring: the op there before it is committed.
+bool Replica::header_fits(uint64_t op) const {
+  return op > commit_min_ && op <= commit_min_ + journal_.slot_count();
+}
+
+// The peers' WALs may no longer hold the ops after our commit: only a sync catches up.
+bool Replica::sync_needed(uint64_t checkpoint_op) const {
+  return commit_min_ + checkpoint_interval_ops_ < checkpoint_op + pipeline_prepare_queue_max_ + 1;
+}
+
+bool Replica::commit_from_journal() const {
+  if (syncing_) return false;
+  if (status_ == Status::view_change) return true;
+  return status_ == Status::normal && prepare_queue_.empty() && request_queue_.empty();
+}
+
 void Replica::open() {
   POOL_ASSERT(status_ == Status::down);
   bus_.open();
+  storage_.superblock.clients.assign(world_.client_count, ClientSession{});
   status_ = Status::normal;
-  ping_timeout_.start();
-  repair_timeout_.start();
-  if (primary()) commit_message_timeout_.start();
+  start_normal_timeouts();
 }
 
 void Replica::release_memory() {
@@ -89,6 +121,9 @@ void Replica::release_memory() {
   commit_prepare_ = nullptr;
   if (loopback_queue_ != nullptr) release(Term::loopback_queue, loopback_queue_);
   loopback_queue_ = nullptr;
+  release_join_views();
+  if (sync_view_ != nullptr) release(Term::sync_view, sync_view_);
+  sync_view_ = nullptr;
 }
 
 void Replica::crash() {
@@ -100,64 +135,35 @@ void Replica::crash() {
   bus_.close();
   journal_.crash();
   client_replies_.crash();
+  grid_.crash();
   release_memory();
+  view_ = log_view_ = 0;
   op_ = commit_min_ = commit_max_ = 0;
   commit_checksum_ = {0, 0};
   committing_ = commit_reading_ = false;
-  clients_.assign(clients_.size(), ClientEntry{});
+  clients_.assign(clients_.size(), ClientSession{});
   repairs_.clear();
   get_headers_sent_ = false;
+  exit_view_from_ = 0;
+  join_view_sent_ = log_chosen_ = false;
+  pipeline_reads_in_flight_ = 0;
+  view_requested_ = 0;
+  anchor_op_ = 0;
+  anchor_checksum_ = {0, 0};
+  op_checkpoint_ = 0;
+  checkpoint_checksum_ = {0, 0};
+  checkpointing_ = syncing_ = false;
   for (Timeout* timeout :
-       {&ping_timeout_, &prepare_timeout_, &commit_message_timeout_, &repair_timeout_}) {
+       {&ping_timeout_, &prepare_timeout_, &commit_message_timeout_, &repair_timeout_,
+        &normal_heartbeat_timeout_, &view_change_status_timeout_, &view_change_message_timeout_,
+        &request_view_timeout_}) {
     timeout->stop();
   }
 }
 
-void Replica::restart() {
-  POOL_ASSERT(status_ == Status::down);
-  world_.record(TraceKind::restart, index_, 0, 0);
-  bus_.open();
-  status_ = Status::recovering;
-  recovery_slot_next_ = 0;
-  recovery_read_next();
-}
-
-void Replica::recovery_read_next() {
-  // Reads every written slot, up to journal_iops_read_max at once, in slot order.
-  const uint32_t slots = storage_.wal_slots_written();
-  while (recovery_slot_next_ < slots) {
-    const uint32_t slot = recovery_slot_next_;
-    const uint64_t incarnation = incarnation_;
-    const bool started = journal_.read_slot(slot, [this, slot, incarnation](pool::Message* read) {
-      if (!alive(incarnation)) return;
-      if (read != nullptr) {
-        const auto* prepare = read->build<Command::prepare>()->header;
-        if (prepare->op == slot) {
-          journal_.set_header(*prepare);
-          journal_.entry(slot).prepared = true;
-          op_ = std::max(op_, prepare->op);
-        }
-      }
-      // The next read waits for the next event, when this one's message is back in the pool,
-      // as the original's recovery frees a read before it issues the next.
-      world_.scheduler.schedule_after(0, [this, incarnation] {
-        if (alive(incarnation)) recovery_read_next();
-      });
-    });
-    if (!started) return;
-    recovery_slot_next_ += 1;
-  }
-  if (journal_.reads_in_flight() > 0 || status_ != Status::recovering) return;
-  status_ = Status::normal;
-  world_.record(TraceKind::recovered, index_, op_, commit_min_);
-  ping_timeout_.start();
-  repair_timeout_.start();
-}
-
 bool Replica::log_complete() const {
-  for (uint64_t op = 1; op <= op_; op++) {
-    const pool::PrepareHeader* header = journal_.header(op);
-    if (header == nullptr || !journal_.entry(op).prepared) return false;
+  for (uint64_t op = std::max(op_checkpoint_, commit_min_) + 1; op <= op_; op++) {
+    if (!journal_.prepared(op)) return false;
   }
   return true;
 }
@@ -165,14 +171,17 @@ bool Replica::log_complete() const {
 std::string Replica::describe() const {
   std::string text = "r" + std::to_string(index_) + (standby() ? " (standby) " : " ") +
                      replica_status_name(status_) + (primary() ? " primary" : "") +
+                     " view=" + std::to_string(view_) + " log_view=" + std::to_string(log_view_) +
+                     (syncing_ ? " syncing" : "") + (grid_.missing_any() ? " grid_missing" : "") +
+                     " checkpoint=" + std::to_string(op_checkpoint_) +
                      " op=" + std::to_string(op_) + " commit_min=" + std::to_string(commit_min_) +
                      " commit_max=" + std::to_string(commit_max_) +
                      " pipeline=" + std::to_string(prepare_queue_.size()) + "+" +
                      std::to_string(request_queue_.size());
   std::string missing;
   uint32_t missing_count = 0;
-  for (uint64_t op = 1; op <= op_ && status_ != Status::down; op++) {
-    if (journal_.header(op) != nullptr && journal_.entry(op).prepared) continue;
+  for (uint64_t op = commit_min_ + 1; op <= op_ && status_ != Status::down; op++) {
+    if (journal_.prepared(op)) continue;
     if (missing_count++ < 8) missing += (missing.empty() ? "" : ",") + std::to_string(op);
   }
   if (missing_count > 0) text += " missing=[" + missing + (missing_count > 8 ? ",...]" : "]");
@@ -200,9 +209,11 @@ uint32_t Replica::client_index(const pool::U128& client) const {
 // --- Ticks and timeouts.
 
 void Replica::tick() {
-  if (status_ != Status::normal) return;
+  if (status_ == Status::down || status_ == Status::recovering) return;
   for (Timeout* timeout :
-       {&ping_timeout_, &prepare_timeout_, &commit_message_timeout_, &repair_timeout_}) {
+       {&ping_timeout_, &prepare_timeout_, &commit_message_timeout_, &repair_timeout_,
+        &normal_heartbeat_timeout_, &view_change_status_timeout_, &view_change_message_timeout_,
+        &request_view_timeout_}) {
     timeout->tick();
   }
   if (ping_timeout_.fired()) {
@@ -210,26 +221,57 @@ void Replica::tick() {
     ping_timeout_.reset();
     send_ping();
   }
-  if (primary() && prepare_timeout_.fired()) {
+  if (request_view_timeout_.fired()) request_view_timeout_.stop();
+  if (status_ == Status::normal && primary() && prepare_timeout_.fired()) {
     world_.record(TraceKind::timeout, index_, 1, 0);
     on_prepare_timeout();
   }
-  if (primary() && commit_message_timeout_.fired()) {
+  if (status_ == Status::normal && primary() && commit_message_timeout_.fired()) {
     commit_message_timeout_.reset();
     send_commit();
   }
   if (repair_timeout_.fired()) {
     repair_timeout_.reset();
     repair_timeout_.after_ticks = prng_.range_inclusive(5, 15);
+    if (syncing_ || grid_.missing_any()) grid_repair();
+    if (sync_view_ != nullptr && !syncing_) sync_begin();
+    if (status_ == Status::recovering_head) request_view(view_);
     repair();
   }
-  if (!primary()) commit_journal();
+  if (!syncing_) {
+    if (normal_heartbeat_timeout_.fired()) {
+      // No prepare or commit from the primary: its view is over (standbys only listen).
+      world_.record(TraceKind::timeout, index_, 2, view_);
+      normal_heartbeat_timeout_.stop();
+      if (status_ == Status::normal && !primary() && !standby()) {
+        transition_to_view_change(view_ + 1);
+      }
+    }
+    if (view_change_status_timeout_.fired()) {
+      world_.record(TraceKind::timeout, index_, 3, view_);
+      if (status_ == Status::view_change) transition_to_view_change(view_ + 1);
+    }
+    if (view_change_message_timeout_.fired()) {
+      view_change_message_timeout_.reset();
+      if (status_ == Status::view_change) {
+        send_exit_view();
+        if (join_view_sent_) {
+          join_view_sent_ = false;
+          maybe_send_join_view();
+        }
+      }
+    }
+  }
+  if (commit_from_journal()) commit_journal();
+  primary_view_change_progress();
 }
 
 void Replica::send_ping() {
   pool::Message* ping = acquire(Term::burst);
   auto* header = header_start<Command::ping>(ping, static_cast<uint8_t>(index_), view_, 0);
   header->frame.release = 1;
+  header->checkpoint_id = checkpoint_checksum_;
+  header->checkpoint_op = op_checkpoint_;
   header->ping_timestamp_monotonic = world_.now_tick() + 1;
   header->release_count = 1;
   message_seal(ping);
@@ -258,6 +300,8 @@ void Replica::send_commit() {
   auto* header = header_start<Command::commit>(commit, static_cast<uint8_t>(index_), view_, 0);
   header->commit = commit_min_;
   header->commit_checksum = commit_checksum_;
+  header->checkpoint_id = checkpoint_checksum_;
+  header->checkpoint_op = op_checkpoint_;
   header->timestamp_monotonic = world_.now_tick() + 1;
   message_seal(commit);
   send_to_other_members(commit);
@@ -267,24 +311,32 @@ void Replica::send_commit() {
 // --- Receiving.
 
 MessageBus::Receive Replica::on_message(uint32_t from, pool::Message* message) {
-  if (status_ != Status::normal) return MessageBus::Receive::done;
+  if (status_ == Status::down || status_ == Status::recovering) return MessageBus::Receive::done;
+  const uint32_t view = message->header->frame.view;
+  const bool from_replica = from < world_.member_count;
   switch (message->header->frame.command) {
     case Command::ping:
+      if (from_replica && view > view_) on_view_ahead(view);
+      if (from_replica) {
+        const auto* ping = message->build<Command::ping>()->header;
+        if (sync_needed(ping->checkpoint_op)) on_view_ahead(view_);
+      }
       on_ping(from, message);
       break;
     case Command::ping_client:
       on_ping_client(from);
       break;
     case Command::request:
-      on_request(from, message);
+      if (status_ == Status::normal && !syncing_) on_request(from, message);
       break;
     case Command::prepare:
-      return on_prepare(message);
+      return on_prepare(from, message);
     case Command::prepare_ok:
-      on_prepare_ok(from, message);
+      if (status_ == Status::normal && view == view_) on_prepare_ok(from, message);
       break;
     case Command::commit:
-      on_commit(message);
+      if (view > view_) on_view_ahead(view);
+      if (view == view_) on_commit(message);
       break;
     case Command::get_headers:
       on_get_headers(from, message);
@@ -294,6 +346,24 @@ MessageBus::Receive Replica::on_message(uint32_t from, pool::Message* message) {
       break;
     case Command::get_prepare:
       on_get_prepare(from, message);
+      break;
+    case Command::exit_view:
+      on_exit_view(from, message);
+      break;
+    case Command::join_view:
+      on_join_view(from, message);
+      break;
+    case Command::get_view:
+      on_get_view(from, message);
+      break;
+    case Command::view:
+      on_view(message);
+      break;
+    case Command::get_blocks:
+      on_get_blocks(from, message);
+      break;
+    case Command::block:
+      on_block(message);
       break;
     default:
       break;  // pong: nothing to learn without clocks.
@@ -334,7 +404,7 @@ void Replica::on_request(uint32_t from, pool::Message* message) {
   const bool forwarded = from != world_.client_process(client);
   if (forwarded && (from >= world_.member_count || !primary())) return;
   const uint32_t reply_to = world_.client_process(client);
-  const ClientEntry& entry = clients_[client];
+  const ClientSession& entry = clients_[client];
   if (entry.registered && request->request < entry.reply.request) return;  // Old.
   if (entry.registered && request->request == entry.reply.request) {
     repeat_reply(client, reply_to);
@@ -358,7 +428,11 @@ void Replica::on_request(uint32_t from, pool::Message* message) {
     if (header->client == request->client && header->request == request->request) return;
   }
   if (!entry.registered && request->operation != operation_register) return;
-  if (prepare_queue_.size() < pipeline_prepare_queue_max_) {
+  // Ops before the pipeline still to commit from the journal (a restarted lone replica).
+  if (prepare_queue_.empty() && commit_min_ < op_) return;
+  // The WAL cannot take ops beyond the next checkpoint: the request waits in the queue.
+  if (prepare_queue_.size() < pipeline_prepare_queue_max_ && request_queue_.empty() &&
+      op_ + 1 <= op_prepare_max()) {
     primary_pipeline_prepare(message, false);
   } else if (request_queue_.size() < pipeline_requests_limit_) {
     request_queue_.push_back(census_.hold(Term::pipeline, message));
@@ -384,7 +458,7 @@ void Replica::repeat_reply(uint32_t client, uint32_t to) {
   const bool started = client_replies_.read_reply(
       client, reply.frame.checksum, [this, incarnation, to, client](pool::Message* read) {
         world_.record(TraceKind::reply_read, index_, client, read != nullptr);
-        if (alive(incarnation) && read != nullptr && status_ == Status::normal) send(to, read);
+        if (alive(incarnation) && read != nullptr && status_ != Status::down) send(to, read);
       });
   (void)started;  // Busy: the request is ignored and the client retries.
 }
@@ -392,8 +466,9 @@ void Replica::repeat_reply(uint32_t client, uint32_t to) {
 // --- The primary's pipeline.
 
 void Replica::primary_pipeline_prepare(pool::Message* message, bool from_request_queue) {
-  POOL_ASSERT(primary());
+  POOL_ASSERT(primary() && status_ == Status::normal);
   POOL_ASSERT_LT(prepare_queue_.size(), pipeline_prepare_queue_max_);
+  POOL_ASSERT_LE(op_ + 1, op_prepare_max());
   // The request's buffer becomes the prepare: the pipeline's reference carries over.
   const pool::RequestHeader request = *message->build<Command::request>()->header;
   if (!from_request_queue) census_.hold(Term::pipeline, message);
@@ -424,8 +499,12 @@ void Replica::primary_pipeline_prepare(pool::Message* message, bool from_request
 
 void Replica::write_prepare(pool::Message* prepare) {
   const auto* header = prepare->build<Command::prepare>()->header;
-  const Journal::Entry& entry = journal_.entry(header->op);
-  if (entry.writing || entry.prepared) return;
+  if (journal_.writing(header->op) || journal_.prepared(header->op)) return;
+  if (journal_.header(header->op) == nullptr ||
+      journal_.header(header->op)->frame.checksum != header->frame.checksum) {
+    return;
+  }
+  if (header->op > op_prepare_max()) return;     // Its slot still holds an op to checkpoint.
   if (journal_.writes_available() == 0) return;  // Stays dirty: repair writes it later.
   const uint64_t incarnation = incarnation_;
   journal_.write_prepare(prepare, [this, incarnation](uint64_t op) {
@@ -434,18 +513,20 @@ void Replica::write_prepare(pool::Message* prepare) {
 }
 
 void Replica::write_prepare_done(uint64_t op) {
-  world_.record(TraceKind::journal_write, index_, op, journal_.entry(op).prepared ? 0 : 1);
-  if (status_ != Status::normal) return;
+  world_.record(TraceKind::journal_write, index_, op, journal_.prepared(op) ? 0 : 1);
   bus_.resume();
-  send_prepare_ok(op);
-  flush_loopback_queue();
-  if (!primary()) commit_journal();
+  if (status_ == Status::normal) {
+    send_prepare_ok(op);
+    flush_loopback_queue();
+  }
+  if (commit_from_journal()) commit_journal();
+  primary_view_change_progress();
 }
 
 void Replica::send_prepare_ok(uint64_t op) {
-  if (standby()) return;
+  if (standby() || status_ != Status::normal || syncing_) return;
   const pool::PrepareHeader* prepare = journal_.header(op);
-  if (prepare == nullptr || !journal_.entry(op).prepared) return;
+  if (prepare == nullptr || !journal_.prepared(op) || op <= commit_max_ && !primary()) return;
   const bool to_self = primary();
   if (to_self && loopback_queue_ != nullptr) return;  // One message to itself at a time.
   const Term term = to_self ? Term::loopback_queue : Term::burst;
@@ -502,18 +583,18 @@ void Replica::commit_pipeline() {
     // commit waits for a client-reply write slot (commit_reply_setup).
     if (commit_prepare_ == nullptr) {
       if (prepare_queue_.empty() || !prepare_queue_.front().ok_quorum_received) break;
+      if (prepare_queue_.front().prepare->build<Command::prepare>()->header->op !=
+          commit_min_ + 1) {
+        break;  // The ops before the pipeline commit from the journal first.
+      }
       commit_prepare_ = census_.hold(Term::commit_prepare, prepare_queue_.front().prepare);
     }
     if (!commit_reply_ready()) break;
     execute(commit_prepare_);
     committed = true;
-    if (!request_queue_.empty()) {
-      pool::Message* request = request_queue_.front();
-      request_queue_.pop_front();
-      primary_pipeline_prepare(request, true);
-    }
     release(Term::commit_prepare, commit_prepare_);
     commit_prepare_ = nullptr;
+    primary_drain_request_queue();
   }
   // Progress resets the backoff, as the original does when a quorum arrives.
   if (prepare_queue_.empty()) {
@@ -524,12 +605,21 @@ void Replica::commit_pipeline() {
   committing_ = false;
 }
 
+void Replica::primary_drain_request_queue() {
+  while (status_ == Status::normal && primary() && !request_queue_.empty() &&
+         prepare_queue_.size() < pipeline_prepare_queue_max_ && op_ + 1 <= op_prepare_max()) {
+    pool::Message* request = request_queue_.front();
+    request_queue_.pop_front();
+    primary_pipeline_prepare(request, true);
+  }
+}
+
 bool Replica::commit_reply_ready() {
   if (client_replies_.ready()) return true;
   const uint64_t incarnation = incarnation_;
   client_replies_.on_ready([this, incarnation] {
     if (!alive(incarnation)) return;
-    if (primary()) {
+    if (status_ == Status::normal && primary() && !prepare_queue_.empty()) {
       commit_pipeline();
     } else {
       commit_journal();
@@ -565,8 +655,7 @@ void Replica::execute(pool::Message* message) {
   }
   message_seal(reply);
 
-  if (primary()) {
-    POOL_ASSERT(prepare_queue_.front().prepare == message);
+  if (!prepare_queue_.empty() && prepare_queue_.front().prepare == message) {
     release(Term::pipeline, message);
     prepare_queue_.pop_front();
   }
@@ -579,40 +668,72 @@ void Replica::execute(pool::Message* message) {
   clients_[client].reply = *header;
   if (echo) client_replies_.write_reply(client, reply);
   // The primary answers, and so does one backup chosen by the op (hedging, as the original).
-  const bool backup_replies = world_.replica_count > 1 && !standby() &&
-                              index_ == 1 + prepare.op % (world_.replica_count - 1);
-  if (primary() || backup_replies) send(world_.client_process(client), reply);
+  const uint32_t backup =
+      world_.replica_count > 1
+          ? (primary_index() + 1 + prepare.op % (world_.replica_count - 1)) % world_.replica_count
+          : UINT32_MAX;
+  if (status_ == Status::normal && (primary() || index_ == backup)) {
+    send(world_.client_process(client), reply);
+  }
   release(Term::commit_reply, reply);
+  checkpoint_maybe();
 }
 
 // --- Backups.
 
-MessageBus::Receive Replica::on_prepare(pool::Message* message) {
-  if (primary()) return MessageBus::Receive::done;
+MessageBus::Receive Replica::on_prepare(uint32_t from, pool::Message* message) {
   const auto* prepare = message->build<Command::prepare>()->header;
-  if (prepare->op >= journal_.slot_count()) return MessageBus::Receive::done;
+  // The normal path: a prepare of this view from this view's primary. Any other prepare can
+  // only repair an op whose header the replica already knows.
+  if (status_ != Status::normal || syncing_ || primary() || prepare->frame.view != view_ ||
+      prepare->frame.replica != primary_index()) {
+    if (prepare->frame.view > view_ && prepare->frame.replica == primary_of(prepare->frame.view)) {
+      on_view_ahead(prepare->frame.view);
+    }
+    return on_prepare_repair(from, message);
+  }
+  normal_heartbeat_timeout_.reset();
   advance_commit_max(prepare->commit);
+  const uint64_t op = prepare->op;
+  if (op <= commit_min_ || op > op_prepare_max()) return MessageBus::Receive::done;
   const pool::U128 checksum = prepare->frame.checksum;
-  const Journal::Entry& entry = journal_.entry(prepare->op);
-  if (journal_.has_prepare(prepare->op, checksum)) {
-    send_prepare_ok(prepare->op);
+  if (journal_.has_prepare(op, checksum)) {
+    send_prepare_ok(op);
     commit_journal();
     return MessageBus::Receive::done;
   }
-  if (entry.writing) return MessageBus::Receive::done;
+  if (journal_.writing(op)) return MessageBus::Receive::done;
   // No write slot: the bus keeps the prepare until a write completes (the original suspends).
   if (journal_.writes_available() == 0) return MessageBus::Receive::suspend;
-  if (const pool::PrepareHeader* known = journal_.header(prepare->op);
-      known != nullptr && known->frame.checksum != checksum) {
-    return MessageBus::Receive::done;  // Not the prepare of our log (one view: never expected).
+  // This view's primary is the log: what the journal had for op (or its parent) was stale.
+  if (const pool::PrepareHeader* below = journal_.header(op - 1);
+      below != nullptr && below->frame.checksum != prepare->parent) {
+    journal_.remove_header(op - 1);
   }
-  op_ = std::max(op_, prepare->op);
+  op_ = std::max(op_, op);
   journal_.set_header(*prepare);
-  if (prepare->op > commit_min_ && prepare->op <= commit_min_ + cache_.size()) {
-    cache_prepare(message);
-  }
+  if (op > commit_min_ && op <= commit_min_ + cache_.size()) cache_prepare(message);
   write_prepare(message);
   commit_journal();
+  return MessageBus::Receive::done;
+}
+
+MessageBus::Receive Replica::on_prepare_repair(uint32_t from, pool::Message* message) {
+  if (status_ == Status::recovering_head || syncing_) return MessageBus::Receive::done;
+  const auto* prepare = message->build<Command::prepare>()->header;
+  const uint64_t op = prepare->op;
+  const pool::PrepareHeader* known = journal_.header(op);
+  if (known == nullptr || known->frame.checksum != prepare->frame.checksum) {
+    return MessageBus::Receive::done;
+  }
+  if (op <= commit_min_ || journal_.writing(op)) return MessageBus::Receive::done;
+  if (journal_.prepared(op)) {
+    // A primary's retry of a prepare from an earlier view: it is in our log, so acknowledge it.
+    if (from == primary_index()) send_prepare_ok(op);
+    return MessageBus::Receive::done;
+  }
+  if (op <= commit_min_ + cache_.size()) cache_prepare(message);
+  write_prepare(message);
   return MessageBus::Receive::done;
 }
 
@@ -632,27 +753,45 @@ pool::Message* Replica::cached(uint64_t op, const pool::U128& checksum) const {
 }
 
 void Replica::on_commit(pool::Message* message) {
-  if (primary()) return;
-  advance_commit_max(message->build<Command::commit>()->header->commit);
+  if (status_ != Status::normal || primary()) return;
+  const auto* commit = message->build<Command::commit>()->header;
+  if (commit->frame.replica != primary_index()) return;
+  normal_heartbeat_timeout_.reset();
+  if (sync_needed(commit->checkpoint_op)) on_view_ahead(view_);
+  advance_commit_max(commit->commit);
+  // The primary vouches for the prepare at `commit`: a stale header there goes.
+  if (commit->commit > commit_min_) {
+    if (const pool::PrepareHeader* known = journal_.header(commit->commit);
+        known != nullptr && known->frame.checksum != commit->commit_checksum) {
+      journal_.remove_header(commit->commit);
+    }
+    if (commit->commit >= anchor_op_) {
+      anchor_op_ = commit->commit;
+      anchor_checksum_ = commit->commit_checksum;
+    }
+  }
   commit_journal();
 }
 
 void Replica::advance_commit_max(uint64_t commit) { commit_max_ = std::max(commit_max_, commit); }
 
 void Replica::commit_journal() {
-  if (committing_ || commit_reading_ || primary()) return;
+  if (committing_ || commit_reading_ || !commit_from_journal()) return;
   committing_ = true;
-  while (status_ == Status::normal) {
+  while (commit_from_journal()) {
     if (commit_prepare_ == nullptr) {
       if (commit_min_ >= commit_max_) break;
       const uint64_t op = commit_min_ + 1;
       const pool::PrepareHeader* header = journal_.header(op);
-      if (header == nullptr) break;                   // Repair fetches it.
-      if (header->parent != commit_checksum_) break;  // The chain does not hold: repair.
+      if (header == nullptr) break;  // Repair fetches it.
+      if (header->parent != commit_checksum_) {
+        journal_.remove_header(op);  // Stale: the chain from the commit does not hold.
+        break;
+      }
       if (pool::Message* prepare = cached(op, header->frame.checksum)) {
         commit_prepare_ = census_.hold(Term::commit_prepare, prepare);
       } else {
-        if (!journal_.entry(op).prepared) break;
+        if (!journal_.prepared(op)) break;
         const uint64_t incarnation = incarnation_;
         commit_reading_ =
             journal_.read_prepare(op, header->frame.checksum, Journal::ReadPurpose::commit,
@@ -673,9 +812,9 @@ void Replica::commit_journal() {
 void Replica::commit_journal_read_done(pool::Message* prepare, uint64_t op) {
   world_.record(TraceKind::journal_read, index_, op, prepare == nullptr);
   commit_reading_ = false;
-  if (status_ != Status::normal || op != commit_min_ + 1 || commit_prepare_ != nullptr) return;
+  if (!commit_from_journal() || op != commit_min_ + 1 || commit_prepare_ != nullptr) return;
   if (prepare == nullptr) {
-    journal_.entry(op).prepared = false;  // Corrupt or stale: repair it from a peer.
+    journal_.mark_faulty(op);  // Corrupt or stale: repair it from a peer.
     return;
   }
   commit_prepare_ = census_.hold(Term::commit_prepare, prepare);
@@ -690,12 +829,13 @@ void Replica::commit_journal_read_done(pool::Message* prepare, uint64_t op) {
 // --- Repair.
 
 void Replica::on_get_headers(uint32_t from, pool::Message* message) {
-  if (from >= world_.member_count) return;
+  if (from >= world_.member_count || syncing_) return;
   const auto* request = message->build<Command::get_headers>()->header;
+  // From the top of the range down: the asker chains them from a header it trusts above.
   std::vector<const pool::PrepareHeader*> found;
-  for (uint64_t op = request->op_min;
-       op <= request->op_max && op <= op_ && found.size() < headers_per_message(world_.config);
-       op++) {
+  for (uint64_t op = std::min(request->op_max, op_);
+       op >= request->op_min && op > 0 && found.size() < headers_per_message(world_.config);
+       op--) {
     if (const pool::PrepareHeader* header = journal_.header(op)) found.push_back(header);
   }
   if (found.empty()) return;
@@ -711,6 +851,8 @@ void Replica::on_get_headers(uint32_t from, pool::Message* message) {
 }
 
 void Replica::on_headers(pool::Message* message) {
+  if (syncing_ || status_ == Status::recovering_head) return;
+  std::vector<pool::PrepareHeader> received;
   const auto body = message->body_used();
   for (size_t offset = 0; offset + pool::header_size <= body.size(); offset += pool::header_size) {
     pool::PrepareHeader header;
@@ -718,11 +860,23 @@ void Replica::on_headers(pool::Message* message) {
     if (header.frame.command != Command::prepare ||
         header.frame.checksum !=
             pool::header_checksum_calculate(*reinterpret_cast<const pool::Header*>(&header)) ||
-        header.op == 0 || header.op > std::max(op_, commit_max_) ||
-        header.op >= journal_.slot_count()) {
+        !header_fits(header.op) || header.op > std::max(op_, commit_max_)) {
       continue;
     }
-    if (journal_.header(header.op) == nullptr) journal_.set_header(header);
+    received.push_back(header);
+  }
+  // A peer's header is taken only where the hash chain from a header we trust reaches it:
+  // a peer may still hold another view's uncommitted op.
+  std::sort(received.begin(), received.end(),
+            [](const auto& a, const auto& b) { return a.op > b.op; });
+  for (const pool::PrepareHeader& header : received) {
+    const pool::PrepareHeader* known = journal_.header(header.op);
+    if (known != nullptr && known->frame.checksum == header.frame.checksum) continue;
+    const pool::PrepareHeader* above = journal_.header(header.op + 1);
+    const bool chained = (above != nullptr && above->parent == header.frame.checksum) ||
+                         (header.op == anchor_op_ && header.frame.checksum == anchor_checksum_);
+    if (!chained) continue;
+    journal_.set_header(header);
     op_ = std::max(op_, header.op);
   }
   get_headers_sent_ = false;
@@ -730,7 +884,7 @@ void Replica::on_headers(pool::Message* message) {
 }
 
 void Replica::on_get_prepare(uint32_t from, pool::Message* message) {
-  if (from >= world_.member_count) return;
+  if (from >= world_.member_count || syncing_) return;
   const auto* request = message->build<Command::get_prepare>()->header;
   for (const PipelineEntry& entry : prepare_queue_) {
     if (entry.prepare->header->frame.checksum == request->prepare_checksum) {
@@ -751,26 +905,31 @@ void Replica::on_get_prepare(uint32_t from, pool::Message* message) {
                           if (!alive(incarnation)) return;
                           world_.record(TraceKind::journal_read, index_, op, read == nullptr);
                           if (read == nullptr) {
-                            journal_.entry(op).prepared = false;
-                          } else if (status_ == Status::normal) {
+                            journal_.mark_faulty(op);
+                          } else {
                             send(from, read);
                           }
                         });
 }
 
 void Replica::repair() {
-  if (status_ != Status::normal) return;
-  if (primary()) {
+  if (syncing_ || status_ == Status::recovering_head) return;
+  const bool primary_elect = status_ == Status::view_change && primary() && log_chosen_;
+  if (status_ != Status::normal && !primary_elect) return;
+  uint64_t op_repair_max = op_;
+  if (status_ == Status::normal && primary()) {
     for (const PipelineEntry& entry : prepare_queue_) write_prepare(entry.prepare);
-    return;
+    // Ops before the pipeline (a restarted lone replica's) repair like a backup's.
+    op_repair_max = op_ - prepare_queue_.size();
+    if (op_repair_max <= commit_min_) return;
   }
-  // Headers missing between the root and op: ask any other replica for the range.
-  // Up to commit_max too: a restarted replica may know of commits beyond its own log.
+  // Headers missing after the commit: ask another member for the range. Up to commit_max
+  // too: a restarted replica may know of commits beyond its own log.
   uint64_t missing_min = 0;
   uint64_t missing_max = 0;
-  const uint64_t op_known_max =
-      std::min<uint64_t>(std::max(op_, commit_max_), journal_.slot_count() - 1);
-  for (uint64_t op = 1; op <= op_known_max; op++) {
+  const uint64_t op_known_max = std::min<uint64_t>(
+      std::max(op_repair_max, commit_max_), commit_min_ + journal_.slot_count());
+  for (uint64_t op = commit_min_ + 1; op <= op_known_max; op++) {
     if (journal_.header(op) != nullptr) continue;
     if (missing_min == 0) missing_min = op;
     missing_max = op;
@@ -783,23 +942,24 @@ void Replica::repair() {
     header->op_min = missing_min;
     header->op_max = missing_max;
     message_seal(request);
-    send(prng_.chance(1, 2) ? primary_index() : choose_other_member(), request);
+    const bool ask_primary = status_ == Status::normal && !primary() && prng_.chance(1, 2);
+    send(ask_primary ? primary_index() : choose_other_member(), request);
     release(Term::burst, request);
     get_headers_sent_ = true;
     get_headers_sent_tick_ = now;
   }
-  repair_prepares();
+  repair_prepares(op_repair_max);
 }
 
-void Replica::repair_prepares() {
+void Replica::repair_prepares(uint64_t op_max) {
   const uint64_t now = world_.now_tick();
   std::erase_if(repairs_, [&](const RepairRequest& r) {
-    return now >= r.sent_tick + repair_expiry_ticks || journal_.entry(r.op).prepared;
+    return now >= r.sent_tick + repair_expiry_ticks || journal_.prepared(r.op);
   });
-  for (uint64_t op = 1; op <= op_ && journal_.writes_available() > 0; op++) {
+  for (uint64_t op = commit_min_ + 1; op <= op_max && journal_.writes_available() > 0; op++) {
     const pool::PrepareHeader* header = journal_.header(op);
-    const Journal::Entry& entry = journal_.entry(op);
-    if (header == nullptr || entry.prepared || entry.writing) continue;
+    if (header == nullptr || journal_.prepared(op) || journal_.writing(op)) continue;
+    if (op > op_prepare_max()) break;
     if (pool::Message* prepare = cached(op, header->frame.checksum)) {
       write_prepare(prepare);
       continue;

@@ -1,23 +1,29 @@
-// A simulated replica: a simplified but real Viewstamped Replication in normal operation, whose
-// every message lives in its own pool and is held where and when the original holds it: the
-// pipeline (the primary's prepare and request queues; a backup's cache of prepares), the
-// journal's and the client-replies zone's IO slots, the loopback queue, commit_prepare, the
-// commit's reply, bursts, and the bus. Status and view are explicit so that view changes, state
-// sync and grid repair can be added beside normal operation.
+// A simulated replica: a simplified but real Viewstamped Replication (normal operation, view
+// changes, recovery, checkpoints, state sync and grid repair), whose every message lives in its
+// own pool and is held where and when the original holds it: the pipeline (the primary's prepare
+// and request queues; a cache of prepares on backups and during a view change), the journal's,
+// the client-replies zone's and the grid's IO slots, the loopback queue, commit_prepare, the
+// commit's reply, the join_view quorum, sync_view, bursts, and the bus.
+//
+// replica.cc: normal operation; replica_view_change.cc: view changes, the view message and
+// recovery; replica_sync.cc: checkpoints, state sync and grid repair.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "pool/message_pool.h"
 #include "sim/census.h"
 #include "sim/client_replies.h"
+#include "sim/grid.h"
 #include "sim/journal.h"
 #include "sim/message_bus.h"
 #include "sim/prng.h"
 #include "sim/storage.h"
+#include "sim/superblock.h"
 #include "sim/timeout.h"
 #include "sim/world.h"
 
@@ -25,7 +31,9 @@ namespace sim {
 
 class Replica {
  public:
-  enum class Status : uint8_t { down, recovering, normal };
+  // recovering_head: restarted on a disk that may have lost writes, so its log's head is not
+  // to be trusted: it neither votes nor acknowledges until a view message gives it the head.
+  enum class Status : uint8_t { down, recovering, recovering_head, normal, view_change };
 
   Replica(const World& world, uint32_t index, pool::MessagePool& pool, Census& census,
           Storage& storage);
@@ -48,9 +56,12 @@ class Replica {
   bool standby() const { return index_ >= world_.replica_count; }
   bool primary() const { return index_ == primary_index(); }
   uint64_t op() const { return op_; }
+  uint32_t view() const { return view_; }
+  bool syncing() const { return sync_view_ != nullptr || syncing_; }
+  bool grid_missing() const { return grid_.missing_any(); }
   uint64_t commit_min() const { return commit_min_; }
   uint64_t commit_max() const { return commit_max_; }
-  // Every op in 1..op is on disk (as far as the replica knows).
+  // Every op after the checkpoint up to op is on disk (as far as the replica knows).
   bool log_complete() const;
   // "r1 normal op=12 commit_min=10 commit_max=12 pipeline=2 missing=[11]".
   std::string describe() const;
@@ -61,18 +72,16 @@ class Replica {
     uint64_t ok_from;  // Bitset of replicas whose prepare_ok arrived.
     bool ok_quorum_received;
   };
-  struct ClientEntry {
-    bool registered = false;
-    pool::ReplyHeader reply{};  // The latest reply's header.
-  };
   struct RepairRequest {
     uint64_t op;
     uint32_t replica;
     uint64_t sent_tick;
   };
 
-  uint32_t primary_index() const { return view_ % world_.replica_count; }
+  uint32_t primary_index() const { return primary_of(view_); }
+  uint32_t primary_of(uint32_t view) const { return view % world_.replica_count; }
   uint32_t quorum_replication() const;
+  uint32_t quorum_view_change() const;
   pool::Message* acquire(pool::Term term) { return census_.acquire(pool_, term); }
   void release(pool::Term term, pool::Message* message) { census_.release(pool_, term, message); }
   void send(uint32_t to, pool::Message* message) { bus_.send(to, message); }
@@ -84,16 +93,26 @@ class Replica {
   void on_ping(uint32_t from, pool::Message* message);
   void on_ping_client(uint32_t from);
   void on_request(uint32_t from, pool::Message* message);
-  MessageBus::Receive on_prepare(pool::Message* message);
+  MessageBus::Receive on_prepare(uint32_t from, pool::Message* message);
   void on_prepare_ok(uint32_t from, pool::Message* message);
   void on_commit(pool::Message* message);
   void on_get_headers(uint32_t from, pool::Message* message);
   void on_headers(pool::Message* message);
   void on_get_prepare(uint32_t from, pool::Message* message);
+  void on_exit_view(uint32_t from, pool::Message* message);
+  void on_join_view(uint32_t from, pool::Message* message);
+  void on_get_view(uint32_t from, pool::Message* message);
+  void on_view(pool::Message* message);
+  void on_get_blocks(uint32_t from, pool::Message* message);
+  void on_block(pool::Message* message);
+  // A message from a view after ours: ask that view's primary for its view message.
+  void on_view_ahead(uint32_t view);
 
   // Primary.
   void primary_pipeline_prepare(pool::Message* request, bool from_request_queue);
   void commit_pipeline();
+  // Prepares queued requests while the prepare queue and the WAL have room.
+  void primary_drain_request_queue();
   void on_prepare_timeout();
   void send_commit();
   // Every replica.
@@ -105,6 +124,7 @@ class Replica {
   void repeat_reply(uint32_t client, uint32_t to);
   void send_ping();
   // Backups.
+  MessageBus::Receive on_prepare_repair(uint32_t from, pool::Message* message);
   void advance_commit_max(uint64_t commit);
   void commit_journal();
   void commit_journal_read_done(pool::Message* prepare, uint64_t op);
@@ -113,10 +133,46 @@ class Replica {
   void cache_prepare(pool::Message* prepare);
   pool::Message* cached(uint64_t op, const pool::U128& checksum) const;
   void repair();
-  void repair_prepares();
+  void repair_prepares(uint64_t op_max);
   void recovery_read_next();
   uint32_t client_index(const pool::U128& client) const;
   uint32_t choose_other_member();
+  bool commit_from_journal() const;
+  // The highest op the WAL can take before the next checkpoint is durable.
+  uint64_t op_prepare_max() const;
+  bool sync_needed(uint64_t checkpoint_op) const;
+  bool header_fits(uint64_t op) const;
+
+  // View changes (replica_view_change.cc).
+  void transition_to_view_change(uint32_t view);
+  void send_exit_view();
+  void maybe_send_join_view();
+  pool::Message* build_join_view(pool::Term term);
+  void primary_join_view_quorum_check();
+  void primary_choose_log();
+  void primary_view_change_progress();
+  void primary_start_view();
+  void primary_pipeline_to_cache();
+  void release_join_views();
+  void send_view(uint32_t to);
+  void install_view(const pool::Message* view_message);
+  void start_normal_timeouts();
+  // Installs headers of one view's log: each replaces what the journal had for its op.
+  void install_headers(std::span<const uint8_t> body, uint64_t op_max);
+  // Drops every header below op_ that the hash chain from above does not vouch for.
+  void verify_chain_from_head();
+  void truncate_after(uint64_t op);
+  void superblock_view_update();
+  void enter_view_change(uint32_t view);
+  void request_view(uint32_t view);
+  void recovery_done();
+
+  // Checkpoints, state sync, grid repair (replica_sync.cc).
+  void checkpoint_maybe();
+  void sync_maybe(pool::Message* view_message);
+  void sync_begin();
+  void sync_done();
+  void grid_repair();
 
   const World& world_;
   const uint32_t index_;
@@ -131,6 +187,7 @@ class Replica {
 
   Status status_ = Status::down;
   uint32_t view_ = 0;
+  uint32_t log_view_ = 0;  // The latest view in which the replica was normal.
   uint64_t op_ = 0;
   uint64_t commit_min_ = 0;
   uint64_t commit_max_ = 0;
@@ -147,7 +204,28 @@ class Replica {
   bool committing_ = false;
   bool commit_reading_ = false;
   pool::Message* loopback_queue_ = nullptr;
-  std::vector<ClientEntry> clients_;
+  std::vector<ClientSession> clients_;
+
+  // View change: exit_view votes (a bitset) and, on the new primary, one join_view per replica.
+  uint64_t exit_view_from_ = 0;
+  bool join_view_sent_ = false;
+  std::vector<pool::Message*> join_view_from_all_replicas_;
+  bool log_chosen_ = false;
+  uint32_t pipeline_reads_in_flight_ = 0;
+  uint32_t view_requested_ = 0;
+  // The canonical head as the superblock and commit messages vouch for it.
+  uint64_t anchor_op_ = 0;
+  pool::U128 anchor_checksum_{0, 0};
+
+  // Checkpoints and state sync.
+  const uint64_t checkpoint_interval_ops_;
+  Grid grid_;
+  uint64_t op_checkpoint_ = 0;
+  pool::U128 checkpoint_checksum_{0, 0};
+  bool checkpointing_ = false;
+  pool::Message* sync_view_ = nullptr;  // The view message kept while the replica syncs.
+  bool syncing_ = false;                // Waiting for the blocks of sync_view_'s checkpoint.
+  Checkpoint sync_target_;
 
   std::vector<RepairRequest> repairs_;
   uint64_t get_headers_sent_tick_ = 0;
@@ -158,6 +236,10 @@ class Replica {
   Timeout prepare_timeout_{25};
   Timeout commit_message_timeout_{50};
   Timeout repair_timeout_{10};
+  Timeout normal_heartbeat_timeout_{300};     // Backups: no word from the primary.
+  Timeout view_change_status_timeout_{400};   // The view change takes too long: the next view.
+  Timeout view_change_message_timeout_{50};   // Resend exit_view and join_view.
+  Timeout request_view_timeout_{50};          // At most one get_view per period.
 };
 
 const char* replica_status_name(Replica::Status status);

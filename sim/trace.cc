@@ -51,6 +51,20 @@ const char* trace_kind_name(TraceKind kind) {
       return "clog";
     case TraceKind::faults_off:
       return "faults_off";
+    case TraceKind::view_change:
+      return "view_change";
+    case TraceKind::view_log_chosen:
+      return "view_log_chosen";
+    case TraceKind::view_start:
+      return "view_start";
+    case TraceKind::checkpoint:
+      return "checkpoint";
+    case TraceKind::sync_start:
+      return "sync_start";
+    case TraceKind::sync_done:
+      return "sync_done";
+    case TraceKind::block_repaired:
+      return "block_repaired";
   }
   return "unknown";
 }

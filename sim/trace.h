@@ -34,6 +34,13 @@ enum class TraceKind : uint8_t {
   heal,           // The partition healed.
   clog,           // Path process → peer clogged for a ticks.
   faults_off,     // Liveness phase: faults stopped.
+  view_change,    // Replica `process` left its view for view a (from view b).
+  view_log_chosen,  // The new primary chose the log: a = op, b = commit_max.
+  view_start,     // Replica `process` is normal in view a, op b.
+  checkpoint,     // Checkpoint at op a: b = 0 when started, 1 when durable.
+  sync_start,     // Replica `process` syncs to the checkpoint at op a (from commit b).
+  sync_done,      // Replica `process` synced to the checkpoint at op a.
+  block_repaired, // A missing grid block arrived: a = blocks still missing, b = 1 if syncing.
 };
 const char* trace_kind_name(TraceKind kind);
 

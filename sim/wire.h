@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 
+#include "pool/config.h"
 #include "pool/header.h"
 #include "pool/message_pool.h"
 
@@ -28,6 +29,11 @@ pool::HeaderOf<command>* header_start(pool::Message* message, uint8_t replica, u
   header->frame.command = command;
   header->frame.replica = replica;
   return header;
+}
+
+// Headers a message's body carries at most (headers, join_view, view): as many as fit.
+inline uint32_t headers_per_message(const pool::Config& config) {
+  return (config.message_size_max - pool::header_size) / pool::header_size;
 }
 
 // Sets checksum_body and checksum over the body already in the buffer.

@@ -36,6 +36,14 @@ class CommitLedger {
                          " with a prepare whose checksum differs from the one committed first"});
     }
   }
+  // A replica synced to the checkpoint at op: its prepare must be the one committed.
+  void on_sync(Failures& failures, uint32_t replica, uint64_t op, const pool::U128& checksum) {
+    if (op <= committed_max_ && checksums_[op] != checksum) {
+      failures.fail({FailureKind::safety, "replica " + std::to_string(replica), std::nullopt,
+                     "synced to checkpoint " + std::to_string(op) +
+                         " whose prepare differs from the one committed"});
+    }
+  }
   uint64_t committed_max() const { return committed_max_; }
   uint64_t requests_committed() const { return requests_committed_; }
 

@@ -1,0 +1,546 @@
+// View changes, the view message, and recovery at restart (see replica.h).
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "sim/replica.h"
+#include "sim/wire.h"
+
+namespace sim {
+
+using pool::Command;
+using pool::Term;
+
+namespace {
+uint64_t bit(uint32_t replica) { return uint64_t{1} << replica; }
+
+// Every intact prepare header in a body of headers.
+std::vector<pool::PrepareHeader> headers_in(std::span<const uint8_t> body) {
+  std::vector<pool::PrepareHeader> headers;
+  for (size_t offset = 0; offset + pool::header_size <= body.size(); offset += pool::header_size) {
+    pool::PrepareHeader header;
+    std::memcpy(&header, body.data() + offset, pool::header_size);
+    if (header.frame.command != Command::prepare || header.op == 0 ||
+        header.frame.checksum !=
+            pool::header_checksum_calculate(*reinterpret_cast<const pool::Header*>(&header))) {
+      continue;
+    }
+    headers.push_back(header);
+  }
+  return headers;
+}
+}  // namespace
+
+// --- Timeouts and the superblock.
+
+void Replica::start_normal_timeouts() {
+  ping_timeout_.start();
+  repair_timeout_.start();
+  view_change_status_timeout_.stop();
+  view_change_message_timeout_.stop();
+  if (primary()) {
+    commit_message_timeout_.start();
+    normal_heartbeat_timeout_.stop();
+    if (!prepare_queue_.empty()) prepare_timeout_.start();
+  } else {
+    commit_message_timeout_.stop();
+    prepare_timeout_.stop();
+    normal_heartbeat_timeout_.start();
+    normal_heartbeat_timeout_.after_ticks += prng_.below(normal_heartbeat_timeout_.after_ticks);
+  }
+}
+
+void Replica::superblock_view_update() {
+  Superblock& superblock = storage_.superblock;
+  superblock.view = view_;
+  superblock.log_view = log_view_;
+  if (status_ == Status::normal) {
+    const pool::PrepareHeader* head = journal_.header(op_);
+    superblock.head = head != nullptr ? *head : pool::PrepareHeader{};
+  }
+}
+
+// --- Leaving a view.
+
+void Replica::transition_to_view_change(uint32_t view) {
+  POOL_ASSERT(view > view_, "r%u: view change to %u from view %u", index_, view, view_);
+  enter_view_change(view);
+}
+
+void Replica::enter_view_change(uint32_t view) {
+  POOL_ASSERT(!standby());
+  if (status_ == Status::normal && primary()) primary_pipeline_to_cache();
+  world_.record(TraceKind::view_change, index_, view, view_);
+  view_ = view;
+  status_ = Status::view_change;
+  superblock_view_update();  // Durable before any vote for the view.
+  release_join_views();
+  exit_view_from_ = bit(index_);
+  join_view_sent_ = false;
+  log_chosen_ = false;
+  normal_heartbeat_timeout_.stop();
+  commit_message_timeout_.stop();
+  prepare_timeout_.stop();
+  view_change_status_timeout_.start();
+  view_change_status_timeout_.after_ticks += prng_.below(view_change_status_timeout_.after_ticks);
+  view_change_message_timeout_.start();
+  send_exit_view();
+  maybe_send_join_view();
+}
+
+// The prepares stay as a cache, as the original's pipeline does; queued requests go.
+void Replica::primary_pipeline_to_cache() {
+  for (PipelineEntry& entry : prepare_queue_) {
+    const uint64_t op = entry.prepare->build<Command::prepare>()->header->op;
+    pool::Message*& slot = cache_[op % cache_.size()];
+    if (slot != nullptr) release(Term::pipeline, slot);
+    slot = entry.prepare;  // The pipeline's reference carries over.
+  }
+  prepare_queue_.clear();
+  for (pool::Message* request : request_queue_) release(Term::pipeline, request);
+  request_queue_.clear();
+  if (loopback_queue_ != nullptr) release(Term::loopback_queue, loopback_queue_);
+  loopback_queue_ = nullptr;
+}
+
+void Replica::release_join_views() {
+  for (pool::Message*& message : join_view_from_all_replicas_) {
+    if (message != nullptr) release(Term::join_view_quorum, message);
+    message = nullptr;
+  }
+}
+
+void Replica::send_exit_view() {
+  pool::Message* message = acquire(Term::burst);
+  header_start<Command::exit_view>(message, static_cast<uint8_t>(index_), view_, 0);
+  message_seal(message);
+  for (uint32_t replica = 0; replica < world_.replica_count; replica++) {
+    if (replica != index_) send(replica, message);
+  }
+  release(Term::burst, message);
+}
+
+void Replica::on_exit_view(uint32_t from, pool::Message* message) {
+  if (from >= world_.replica_count || from == index_ || standby() ||
+      status_ == Status::recovering_head || syncing_) {
+    return;
+  }
+  const uint32_t view = message->header->frame.view;
+  if (view < view_) return;
+  if (view > view_) {
+    transition_to_view_change(view);
+  } else if (status_ != Status::view_change) {
+    return;
+  }
+  exit_view_from_ |= bit(from);
+  maybe_send_join_view();
+}
+
+pool::Message* Replica::build_join_view(Term term) {
+  std::vector<const pool::PrepareHeader*> headers;
+  for (uint64_t op = op_; op > commit_min_ && headers.size() < headers_per_message(world_.config);
+       op--) {
+    if (const pool::PrepareHeader* header = journal_.header(op)) headers.push_back(header);
+  }
+  pool::Message* message = acquire(term);
+  auto* header = header_start<Command::join_view>(
+      message, static_cast<uint8_t>(index_), view_,
+      static_cast<uint32_t>(headers.size() * pool::header_size));
+  header->op = op_;
+  // What the replica knows to be committed, within its log.
+  header->commit_min = std::max(commit_min_, std::min(commit_max_, op_));
+  header->checkpoint_op = op_checkpoint_;
+  header->log_view = log_view_;
+  for (size_t i = 0; i < headers.size(); i++) {
+    std::memcpy(message->body_used().data() + i * pool::header_size, headers[i],
+                pool::header_size);
+  }
+  message_seal(message);
+  return message;
+}
+
+void Replica::maybe_send_join_view() {
+  if (status_ != Status::view_change || join_view_sent_) return;
+  if (static_cast<uint32_t>(std::popcount(exit_view_from_)) < quorum_view_change()) return;
+  join_view_sent_ = true;
+  if (primary()) {
+    // The new primary keeps its own join_view with the others'.
+    pool::Message*& own = join_view_from_all_replicas_[index_];
+    if (own != nullptr) release(Term::join_view_quorum, own);
+    own = build_join_view(Term::join_view_quorum);
+    primary_join_view_quorum_check();
+    return;
+  }
+  pool::Message* message = build_join_view(Term::burst);
+  send(primary_index(), message);
+  release(Term::burst, message);
+}
+
+void Replica::on_join_view(uint32_t from, pool::Message* message) {
+  if (from >= world_.replica_count || from == index_ || standby() ||
+      status_ == Status::recovering_head || syncing_) {
+    return;
+  }
+  const uint32_t view = message->header->frame.view;
+  if (view < view_) return;
+  if (view > view_) transition_to_view_change(view);
+  if (!primary()) return;
+  if (status_ == Status::normal) {
+    send_view(from);  // The view began without it.
+    return;
+  }
+  pool::Message*& slot = join_view_from_all_replicas_[from];
+  if (slot != nullptr) release(Term::join_view_quorum, slot);
+  slot = census_.hold(Term::join_view_quorum, message);
+  primary_join_view_quorum_check();
+}
+
+void Replica::primary_join_view_quorum_check() {
+  if (log_chosen_ || status_ != Status::view_change || !primary()) return;
+  if (join_view_from_all_replicas_[index_] == nullptr) return;
+  const auto count = static_cast<uint32_t>(
+      std::count_if(join_view_from_all_replicas_.begin(), join_view_from_all_replicas_.end(),
+                    [](const pool::Message* m) { return m != nullptr; }));
+  if (count < quorum_view_change()) return;
+  primary_choose_log();
+  primary_view_change_progress();
+}
+
+// The log of the latest view any member of the quorum was normal in, up to the highest op any
+// of those members has: it holds every committed op.
+void Replica::primary_choose_log() {
+  const pool::JoinViewHeader* best = nullptr;
+  uint64_t commit = commit_max_;
+  for (const pool::Message* message : join_view_from_all_replicas_) {
+    if (message == nullptr) continue;
+    const auto* header = reinterpret_cast<const pool::JoinViewHeader*>(message->header);
+    commit = std::max(commit, header->commit_min);
+    if (best == nullptr || header->log_view > best->log_view ||
+        (header->log_view == best->log_view && header->op > best->op)) {
+      best = header;
+    }
+  }
+  POOL_ASSERT(best != nullptr);
+  POOL_ASSERT_GE(best->op, commit_min_);
+  truncate_after(best->op);
+  for (const pool::Message* message : join_view_from_all_replicas_) {
+    if (message == nullptr) continue;
+    const auto* header = reinterpret_cast<const pool::JoinViewHeader*>(message->header);
+    if (header->log_view == best->log_view) install_headers(message->body_used(), best->op);
+  }
+  op_ = best->op;
+  commit_max_ = std::max(commit_max_, std::min(commit, op_));
+  verify_chain_from_head();
+  log_chosen_ = true;
+  if (const pool::PrepareHeader* head = journal_.header(op_)) {
+    anchor_op_ = op_;
+    anchor_checksum_ = head->frame.checksum;
+  }
+  world_.record(TraceKind::view_log_chosen, index_, op_, commit_max_);
+  POOL_ASSERT(op_ - commit_max_ <= pipeline_prepare_queue_max_,
+              "r%u view %u: %llu uncommitted ops exceed the pipeline", index_, view_,
+              static_cast<unsigned long long>(op_ - commit_max_));
+}
+
+void Replica::primary_view_change_progress() {
+  if (status_ != Status::view_change || !primary() || !log_chosen_ || syncing_) return;
+  for (uint64_t op = commit_min_ + 1; op <= op_; op++) {
+    if (!journal_.prepared(op)) {
+      repair();
+      return;
+    }
+  }
+  if (commit_min_ < commit_max_) {
+    commit_journal();
+    return;
+  }
+  if (committing_ || commit_reading_ || commit_prepare_ != nullptr) return;
+  primary_start_view();
+}
+
+void Replica::primary_start_view() {
+  // The pipeline: every op after the commit, from the cache or read back from the journal.
+  for (pool::Message*& prepare : cache_) {
+    if (prepare == nullptr) continue;
+    const auto* header = prepare->build<Command::prepare>()->header;
+    const pool::PrepareHeader* known = journal_.header(header->op);
+    if (header->op <= commit_max_ || header->op > op_ || known == nullptr ||
+        known->frame.checksum != header->frame.checksum) {
+      release(Term::pipeline, prepare);
+      prepare = nullptr;
+    }
+  }
+  bool complete = true;
+  for (uint64_t op = commit_max_ + 1; op <= op_; op++) {
+    const pool::PrepareHeader* header = journal_.header(op);
+    if (cached(op, header->frame.checksum) != nullptr) continue;
+    complete = false;
+    if (pipeline_reads_in_flight_ > 0) continue;  // One read at a time, as the original.
+    const uint64_t incarnation = incarnation_;
+    const uint32_t view = view_;
+    const bool started = journal_.read_prepare(
+        op, header->frame.checksum, Journal::ReadPurpose::commit,
+        [this, incarnation, view, op](pool::Message* read) {
+          if (!alive(incarnation)) return;
+          pipeline_reads_in_flight_ -= 1;
+          world_.record(TraceKind::journal_read, index_, op, read == nullptr);
+          if (view != view_ || status_ != Status::view_change) return;
+          if (read == nullptr) {
+            journal_.mark_faulty(op);
+            return;
+          }
+          cache_prepare(read);
+        });
+    if (started) pipeline_reads_in_flight_ += 1;
+  }
+  if (!complete) return;
+
+  for (uint64_t op = commit_max_ + 1; op <= op_; op++) {
+    pool::Message*& slot = cache_[op % cache_.size()];
+    prepare_queue_.push_back(PipelineEntry{slot, bit(index_), false});  // Our write is done.
+    slot = nullptr;
+  }
+  status_ = Status::normal;
+  log_view_ = view_;
+  superblock_view_update();
+  release_join_views();
+  exit_view_from_ = 0;
+  log_chosen_ = false;
+  world_.record(TraceKind::view_start, index_, view_, op_);
+  start_normal_timeouts();
+  for (uint32_t member = 0; member < world_.member_count; member++) {
+    if (member != index_) send_view(member);
+  }
+  if (quorum_replication() == 1) {
+    for (PipelineEntry& entry : prepare_queue_) entry.ok_quorum_received = true;
+    commit_pipeline();
+  }
+}
+
+// --- The view message.
+
+void Replica::send_view(uint32_t to) {
+  std::vector<const pool::PrepareHeader*> headers;
+  for (uint64_t op = op_; op > op_checkpoint_ && headers.size() < headers_per_message(world_.config);
+       op--) {
+    const pool::PrepareHeader* header = journal_.header(op);
+    if (header == nullptr) break;  // Contiguous from the head: the receiver chains them.
+    headers.push_back(header);
+  }
+  pool::Message* message = acquire(Term::burst);
+  auto* header =
+      header_start<Command::view>(message, static_cast<uint8_t>(index_), view_,
+                                  static_cast<uint32_t>(headers.size() * pool::header_size));
+  header->nonce = pool::U128{world_.now_tick() + 1, 0};
+  header->op = op_;
+  header->commit_max = commit_max_;
+  header->checkpoint_op = op_checkpoint_;
+  for (size_t i = 0; i < headers.size(); i++) {
+    std::memcpy(message->body_used().data() + i * pool::header_size, headers[i],
+                pool::header_size);
+  }
+  message_seal(message);
+  send(to, message);
+  release(Term::burst, message);
+}
+
+void Replica::on_get_view(uint32_t from, pool::Message* message) {
+  (void)message;
+  if (from >= world_.member_count || from == index_) return;
+  if (status_ == Status::normal && primary() && !syncing_) send_view(from);
+}
+
+void Replica::request_view(uint32_t view) {
+  if (request_view_timeout_.ticking && view <= view_requested_) return;
+  const uint32_t to = primary_of(view);
+  if (to == index_) return;
+  view_requested_ = view;
+  request_view_timeout_.start();
+  pool::Message* message = acquire(Term::burst);
+  auto* header = header_start<Command::get_view>(message, static_cast<uint8_t>(index_), view, 0);
+  header->nonce = pool::U128{world_.now_tick() + 1, index_};
+  message_seal(message);
+  send(to, message);
+  release(Term::burst, message);
+}
+
+void Replica::on_view_ahead(uint32_t view) {
+  if (status_ == Status::down || status_ == Status::recovering) return;
+  request_view(view);
+}
+
+void Replica::on_view(pool::Message* message) {
+  const auto* view_header = message->build<Command::view>()->header;
+  const uint32_t view = view_header->frame.view;
+  const uint32_t from = view_header->frame.replica;
+  if (from != primary_of(view) || from == index_ || view < view_) return;
+  if (status_ == Status::normal && view == view_ && primary()) return;
+  if (sync_needed(view_header->checkpoint_op)) {
+    sync_maybe(message);
+    return;
+  }
+  if (syncing_) return;
+  if (status_ == Status::normal && view == view_) {
+    // Our own view: what the primary's log adds (nothing to truncate within one view).
+    advance_commit_max(view_header->commit_max);
+    install_headers(message->body_used(), view_header->op);
+    op_ = std::max(op_, view_header->op);
+    repair();
+    commit_journal();
+    return;
+  }
+  install_view(message);
+}
+
+void Replica::install_view(const pool::Message* message) {
+  const auto* view_header = reinterpret_cast<const pool::ViewHeader*>(message->header);
+  const uint32_t view = view_header->frame.view;
+  POOL_ASSERT_GE(view, view_);
+  POOL_ASSERT_GE(view_header->op, commit_min_);
+  if (status_ == Status::normal && primary()) primary_pipeline_to_cache();
+  view_ = view;
+  truncate_after(view_header->op);
+  install_headers(message->body_used(), view_header->op);
+  op_ = view_header->op;
+  commit_max_ = std::max(commit_max_, view_header->commit_max);
+  verify_chain_from_head();
+  log_view_ = view;
+  status_ = Status::normal;
+  superblock_view_update();
+  for (const pool::PrepareHeader& header : headers_in(message->body_used())) {
+    if (header.op == view_header->op) {
+      anchor_op_ = header.op;
+      anchor_checksum_ = header.frame.checksum;
+    }
+  }
+  release_join_views();
+  exit_view_from_ = 0;
+  join_view_sent_ = log_chosen_ = false;
+  world_.record(TraceKind::view_start, index_, view_, op_);
+  start_normal_timeouts();
+  // The primary commits the ops after the commit once a quorum acknowledges them again.
+  for (uint64_t op = commit_max_ + 1; op <= op_; op++) send_prepare_ok(op);
+  repair();
+  commit_journal();
+}
+
+void Replica::install_headers(std::span<const uint8_t> body, uint64_t op_max) {
+  for (const pool::PrepareHeader& header : headers_in(body)) {
+    if (header.op <= op_max && header_fits(header.op)) journal_.set_header(header);
+  }
+}
+
+void Replica::verify_chain_from_head() {
+  for (uint64_t op = op_; op > commit_min_ + 1; op--) {
+    const pool::PrepareHeader* below = journal_.header(op - 1);
+    if (below == nullptr) continue;
+    const pool::PrepareHeader* above = journal_.header(op);
+    if (above == nullptr || above->parent != below->frame.checksum) journal_.remove_header(op - 1);
+  }
+}
+
+void Replica::truncate_after(uint64_t op) {
+  for (uint64_t removed = op_; removed > op; removed--) journal_.remove_header(removed);
+}
+
+// --- Recovery.
+
+void Replica::restart() {
+  POOL_ASSERT(status_ == Status::down);
+  world_.record(TraceKind::restart, index_, 0, 0);
+  bus_.open();
+  status_ = Status::recovering;
+  const Superblock& superblock = storage_.superblock;
+  view_ = superblock.view;
+  log_view_ = superblock.log_view;
+  op_checkpoint_ = superblock.checkpoint_op;
+  checkpoint_checksum_ = superblock.checkpoint_checksum;
+  commit_min_ = commit_max_ = op_checkpoint_;
+  commit_checksum_ = checkpoint_checksum_;
+  clients_ = superblock.clients;
+  clients_.resize(world_.client_count);
+  op_ = op_checkpoint_;
+  grid_.set_current(Checkpoint{op_checkpoint_, checkpoint_checksum_});
+  if (superblock.head.op > op_checkpoint_) {
+    journal_.set_header(superblock.head);
+    op_ = superblock.head.op;
+  }
+  recovery_slot_next_ = 0;
+  recovery_read_next();
+}
+
+void Replica::recovery_read_next() {
+  // Reads every written slot, up to journal_iops_read_max at once, in slot order.
+  const uint32_t slots = storage_.wal_slots_written();
+  while (recovery_slot_next_ < slots) {
+    const uint32_t slot = recovery_slot_next_;
+    const uint64_t incarnation = incarnation_;
+    const bool started = journal_.read_slot(slot, [this, incarnation](pool::Message* read) {
+      if (!alive(incarnation)) return;
+      if (read != nullptr) {
+        // Kept: ops after the checkpoint, up to the head the superblock vouches for, and ops
+        // after it prepared in the view the replica was last normal in. Anything else is a
+        // slot another view's op left behind.
+        const pool::PrepareHeader& prepare = *read->build<Command::prepare>()->header;
+        const pool::PrepareHeader& head = storage_.superblock.head;
+        const bool kept =
+            prepare.op > op_checkpoint_ &&
+            (prepare.op < head.op ||
+             (prepare.op == head.op && prepare.frame.checksum == head.frame.checksum) ||
+             (prepare.op > head.op && prepare.frame.view == log_view_));
+        if (kept) {
+          journal_.recovered(prepare);
+          op_ = std::max(op_, prepare.op);
+        }
+      }
+      // The next read waits for the next event, when this one's message is back in the pool,
+      // as the original's recovery frees a read before it issues the next.
+      world_.scheduler.schedule_after(0, [this, incarnation] {
+        if (alive(incarnation)) recovery_read_next();
+      });
+    });
+    if (!started) return;
+    recovery_slot_next_ += 1;
+  }
+  if (journal_.reads_in_flight() > 0 || status_ != Status::recovering) return;
+  recovery_done();
+}
+
+void Replica::recovery_done() {
+  verify_chain_from_head();
+  for (uint64_t op = commit_min_ + 1; op <= op_; op++) {
+    if (const pool::PrepareHeader* header = journal_.header(op)) {
+      commit_max_ = std::max(commit_max_, header->commit);
+    }
+  }
+  // Alone, a replica commits what it wrote: its own write was the quorum.
+  if (world_.replica_count == 1) commit_max_ = op_;
+  if (const pool::PrepareHeader* head = journal_.header(op_)) {
+    anchor_op_ = op_;
+    anchor_checksum_ = head->frame.checksum;
+  }
+  world_.record(TraceKind::recovered, index_, op_, commit_min_);
+  if (op_checkpoint_ > 0) {
+    grid_.scrub(Checkpoint{op_checkpoint_, checkpoint_checksum_}, [] {});
+  }
+  if (storage_.may_have_lost_writes() && world_.replica_count > 1) {
+    status_ = Status::recovering_head;
+    ping_timeout_.start();
+    repair_timeout_.start();
+    request_view(view_);
+    return;
+  }
+  if (standby() || log_view_ == view_) {
+    status_ = Status::normal;
+    // A primary that restarts has lost its pipeline: the next view takes over.
+    if (primary() && world_.replica_count > 1) {
+      transition_to_view_change(view_ + 1);
+      return;
+    }
+    start_normal_timeouts();
+    return;
+  }
+  enter_view_change(view_);  // It crashed during a view change: the change goes on.
+}
+
+}  // namespace sim
