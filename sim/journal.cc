@@ -41,13 +41,22 @@ void Journal::mark_faulty(uint64_t op) {
   Entry& slot = entry(op);
   slot.prepared = false;
   slot.slot_checksum = pool::U128{0, 0};
+  slot.slot_op = 0;
 }
 
 void Journal::recovered(const pool::PrepareHeader& prepare) {
   Entry& slot = entry(prepare.op);
   slot.header = prepare;
   slot.slot_checksum = prepare.frame.checksum;
+  slot.slot_op = prepare.op;
   slot.prepared = true;
+}
+
+void Journal::slot_observed(const pool::PrepareHeader& prepare) {
+  Entry& slot = entry(prepare.op);
+  if (slot.header && slot.header->op == prepare.op) return;
+  slot.slot_checksum = prepare.frame.checksum;
+  slot.slot_op = prepare.op;
 }
 
 void Journal::forget_headers() {
@@ -96,6 +105,7 @@ void Journal::write_prepare(pool::Message* prepare, WriteDone done) {
                    written.writing = false;
                    // A lost write goes unnoticed until a read finds the slot stale.
                    written.slot_checksum = checksum;
+                   written.slot_op = op;
                    written.prepared = written.header && written.header->op == op &&
                                       written.header->frame.checksum == checksum;
                    // As the original: the slot is free for the callback, the unref after it.

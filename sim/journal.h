@@ -43,6 +43,10 @@ class Journal {
   void mark_faulty(uint64_t op);
   // Recovery read `prepare` intact from its slot.
   void recovered(const pool::PrepareHeader& prepare);
+  // Recovery read `prepare` from its slot but does not keep its header (another view's).
+  void slot_observed(const pool::PrepareHeader& prepare);
+  // The slot of op holds a prepare of op (as far as the replica knows).
+  bool slot_holds(uint64_t op) const { return entry(op).slot_op == op; }
   // Forgets every header (state sync: the log starts again after the checkpoint).
   void forget_headers();
   uint32_t writes_available() const;
@@ -64,6 +68,7 @@ class Journal {
   struct Entry {
     std::optional<pool::PrepareHeader> header;  // Known header of the slot's op.
     pool::U128 slot_checksum{0, 0};             // What the slot holds (as far as we know).
+    uint64_t slot_op = 0;                       // The op of what the slot holds (0: none).
     bool prepared = false;                      // The slot holds header.
     bool writing = false;
   };

@@ -150,6 +150,8 @@ class Replica {
   pool::Message* build_join_view(pool::Term term);
   void primary_join_view_quorum_check();
   void primary_choose_log();
+  // The join_views that say their replica never wrote the prepare of op we have.
+  uint32_t nacks(uint64_t op) const;
   void primary_view_change_progress();
   void primary_start_view();
   void primary_pipeline_to_cache();

@@ -151,6 +151,18 @@ pool::Message* Replica::build_join_view(Term term) {
   header->commit_min = std::max(commit_min_, std::min(commit_max_, op_));
   header->checkpoint_op = op_checkpoint_;
   header->log_view = log_view_;
+  // For each op after commit_min: present (its prepare is on disk) or nack (the replica never
+  // wrote any prepare of that op, so it never acknowledged one). A disk that may have lost
+  // writes nacks nothing.
+  for (uint32_t i = 0; i < 128; i++) {
+    const uint64_t op = header->commit_min + 1 + i;
+    uint64_t& present = i < 64 ? header->present_bitset.low : header->present_bitset.high;
+    uint64_t& nack = i < 64 ? header->nack_bitset.low : header->nack_bitset.high;
+    if (journal_.prepared(op)) present |= uint64_t{1} << (i % 64);
+    if (!storage_.may_have_lost_writes() && !journal_.writing(op) && !journal_.slot_holds(op)) {
+      nack |= uint64_t{1} << (i % 64);
+    }
+  }
   for (size_t i = 0; i < headers.size(); i++) {
     std::memcpy(message->body_used().data() + i * pool::header_size, headers[i],
                 pool::header_size);
@@ -231,6 +243,15 @@ void Replica::primary_choose_log() {
   op_ = best->op;
   commit_max_ = std::max(commit_max_, std::min(commit, op_));
   verify_chain_from_head();
+  // An op that a nack quorum never wrote was never committed: it goes, with all after it.
+  for (uint64_t op = commit_max_ + 1; op <= op_; op++) {
+    if (nacks(op) >= world_.replica_count - quorum_replication() + 1) {
+      world_.record(TraceKind::view_truncate, index_, op, op_);
+      truncate_after(op - 1);
+      op_ = op - 1;
+      break;
+    }
+  }
   log_chosen_ = true;
   if (const pool::PrepareHeader* head = journal_.header(op_)) {
     anchor_op_ = op_;
@@ -240,6 +261,29 @@ void Replica::primary_choose_log() {
   POOL_ASSERT(op_ - commit_max_ <= pipeline_prepare_queue_max_,
               "r%u view %u: %llu uncommitted ops exceed the pipeline", index_, view_,
               static_cast<unsigned long long>(op_ - commit_max_));
+}
+
+uint32_t Replica::nacks(uint64_t op) const {
+  const pool::PrepareHeader* ours = journal_.header(op);
+  uint32_t count = 0;
+  for (const pool::Message* message : join_view_from_all_replicas_) {
+    if (message == nullptr) continue;
+    const auto* header = reinterpret_cast<const pool::JoinViewHeader*>(message->header);
+    if (op <= header->commit_min || op - header->commit_min - 1 >= 128) continue;
+    const uint64_t i = op - header->commit_min - 1;
+    const uint64_t mask = uint64_t{1} << (i % 64);
+    const bool nack = ((i < 64 ? header->nack_bitset.low : header->nack_bitset.high) & mask) != 0;
+    const bool present =
+        ((i < 64 ? header->present_bitset.low : header->present_bitset.high) & mask) != 0;
+    bool other = false;  // It has another prepare of op on disk: it never wrote ours.
+    if (present && ours != nullptr) {
+      for (const pool::PrepareHeader& theirs : headers_in(message->body_used())) {
+        if (theirs.op == op) other = theirs.frame.checksum != ours->frame.checksum;
+      }
+    }
+    count += nack || other;
+  }
+  return count;
 }
 
 void Replica::primary_view_change_progress() {
@@ -491,6 +535,10 @@ void Replica::recovery_read_next() {
         if (kept) {
           journal_.recovered(prepare);
           op_ = std::max(op_, prepare.op);
+        } else if (prepare.op <= op_checkpoint_) {
+          journal_.recovered(prepare);  // Committed history, served to peers that repair.
+        } else {
+          journal_.slot_observed(prepare);
         }
       }
       // The next read waits for the next event, when this one's message is back in the pool,
@@ -507,26 +555,49 @@ void Replica::recovery_read_next() {
 }
 
 void Replica::recovery_done() {
-  verify_chain_from_head();
+  // Ops after the superblock's head were prepared in the view the replica was last normal in:
+  // canonical. At or below the head, a header must be the head or chain to a trusted one.
+  const pool::PrepareHeader& head = storage_.superblock.head;
+  for (uint64_t op = op_; op > commit_min_; op--) {
+    const pool::PrepareHeader* header = journal_.header(op);
+    if (header == nullptr || op > head.op) continue;
+    const pool::PrepareHeader* above = journal_.header(op + 1);
+    const bool trusted = (op == head.op && header->frame.checksum == head.frame.checksum) ||
+                         (above != nullptr && above->parent == header->frame.checksum);
+    if (!trusted) journal_.remove_header(op);
+  }
   for (uint64_t op = commit_min_ + 1; op <= op_; op++) {
     if (const pool::PrepareHeader* header = journal_.header(op)) {
       commit_max_ = std::max(commit_max_, header->commit);
     }
   }
-  // Alone, a replica commits what it wrote: its own write was the quorum.
-  if (world_.replica_count == 1) commit_max_ = op_;
+  // Alone, a replica committed every op up to the first it never wrote: its own write was the
+  // quorum. The ops after that gap were never committed, and no one else has them.
+  if (world_.replica_count == 1 && !standby()) {
+    uint64_t op_contiguous = commit_min_;
+    while (op_contiguous < op_ && journal_.prepared(op_contiguous + 1)) op_contiguous++;
+    truncate_after(op_contiguous);
+    op_ = commit_max_ = op_contiguous;
+    // A new view, so that the next recovery tells the ops truncated here (older view) from
+    // the ops prepared after them.
+    view_ += 1;
+    log_view_ = view_;
+    status_ = Status::normal;
+    superblock_view_update();
+    status_ = Status::recovering;
+  }
   if (const pool::PrepareHeader* head = journal_.header(op_)) {
     anchor_op_ = op_;
     anchor_checksum_ = head->frame.checksum;
   }
   world_.record(TraceKind::recovered, index_, op_, commit_min_);
+  ping_timeout_.start();
+  repair_timeout_.start();
   if (op_checkpoint_ > 0) {
     grid_.scrub(Checkpoint{op_checkpoint_, checkpoint_checksum_}, [] {});
   }
   if (storage_.may_have_lost_writes() && world_.replica_count > 1) {
     status_ = Status::recovering_head;
-    ping_timeout_.start();
-    repair_timeout_.start();
     request_view(view_);
     return;
   }

@@ -55,6 +55,8 @@ const char* trace_kind_name(TraceKind kind) {
       return "view_change";
     case TraceKind::view_log_chosen:
       return "view_log_chosen";
+    case TraceKind::view_truncate:
+      return "view_truncate";
     case TraceKind::view_start:
       return "view_start";
     case TraceKind::checkpoint:

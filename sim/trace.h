@@ -36,6 +36,7 @@ enum class TraceKind : uint8_t {
   faults_off,     // Liveness phase: faults stopped.
   view_change,    // Replica `process` left its view for view a (from view b).
   view_log_chosen,  // The new primary chose the log: a = op, b = commit_max.
+  view_truncate,  // The new primary truncated its log from op a (a nack quorum; op was b).
   view_start,     // Replica `process` is normal in view a, op b.
   checkpoint,     // Checkpoint at op a: b = 0 when started, 1 when durable.
   sync_start,     // Replica `process` syncs to the checkpoint at op a (from commit b).
