@@ -27,6 +27,11 @@ void Journal::set_header(const pool::PrepareHeader& header) {
   if (slot.header && slot.header->frame.checksum == header.frame.checksum) return;
   slot.header = header;
   slot.prepared = slot.slot_checksum == header.frame.checksum;
+  header_durable(header.op);
+}
+
+void Journal::header_durable(uint64_t op) {
+  storage_.wal_headers[op % entries_.size()] = entry(op).header;
 }
 
 void Journal::remove_header(uint64_t op) {
@@ -34,6 +39,7 @@ void Journal::remove_header(uint64_t op) {
   Entry& slot = entry(op);
   slot.header.reset();
   slot.prepared = false;
+  header_durable(op);
 }
 
 void Journal::mark_faulty(uint64_t op) {
@@ -44,26 +50,24 @@ void Journal::mark_faulty(uint64_t op) {
   slot.slot_op = 0;
 }
 
-void Journal::recovered(const pool::PrepareHeader& prepare) {
-  Entry& slot = entry(prepare.op);
-  slot.header = prepare;
-  slot.slot_checksum = prepare.frame.checksum;
-  slot.slot_op = prepare.op;
-  slot.prepared = true;
+void Journal::recover_headers() {
+  for (size_t i = 0; i < entries_.size(); i++) entries_[i].header = storage_.wal_headers[i];
 }
 
 void Journal::slot_observed(const pool::PrepareHeader& prepare) {
   Entry& slot = entry(prepare.op);
-  if (slot.header && slot.header->op == prepare.op) return;
   slot.slot_checksum = prepare.frame.checksum;
   slot.slot_op = prepare.op;
+  slot.prepared = slot.header && slot.header->op == prepare.op &&
+                  slot.header->frame.checksum == prepare.frame.checksum;
 }
 
-void Journal::forget_headers() {
-  for (Entry& slot : entries_) {
-    slot.header.reset();
-    slot.prepared = false;
+uint64_t Journal::op_max() const {
+  uint64_t op = 0;
+  for (const Entry& slot : entries_) {
+    if (slot.header) op = std::max(op, slot.header->op);
   }
+  return op;
 }
 
 bool Journal::has_prepare(uint64_t op, const pool::U128& checksum) const {

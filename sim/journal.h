@@ -41,14 +41,14 @@ class Journal {
   void remove_header(uint64_t op);
   // A read found op's slot corrupt or stale: the prepare must be repaired.
   void mark_faulty(uint64_t op);
-  // Recovery read `prepare` intact from its slot.
-  void recovered(const pool::PrepareHeader& prepare);
-  // Recovery read `prepare` from its slot but does not keep its header (another view's).
+  // Recovery: the headers come back from the WAL's durable header ring ...
+  void recover_headers();
+  // ... and each slot read intact says which prepare the slot holds.
   void slot_observed(const pool::PrepareHeader& prepare);
+  // The highest op with a header (0 if none).
+  uint64_t op_max() const;
   // The slot of op holds a prepare of op (as far as the replica knows).
   bool slot_holds(uint64_t op) const { return entry(op).slot_op == op; }
-  // Forgets every header (state sync: the log starts again after the checkpoint).
-  void forget_headers();
   uint32_t writes_available() const;
   uint32_t reads_available(ReadPurpose purpose) const;
 
@@ -74,6 +74,8 @@ class Journal {
   };
   Entry& entry(uint64_t op) { return entries_[op % entries_.size()]; }
   const Entry& entry(uint64_t op) const { return entries_[op % entries_.size()]; }
+  // Every header change is mirrored into the durable header ring.
+  void header_durable(uint64_t op);
 
   struct WriteIo {
     pool::Message* message = nullptr;

@@ -23,8 +23,6 @@ const char* replica_status_name(Replica::Status status) {
       return "down";
     case Replica::Status::recovering:
       return "recovering";
-    case Replica::Status::recovering_head:
-      return "recovering_head";
     case Replica::Status::normal:
       return "normal";
     case Replica::Status::view_change:
@@ -235,7 +233,6 @@ void Replica::tick() {
     repair_timeout_.after_ticks = prng_.range_inclusive(5, 15);
     if (syncing_ || grid_.missing_any()) grid_repair();
     if (sync_view_ != nullptr && !syncing_) sync_begin();
-    if (status_ == Status::recovering_head) request_view(view_);
     repair();
   }
   if (!syncing_) {
@@ -719,7 +716,7 @@ MessageBus::Receive Replica::on_prepare(uint32_t from, pool::Message* message) {
 }
 
 MessageBus::Receive Replica::on_prepare_repair(uint32_t from, pool::Message* message) {
-  if (status_ == Status::recovering_head || syncing_) return MessageBus::Receive::done;
+  if (syncing_) return MessageBus::Receive::done;
   const auto* prepare = message->build<Command::prepare>()->header;
   const uint64_t op = prepare->op;
   const pool::PrepareHeader* known = journal_.header(op);
@@ -851,7 +848,7 @@ void Replica::on_get_headers(uint32_t from, pool::Message* message) {
 }
 
 void Replica::on_headers(pool::Message* message) {
-  if (syncing_ || status_ == Status::recovering_head) return;
+  if (syncing_) return;
   std::vector<pool::PrepareHeader> received;
   const auto body = message->body_used();
   for (size_t offset = 0; offset + pool::header_size <= body.size(); offset += pool::header_size) {
@@ -913,7 +910,7 @@ void Replica::on_get_prepare(uint32_t from, pool::Message* message) {
 }
 
 void Replica::repair() {
-  if (syncing_ || status_ == Status::recovering_head) return;
+  if (syncing_) return;
   const bool primary_elect = status_ == Status::view_change && primary() && log_chosen_;
   if (status_ != Status::normal && !primary_elect) return;
   uint64_t op_repair_max = op_;

@@ -31,9 +31,7 @@ namespace sim {
 
 class Replica {
  public:
-  // recovering_head: restarted on a disk that may have lost writes, so its log's head is not
-  // to be trusted: it neither votes nor acknowledges until a view message gives it the head.
-  enum class Status : uint8_t { down, recovering, recovering_head, normal, view_change };
+  enum class Status : uint8_t { down, recovering, normal, view_change };
 
   Replica(const World& world, uint32_t index, pool::MessagePool& pool, Census& census,
           Storage& storage);

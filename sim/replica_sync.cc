@@ -66,12 +66,12 @@ void Replica::sync_begin() {
   world_.record(TraceKind::sync_start, index_, checkpoint_op, commit_min_);
   syncing_ = true;
   sync_target_ = Checkpoint{checkpoint_op, pool::U128{0, 0}};
-  // The checkpoint replaces the log.
+  // The checkpoint replaces the log up to it; the headers after it stay (the replica may have
+  // acknowledged those ops).
   for (pool::Message*& prepare : cache_) {
     if (prepare != nullptr) release(Term::pipeline, prepare);
     prepare = nullptr;
   }
-  journal_.forget_headers();
   repairs_.clear();
   get_headers_sent_ = false;
   grid_.sync_to(sync_target_);
@@ -84,7 +84,8 @@ void Replica::sync_done() {
   POOL_ASSERT_EQ(checkpoint.op, sync_target_.op);
   world_.ledger.on_sync(world_.failures, index_, checkpoint.op, checkpoint.checksum);
   clients_ = grid_.synced_sessions();
-  commit_min_ = op_ = checkpoint.op;
+  commit_min_ = checkpoint.op;
+  op_ = std::max(op_, checkpoint.op);
   commit_max_ = std::max(commit_max_, checkpoint.op);
   commit_checksum_ = checkpoint.checksum;
   op_checkpoint_ = checkpoint.op;
@@ -94,7 +95,6 @@ void Replica::sync_done() {
   superblock.checkpoint_op = checkpoint.op;
   superblock.checkpoint_checksum = checkpoint.checksum;
   superblock.clients = clients_;
-  superblock.head = pool::PrepareHeader{};
   grid_.set_current(checkpoint);
   syncing_ = false;
   world_.record(TraceKind::sync_done, index_, checkpoint.op, 0);

@@ -51,13 +51,8 @@ void Replica::start_normal_timeouts() {
 }
 
 void Replica::superblock_view_update() {
-  Superblock& superblock = storage_.superblock;
-  superblock.view = view_;
-  superblock.log_view = log_view_;
-  if (status_ == Status::normal) {
-    const pool::PrepareHeader* head = journal_.header(op_);
-    superblock.head = head != nullptr ? *head : pool::PrepareHeader{};
-  }
+  storage_.superblock.view = view_;
+  storage_.superblock.log_view = log_view_;
 }
 
 // --- Leaving a view.
@@ -121,8 +116,7 @@ void Replica::send_exit_view() {
 }
 
 void Replica::on_exit_view(uint32_t from, pool::Message* message) {
-  if (from >= world_.replica_count || from == index_ || standby() ||
-      status_ == Status::recovering_head || syncing_) {
+  if (from >= world_.replica_count || from == index_ || standby() || syncing_) {
     return;
   }
   const uint32_t view = message->header->frame.view;
@@ -137,18 +131,22 @@ void Replica::on_exit_view(uint32_t from, pool::Message* message) {
 }
 
 pool::Message* Replica::build_join_view(Term term) {
+  // The head: the highest op whose header the replica has (an op it never had the header of,
+  // it never acknowledged).
+  uint64_t op_head = op_;
+  while (op_head > commit_min_ && journal_.header(op_head) == nullptr) op_head--;
   std::vector<const pool::PrepareHeader*> headers;
-  for (uint64_t op = op_; op > commit_min_ && headers.size() < headers_per_message(world_.config);
-       op--) {
+  for (uint64_t op = op_head;
+       op > commit_min_ && headers.size() < headers_per_message(world_.config); op--) {
     if (const pool::PrepareHeader* header = journal_.header(op)) headers.push_back(header);
   }
   pool::Message* message = acquire(term);
   auto* header = header_start<Command::join_view>(
       message, static_cast<uint8_t>(index_), view_,
       static_cast<uint32_t>(headers.size() * pool::header_size));
-  header->op = op_;
+  header->op = op_head;
   // What the replica knows to be committed, within its log.
-  header->commit_min = std::max(commit_min_, std::min(commit_max_, op_));
+  header->commit_min = std::max(commit_min_, std::min(commit_max_, op_head));
   header->checkpoint_op = op_checkpoint_;
   header->log_view = log_view_;
   // For each op after commit_min: present (its prepare is on disk) or nack (the replica never
@@ -189,8 +187,7 @@ void Replica::maybe_send_join_view() {
 }
 
 void Replica::on_join_view(uint32_t from, pool::Message* message) {
-  if (from >= world_.replica_count || from == index_ || standby() ||
-      status_ == Status::recovering_head || syncing_) {
+  if (from >= world_.replica_count || from == index_ || standby() || syncing_) {
     return;
   }
   const uint32_t view = message->header->frame.view;
@@ -503,44 +500,23 @@ void Replica::restart() {
   commit_checksum_ = checkpoint_checksum_;
   clients_ = superblock.clients;
   clients_.resize(world_.client_count);
-  op_ = op_checkpoint_;
   grid_.set_current(Checkpoint{op_checkpoint_, checkpoint_checksum_});
-  if (superblock.head.op > op_checkpoint_) {
-    journal_.set_header(superblock.head);
-    op_ = superblock.head.op;
-  }
+  journal_.recover_headers();
+  op_ = std::max(op_checkpoint_, journal_.op_max());
   recovery_slot_next_ = 0;
   recovery_read_next();
 }
 
 void Replica::recovery_read_next() {
-  // Reads every written slot, up to journal_iops_read_max at once, in slot order.
+  // Reads every written slot, up to journal_iops_read_max at once, in slot order: which
+  // prepares are on disk.
   const uint32_t slots = storage_.wal_slots_written();
   while (recovery_slot_next_ < slots) {
     const uint32_t slot = recovery_slot_next_;
     const uint64_t incarnation = incarnation_;
     const bool started = journal_.read_slot(slot, [this, incarnation](pool::Message* read) {
       if (!alive(incarnation)) return;
-      if (read != nullptr) {
-        // Kept: ops after the checkpoint, up to the head the superblock vouches for, and ops
-        // after it prepared in the view the replica was last normal in. Anything else is a
-        // slot another view's op left behind.
-        const pool::PrepareHeader& prepare = *read->build<Command::prepare>()->header;
-        const pool::PrepareHeader& head = storage_.superblock.head;
-        const bool kept =
-            prepare.op > op_checkpoint_ &&
-            (prepare.op < head.op ||
-             (prepare.op == head.op && prepare.frame.checksum == head.frame.checksum) ||
-             (prepare.op > head.op && prepare.frame.view == log_view_));
-        if (kept) {
-          journal_.recovered(prepare);
-          op_ = std::max(op_, prepare.op);
-        } else if (prepare.op <= op_checkpoint_) {
-          journal_.recovered(prepare);  // Committed history, served to peers that repair.
-        } else {
-          journal_.slot_observed(prepare);
-        }
-      }
+      if (read != nullptr) journal_.slot_observed(*read->build<Command::prepare>()->header);
       // The next read waits for the next event, when this one's message is back in the pool,
       // as the original's recovery frees a read before it issues the next.
       world_.scheduler.schedule_after(0, [this, incarnation] {
@@ -555,22 +531,12 @@ void Replica::recovery_read_next() {
 }
 
 void Replica::recovery_done() {
-  // Ops after the superblock's head were prepared in the view the replica was last normal in:
-  // canonical. At or below the head, a header must be the head or chain to a trusted one.
-  const pool::PrepareHeader& head = storage_.superblock.head;
-  for (uint64_t op = op_; op > commit_min_; op--) {
-    const pool::PrepareHeader* header = journal_.header(op);
-    if (header == nullptr || op > head.op) continue;
-    const pool::PrepareHeader* above = journal_.header(op + 1);
-    const bool trusted = (op == head.op && header->frame.checksum == head.frame.checksum) ||
-                         (above != nullptr && above->parent == header->frame.checksum);
-    if (!trusted) journal_.remove_header(op);
-  }
   for (uint64_t op = commit_min_ + 1; op <= op_; op++) {
     if (const pool::PrepareHeader* header = journal_.header(op)) {
       commit_max_ = std::max(commit_max_, header->commit);
     }
   }
+  commit_max_ = std::min(commit_max_, op_);
   // Alone, a replica committed every op up to the first it never wrote: its own write was the
   // quorum. The ops after that gap were never committed, and no one else has them.
   if (world_.replica_count == 1 && !standby()) {
@@ -578,13 +544,6 @@ void Replica::recovery_done() {
     while (op_contiguous < op_ && journal_.prepared(op_contiguous + 1)) op_contiguous++;
     truncate_after(op_contiguous);
     op_ = commit_max_ = op_contiguous;
-    // A new view, so that the next recovery tells the ops truncated here (older view) from
-    // the ops prepared after them.
-    view_ += 1;
-    log_view_ = view_;
-    status_ = Status::normal;
-    superblock_view_update();
-    status_ = Status::recovering;
   }
   if (const pool::PrepareHeader* head = journal_.header(op_)) {
     anchor_op_ = op_;
@@ -595,11 +554,6 @@ void Replica::recovery_done() {
   repair_timeout_.start();
   if (op_checkpoint_ > 0) {
     grid_.scrub(Checkpoint{op_checkpoint_, checkpoint_checksum_}, [] {});
-  }
-  if (storage_.may_have_lost_writes() && world_.replica_count > 1) {
-    status_ = Status::recovering_head;
-    request_view(view_);
-    return;
   }
   if (standby() || log_view_ == view_) {
     status_ = Status::normal;

@@ -11,7 +11,8 @@ constexpr uint64_t ppm = 1'000'000;
 
 Storage::Storage(const Options& options, Scheduler& scheduler, uint32_t replica, bool faulty,
                  uint32_t wal_slot_count, uint32_t client_count, uint32_t grid_slot_count)
-    : options_(options),
+    : wal_headers(wal_slot_count),
+      options_(options),
       scheduler_(scheduler),
       prng_(Prng::derive(options.seed, 0x5354'0000 + replica)),  // "ST" + replica.
       faulty_(faulty),

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "pool/message_pool.h"
@@ -54,6 +55,10 @@ class Storage {
 
   // Durable at once, and never faulty (see superblock.h).
   Superblock superblock;
+  // The WAL's redundant headers, one per slot (the original writes them beside the prepares):
+  // the journal's headers as they were at a crash. Durable at once and never faulty here; the
+  // prepares themselves are written with latency and may be lost or corrupt.
+  std::vector<std::optional<pool::PrepareHeader>> wal_headers;
 
  private:
   std::vector<uint8_t>& slot_bytes(Zone zone, uint32_t slot);

@@ -1,7 +1,6 @@
 // What a replica keeps durably apart from its WAL, its client replies and its grid: the view it
-// is in, the view in which it was last normal, the head of its log as of that view (so that
-// recovery can tell a stale WAL slot from a canonical one) and its latest checkpoint with the
-// client sessions it holds. The original keeps these in its superblock; here an update is
+// is in, the view in which it was last normal, and its latest checkpoint with the client
+// sessions it holds. The original keeps these in its superblock; here an update is
 // durable at once (the original writes it before it sends what depends on it).
 #pragma once
 
@@ -21,7 +20,6 @@ struct ClientSession {
 struct Superblock {
   uint32_t view = 0;
   uint32_t log_view = 0;
-  pool::PrepareHeader head{};  // The log's head as of log_view (op 0: none).
   uint64_t checkpoint_op = 0;
   pool::U128 checkpoint_checksum{0, 0};  // Of the prepare at checkpoint_op (0 for the root).
   std::vector<ClientSession> clients;    // As of checkpoint_op.
