@@ -544,6 +544,11 @@ void Replica::recovery_done() {
     while (op_contiguous < op_ && journal_.prepared(op_contiguous + 1)) op_contiguous++;
     truncate_after(op_contiguous);
     op_ = commit_max_ = op_contiguous;
+    // A new view: within one view an op is never prepared twice, and the ops just truncated
+    // will be, so followers must see a view change (they take the new view's log).
+    view_ += 1;
+    log_view_ = view_;
+    superblock_view_update();
   }
   if (const pool::PrepareHeader* head = journal_.header(op_)) {
     anchor_op_ = op_;
