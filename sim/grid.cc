@@ -121,7 +121,9 @@ void Grid::scrub(const Checkpoint& checkpoint, std::function<void()> done) {
                         [this, address, checkpoint, remaining, shared_done, incarnation](
                             std::vector<uint8_t> bytes, bool) {
                           if (incarnation != incarnation_) return;
-                          const bool known = std::any_of(
+                          // The grid moved past this checkpoint meanwhile (a sync).
+                          const bool current = checkpoint.op + checkpoint_interval_ops_ >= current_.op;
+                          const bool known = !current || std::any_of(
                               missing_.begin(), missing_.end(),
                               [address](const Missing& m) { return m.address == address; });
                           if (!known && !block_valid(bytes, address, &checkpoint)) {

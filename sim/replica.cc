@@ -359,6 +359,12 @@ MessageBus::Receive Replica::on_message(uint32_t from, pool::Message* message) {
     case Command::get_blocks:
       on_get_blocks(from, message);
       break;
+    case Command::get_reply:
+      on_get_reply(from, message);
+      break;
+    case Command::reply:
+      if (from_replica) on_reply_repair(message);
+      break;
     case Command::block:
       on_block(message);
       break;
@@ -455,9 +461,51 @@ void Replica::repeat_reply(uint32_t client, uint32_t to) {
   const bool started = client_replies_.read_reply(
       client, reply.frame.checksum, [this, incarnation, to, client](pool::Message* read) {
         world_.record(TraceKind::reply_read, index_, client, read != nullptr);
-        if (alive(incarnation) && read != nullptr && status_ != Status::down) send(to, read);
+        if (!alive(incarnation)) return;
+        if (read != nullptr) {
+          send(to, read);
+        } else if (to >= world_.member_count) {
+          send_get_reply(client);  // Lost, corrupt, or never written here (a sync).
+        }
       });
   (void)started;  // Busy: the request is ignored and the client retries.
+}
+
+// Client-reply repair, as the original's request_reply: a peer reads its copy for us.
+void Replica::send_get_reply(uint32_t client) {
+  if (world_.member_count < 2) return;
+  const pool::ReplyHeader& reply = clients_[client].reply;
+  pool::Message* message = acquire(Term::burst);
+  auto* header = header_start<Command::get_reply>(message, static_cast<uint8_t>(index_), 0, 0);
+  header->reply_checksum = reply.frame.checksum;
+  header->reply_client = reply.client;
+  header->reply_op = reply.op;
+  message_seal(message);
+  send(choose_other_member(), message);
+  release(Term::burst, message);
+}
+
+void Replica::on_get_reply(uint32_t from, pool::Message* message) {
+  if (from >= world_.member_count) return;
+  const auto* request = message->build<Command::get_reply>()->header;
+  const uint32_t client = client_index(request->reply_client);
+  if (client == UINT32_MAX || !clients_[client].registered ||
+      clients_[client].reply.frame.checksum != request->reply_checksum) {
+    return;
+  }
+  repeat_reply(client, from);
+}
+
+// A reply from a peer: the copy our client-replies zone lacks.
+void Replica::on_reply_repair(pool::Message* message) {
+  const auto* reply = message->build<Command::reply>()->header;
+  const uint32_t client = client_index(reply->client);
+  if (client == UINT32_MAX || !clients_[client].registered ||
+      clients_[client].reply.frame.checksum != reply->frame.checksum ||
+      !client_replies_.ready()) {
+    return;
+  }
+  client_replies_.write_reply(client, message);
 }
 
 // --- The primary's pipeline.
@@ -723,13 +771,13 @@ MessageBus::Receive Replica::on_prepare_repair(uint32_t from, pool::Message* mes
   if (known == nullptr || known->frame.checksum != prepare->frame.checksum) {
     return MessageBus::Receive::done;
   }
-  if (op <= commit_min_ || journal_.writing(op)) return MessageBus::Receive::done;
+  if (op <= op_checkpoint_ || journal_.writing(op)) return MessageBus::Receive::done;
   if (journal_.prepared(op)) {
     // A primary's retry of a prepare from an earlier view: it is in our log, so acknowledge it.
     if (from == primary_index()) send_prepare_ok(op);
     return MessageBus::Receive::done;
   }
-  if (op <= commit_min_ + cache_.size()) cache_prepare(message);
+  if (op > commit_min_ && op <= commit_min_ + cache_.size()) cache_prepare(message);
   write_prepare(message);
   return MessageBus::Receive::done;
 }
@@ -826,7 +874,7 @@ void Replica::commit_journal_read_done(pool::Message* prepare, uint64_t op) {
 // --- Repair.
 
 void Replica::on_get_headers(uint32_t from, pool::Message* message) {
-  if (from >= world_.member_count || syncing_) return;
+  if (from >= world_.member_count) return;
   const auto* request = message->build<Command::get_headers>()->header;
   // From the top of the range down: the asker chains them from a header it trusts above.
   std::vector<const pool::PrepareHeader*> found;
@@ -881,7 +929,7 @@ void Replica::on_headers(pool::Message* message) {
 }
 
 void Replica::on_get_prepare(uint32_t from, pool::Message* message) {
-  if (from >= world_.member_count || syncing_) return;
+  if (from >= world_.member_count) return;
   const auto* request = message->build<Command::get_prepare>()->header;
   for (const PipelineEntry& entry : prepare_queue_) {
     if (entry.prepare->header->frame.checksum == request->prepare_checksum) {
@@ -916,9 +964,8 @@ void Replica::repair() {
   uint64_t op_repair_max = op_;
   if (status_ == Status::normal && primary()) {
     for (const PipelineEntry& entry : prepare_queue_) write_prepare(entry.prepare);
-    // Ops before the pipeline (a restarted lone replica's) repair like a backup's.
+    // Ops before the pipeline (committed, or a restarted lone replica's) repair like a backup's.
     op_repair_max = op_ - prepare_queue_.size();
-    if (op_repair_max <= commit_min_) return;
   }
   // Headers missing after the commit: ask another member for the range. Up to commit_max
   // too: a restarted replica may know of commits beyond its own log.
@@ -953,7 +1000,8 @@ void Replica::repair_prepares(uint64_t op_max) {
   std::erase_if(repairs_, [&](const RepairRequest& r) {
     return now >= r.sent_tick + repair_expiry_ticks || journal_.prepared(r.op);
   });
-  for (uint64_t op = commit_min_ + 1; op <= op_max && journal_.writes_available() > 0; op++) {
+  // From the checkpoint on: recovery replays the committed ops after it too.
+  for (uint64_t op = op_checkpoint_ + 1; op <= op_max && journal_.writes_available() > 0; op++) {
     const pool::PrepareHeader* header = journal_.header(op);
     if (header == nullptr || journal_.prepared(op) || journal_.writing(op)) continue;
     if (op > op_prepare_max()) break;

@@ -120,6 +120,9 @@ class Replica {
   void flush_loopback_queue();
   void execute(pool::Message* prepare);
   void repeat_reply(uint32_t client, uint32_t to);
+  void send_get_reply(uint32_t client);
+  void on_get_reply(uint32_t from, pool::Message* message);
+  void on_reply_repair(pool::Message* message);
   void send_ping();
   // Backups.
   MessageBus::Receive on_prepare_repair(uint32_t from, pool::Message* message);
