@@ -833,6 +833,7 @@ void Replica::commit_journal() {
         journal_.remove_header(op);  // Stale: the chain from the commit does not hold.
         break;
       }
+      if (!chained_to_head(op)) break;  // Repair links it to the head (or replaces it).
       if (pool::Message* prepare = cached(op, header->frame.checksum)) {
         commit_prepare_ = census_.hold(Term::commit_prepare, prepare);
       } else {
@@ -923,6 +924,10 @@ void Replica::on_headers(pool::Message* message) {
     if (!chained) continue;
     journal_.set_header(header);
     op_ = std::max(op_, header.op);
+    if (const pool::PrepareHeader* below = journal_.header(header.op - 1);
+        below != nullptr && below->frame.checksum != header.parent) {
+      journal_.remove_header(header.op - 1);  // Stale: the chain names another parent.
+    }
   }
   get_headers_sent_ = false;
   repair();

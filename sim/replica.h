@@ -164,6 +164,8 @@ class Replica {
   void install_headers(std::span<const uint8_t> body, uint64_t op_max);
   // Drops every header below op_ that the hash chain from above does not vouch for.
   void verify_chain_from_head();
+  // Op's header is linked by the hash chain to the head (or to an anchor): canonical.
+  bool chained_to_head(uint64_t op) const;
   void truncate_after(uint64_t op);
   void superblock_view_update();
   void enter_view_change(uint32_t view);

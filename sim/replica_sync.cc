@@ -43,8 +43,8 @@ void Replica::checkpoint_maybe() {
 // A view message whose checkpoint is beyond what repair can reach: the replica keeps it (the
 // original's sync_view) until it has the checkpoint's blocks, then joins that view.
 void Replica::sync_maybe(pool::Message* view_message) {
-  if (status_ == Status::normal && primary()) return;
   const auto* header = view_message->build<Command::view>()->header;
+  if (status_ == Status::normal && primary() && header->frame.view == view_) return;
   if (sync_view_ != nullptr) {
     const auto* kept = sync_view_->build<Command::view>()->header;
     if (kept->checkpoint_op > header->checkpoint_op ||
@@ -64,6 +64,12 @@ void Replica::sync_begin() {
   // The commit stage finishes what it has started first, as the original's sync waits for it.
   if (committing_ || commit_reading_ || commit_prepare_ != nullptr || checkpointing_) return;
   world_.record(TraceKind::sync_start, index_, checkpoint_op, commit_min_);
+  if (status_ == Status::normal && primary()) {
+    // A primary of a view the cluster has left: it steps down to sync.
+    primary_pipeline_to_cache();
+    commit_message_timeout_.stop();
+    prepare_timeout_.stop();
+  }
   syncing_ = true;
   sync_target_ = Checkpoint{checkpoint_op, pool::U128{0, 0}};
   // The checkpoint replaces the log up to it; the headers after it stay (the replica may have

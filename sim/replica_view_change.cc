@@ -135,10 +135,14 @@ pool::Message* Replica::build_join_view(Term term) {
   // it never acknowledged).
   uint64_t op_head = op_;
   while (op_head > commit_min_ && journal_.header(op_head) == nullptr) op_head--;
+  // The chain from the head down, as far as it holds: the new primary installs these.
   std::vector<const pool::PrepareHeader*> headers;
   for (uint64_t op = op_head;
        op > commit_min_ && headers.size() < headers_per_message(world_.config); op--) {
-    if (const pool::PrepareHeader* header = journal_.header(op)) headers.push_back(header);
+    const pool::PrepareHeader* header = journal_.header(op);
+    if (header == nullptr) break;
+    if (!headers.empty() && headers.back()->parent != header->frame.checksum) break;
+    headers.push_back(header);
   }
   pool::Message* message = acquire(term);
   auto* header = header_start<Command::join_view>(
@@ -285,8 +289,12 @@ uint32_t Replica::nacks(uint64_t op) const {
 
 void Replica::primary_view_change_progress() {
   if (status_ != Status::view_change || !primary() || !log_chosen_ || syncing_) return;
+  // Every op after the commit on disk, and linked to the head by the hash chain.
   for (uint64_t op = commit_min_ + 1; op <= op_; op++) {
-    if (!journal_.prepared(op)) {
+    const pool::PrepareHeader* above = journal_.header(op + 1);
+    const bool linked = op == op_ || (above != nullptr && journal_.header(op) != nullptr &&
+                                      above->parent == journal_.header(op)->frame.checksum);
+    if (!journal_.prepared(op) || !linked) {
       repair();
       return;
     }
@@ -440,11 +448,18 @@ void Replica::install_view(const pool::Message* message) {
   POOL_ASSERT_GE(view_header->op, commit_min_);
   if (status_ == Status::normal && primary()) primary_pipeline_to_cache();
   view_ = view;
-  truncate_after(view_header->op);
-  install_headers(message->body_used(), view_header->op);
-  op_ = view_header->op;
+  if (view > log_view_) {
+    // A new view's log: what ours has beyond it was never committed.
+    truncate_after(view_header->op);
+    install_headers(message->body_used(), view_header->op);
+    op_ = view_header->op;
+    verify_chain_from_head();
+  } else {
+    // Our own view (after a sync): the ops we acknowledged since stay.
+    install_headers(message->body_used(), view_header->op);
+    op_ = std::max(op_, view_header->op);
+  }
   commit_max_ = std::max(commit_max_, view_header->commit_max);
-  verify_chain_from_head();
   log_view_ = view;
   status_ = Status::normal;
   superblock_view_update();
@@ -471,13 +486,27 @@ void Replica::install_headers(std::span<const uint8_t> body, uint64_t op_max) {
   }
 }
 
+// A header whose successor names another parent is stale (another view's). A header below a
+// gap stays: it may be an op the replica acknowledged; it is committed only once the chain from
+// the head reaches it (chained_to_head).
 void Replica::verify_chain_from_head() {
   for (uint64_t op = op_; op > commit_min_ + 1; op--) {
     const pool::PrepareHeader* below = journal_.header(op - 1);
-    if (below == nullptr) continue;
     const pool::PrepareHeader* above = journal_.header(op);
-    if (above == nullptr || above->parent != below->frame.checksum) journal_.remove_header(op - 1);
+    if (below != nullptr && above != nullptr && above->parent != below->frame.checksum) {
+      journal_.remove_header(op - 1);
+    }
   }
+}
+
+bool Replica::chained_to_head(uint64_t op) const {
+  for (uint64_t below = op; below < op_; below++) {
+    const pool::PrepareHeader* header = journal_.header(below);
+    if (below == anchor_op_ && header->frame.checksum == anchor_checksum_) return true;
+    const pool::PrepareHeader* above = journal_.header(below + 1);
+    if (above == nullptr || above->parent != header->frame.checksum) return false;
+  }
+  return true;
 }
 
 void Replica::truncate_after(uint64_t op) {
