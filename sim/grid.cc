@@ -121,8 +121,10 @@ void Grid::scrub(const Checkpoint& checkpoint, std::function<void()> done) {
                         [this, address, checkpoint, remaining, shared_done, incarnation](
                             std::vector<uint8_t> bytes, bool) {
                           if (incarnation != incarnation_) return;
-                          // The grid moved past this checkpoint meanwhile (a sync).
-                          const bool current = checkpoint.op + checkpoint_interval_ops_ >= current_.op;
+                          // The grid moved past this checkpoint meanwhile, or syncs past it.
+                          const bool current =
+                              checkpoint.op + checkpoint_interval_ops_ >= current_.op &&
+                              synced_.op <= current_.op;
                           const bool known = !current || std::any_of(
                               missing_.begin(), missing_.end(),
                               [address](const Missing& m) { return m.address == address; });
@@ -141,6 +143,11 @@ void Grid::sync_to(const Checkpoint& checkpoint) {
   for (uint32_t index = 0; index < blocks_per_checkpoint_; index++) {
     missing_.push_back(Missing{block_address(checkpoint.op, index), checkpoint, false});
   }
+}
+
+bool Grid::synced() const {
+  return std::none_of(missing_.begin(), missing_.end(),
+                      [this](const Missing& m) { return m.checkpoint.op == synced_.op; });
 }
 
 std::vector<pool::BlockRequest> Grid::missing() const {

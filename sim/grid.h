@@ -47,6 +47,8 @@ class Grid {
   // Blocks still missing, for a get_blocks request.
   std::vector<pool::BlockRequest> missing() const;
   bool missing_any() const { return !missing_.empty(); }
+  // Every block of the checkpoint being synced to has arrived and is written.
+  bool synced() const;
   // A block from a peer: if it is one the grid misses, it is verified and written; done runs
   // when the write completes. Returns false if the block was not wanted.
   bool on_block(const pool::Message& block, std::function<void()> done);

@@ -151,6 +151,7 @@ class Replica {
   pool::Message* build_join_view(pool::Term term);
   void primary_join_view_quorum_check();
   void primary_choose_log();
+  void primary_truncate_nacked();
   // The join_views that say their replica never wrote the prepare of op we have.
   uint32_t nacks(uint64_t op) const;
   void primary_view_change_progress();

@@ -157,7 +157,7 @@ void Replica::on_block(pool::Message* message) {
   grid_.on_block(*message, [this, incarnation] {
     if (!alive(incarnation)) return;
     world_.record(TraceKind::block_repaired, index_, grid_.missing().size(), syncing_);
-    if (syncing_ && !grid_.missing_any()) sync_done();
+    if (syncing_ && grid_.synced()) sync_done();
   });
 }
 

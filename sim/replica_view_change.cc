@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <optional>
 
 #include "sim/replica.h"
 #include "sim/wire.h"
@@ -160,9 +161,11 @@ pool::Message* Replica::build_join_view(Term term) {
     const uint64_t op = header->commit_min + 1 + i;
     uint64_t& present = i < 64 ? header->present_bitset.low : header->present_bitset.high;
     uint64_t& nack = i < 64 ? header->nack_bitset.low : header->nack_bitset.high;
-    if (journal_.prepared(op)) present |= uint64_t{1} << (i % 64);
-    if (!storage_.may_have_lost_writes() && !journal_.writing(op) && !journal_.slot_holds(op)) {
-      nack |= uint64_t{1} << (i % 64);
+    if (journal_.prepared(op)) {
+      present |= uint64_t{1} << (i % 64);
+    } else if (!storage_.may_have_lost_writes() && !journal_.writing(op) &&
+               (journal_.header(op) != nullptr || !journal_.slot_holds(op))) {
+      nack |= uint64_t{1} << (i % 64);  // Not the prepare of our header (or of the op at all).
     }
   }
   for (size_t i = 0; i < headers.size(); i++) {
@@ -205,6 +208,7 @@ void Replica::on_join_view(uint32_t from, pool::Message* message) {
   pool::Message*& slot = join_view_from_all_replicas_[from];
   if (slot != nullptr) release(Term::join_view_quorum, slot);
   slot = census_.hold(Term::join_view_quorum, message);
+  if (log_chosen_) primary_truncate_nacked();
   primary_join_view_quorum_check();
 }
 
@@ -244,16 +248,10 @@ void Replica::primary_choose_log() {
   op_ = best->op;
   commit_max_ = std::max(commit_max_, std::min(commit, op_));
   verify_chain_from_head();
-  // An op that a nack quorum never wrote was never committed: it goes, with all after it.
-  for (uint64_t op = commit_max_ + 1; op <= op_; op++) {
-    if (nacks(op) >= world_.replica_count - quorum_replication() + 1) {
-      world_.record(TraceKind::view_truncate, index_, op, op_);
-      truncate_after(op - 1);
-      op_ = op - 1;
-      break;
-    }
-  }
+  primary_truncate_nacked();
   log_chosen_ = true;
+  // The anchor belonged to the old log.
+  anchor_op_ = 0;
   if (const pool::PrepareHeader* head = journal_.header(op_)) {
     anchor_op_ = op_;
     anchor_checksum_ = head->frame.checksum;
@@ -262,6 +260,19 @@ void Replica::primary_choose_log() {
   POOL_ASSERT(op_ - commit_max_ <= pipeline_prepare_queue_max_,
               "r%u view %u: %llu uncommitted ops exceed the pipeline", index_, view_,
               static_cast<unsigned long long>(op_ - commit_max_));
+}
+
+// An op that a nack quorum never wrote was never committed: it goes, with all after it. Checked
+// again as late join_views arrive.
+void Replica::primary_truncate_nacked() {
+  for (uint64_t op = commit_max_ + 1; op <= op_; op++) {
+    if (nacks(op) >= world_.replica_count - quorum_replication() + 1) {
+      world_.record(TraceKind::view_truncate, index_, op, op_);
+      truncate_after(op - 1);
+      op_ = op - 1;
+      return;
+    }
+  }
 }
 
 uint32_t Replica::nacks(uint64_t op) const {
@@ -276,13 +287,15 @@ uint32_t Replica::nacks(uint64_t op) const {
     const bool nack = ((i < 64 ? header->nack_bitset.low : header->nack_bitset.high) & mask) != 0;
     const bool present =
         ((i < 64 ? header->present_bitset.low : header->present_bitset.high) & mask) != 0;
-    bool other = false;  // It has another prepare of op on disk: it never wrote ours.
-    if (present && ours != nullptr) {
-      for (const pool::PrepareHeader& theirs : headers_in(message->body_used())) {
-        if (theirs.op == op) other = theirs.frame.checksum != ours->frame.checksum;
-      }
+    // Their header for op, if their join_view carries it: a nack speaks of that prepare.
+    std::optional<pool::U128> theirs;
+    for (const pool::PrepareHeader& header_theirs : headers_in(message->body_used())) {
+      if (header_theirs.op == op) theirs = header_theirs.frame.checksum;
     }
-    count += nack || other;
+    const bool same = !theirs || (ours != nullptr && *theirs == ours->frame.checksum);
+    // Another prepare of op on disk: it never wrote ours.
+    const bool other = present && ours != nullptr && theirs && *theirs != ours->frame.checksum;
+    count += (nack && same) || other;
   }
   return count;
 }
@@ -448,6 +461,7 @@ void Replica::install_view(const pool::Message* message) {
   POOL_ASSERT_GE(view_header->op, commit_min_);
   if (status_ == Status::normal && primary()) primary_pipeline_to_cache();
   view_ = view;
+  const uint32_t log_view_before = log_view_;
   if (view > log_view_) {
     // A new view's log: what ours has beyond it was never committed.
     truncate_after(view_header->op);
@@ -463,6 +477,7 @@ void Replica::install_view(const pool::Message* message) {
   log_view_ = view;
   status_ = Status::normal;
   superblock_view_update();
+  if (view > log_view_before) anchor_op_ = 0;  // The anchor belonged to the old log.
   for (const pool::PrepareHeader& header : headers_in(message->body_used())) {
     if (header.op == view_header->op) {
       anchor_op_ = header.op;
