@@ -2,22 +2,27 @@
 # Runs a range of seeds in parallel (GNU parallel), with a progress line (done/total, failures,
 # ETA), prints each failing seed's replay command, and writes one aggregate JSON: pass/fail
 # counts and, per role and formula term, the peak over all seeds against its bound.
-# Usage: scripts/sweep.sh --seeds=FIRST..LAST [--jobs=N] [--out=DIR] [sim flags...]
+# Usage: scripts/sweep.sh --seeds=FIRST..LAST [--jobs=N] [--out=DIR] [--expect-terms=FILE]
+#        [sim flags, e.g. --swarm=stress --bus=tcp...]
 # Results go to DIR (default build/sweeps/<first>-<last>-<n>, a new directory each time):
-# one summary JSON per seed, sim's output per seed in logs/, and aggregate.json.
-# Exit: 0 all passed, 1 some failed, 2 bad input.
+# one summary JSON per seed, sim's output per seed in logs/, and aggregate.json. The report
+# lists, per role, bus and formula term, the peak over the sweep against its bound, and the
+# terms no seed drove to their bound. --expect-terms=FILE (e.g. scripts/terms_expected.txt):
+# a term FILE says is reached and that no seed reached fails the sweep.
+# Exit: 0 all passed, 1 some failed (or a coverage regression), 2 bad input.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
 bad() { echo "sweep.sh: $1" >&2; exit 2; }
 
-seeds="" jobs=$(nproc) out="" sim_flags=()
+seeds="" jobs=$(nproc) out="" expect_terms="" sim_flags=()
 for argument in "$@"; do
   case "$argument" in
     --seeds=*) seeds=${argument#--seeds=} ;;
     --jobs=*) jobs=${argument#--jobs=} ;;
     --out=*) out=${argument#--out=} ;;
+    --expect-terms=*) expect_terms=${argument#--expect-terms=} ;;
     -h | --help) usage; exit 0 ;;
     --seed=*) bad "--seed is chosen per run; use --seeds=FIRST..LAST" ;;
     --summary-json=* | --trace-events=*) bad "$argument: the sweep writes its own files" ;;
@@ -29,6 +34,7 @@ first=${BASH_REMATCH[1]} last=${BASH_REMATCH[2]}
 ((first <= last)) || bad "--seeds=$seeds: FIRST must not exceed LAST"
 [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || bad "--jobs=$jobs is not a positive integer"
 total=$((last - first + 1))
+[[ -z "$expect_terms" || -r "$expect_terms" ]] || bad "--expect-terms=$expect_terms cannot be read"
 
 scripts/setup.sh parallel >&2
 cmake --preset release >/dev/null
@@ -92,7 +98,9 @@ for seed in $(seq "$first" "$last"); do
   fi
 done
 status=0
-build/release/sim/sweep-aggregate --results="$out/summaries" --out="$out/aggregate.json" || status=$?
-((crashed > 0)) && status=1
+aggregate_flags=(--results="$out/summaries" --out="$out/aggregate.json" --crashed="$crashed")
+[[ -n "$expect_terms" ]] && aggregate_flags+=(--expected-terms="$expect_terms")
+build/release/sim/sweep-aggregate "${aggregate_flags[@]}" || status=$?
+((crashed > 0)) && ((status == 0)) && status=1
 echo "sweep: aggregate in $out/aggregate.json"
 exit "$status"

@@ -265,6 +265,12 @@ Summary Cluster::summarize() const {
   summary.ops_committed = ledger_.committed_max();
   summary.requests_committed = ledger_.requests_committed();
   summary.crashes = crashes_;
+  summary.view_changes = trace_.count(TraceKind::view_change);
+  summary.views_started = trace_.count(TraceKind::view_start);
+  summary.view_truncations = trace_.count(TraceKind::view_truncate);
+  summary.checkpoints = trace_.count(TraceKind::checkpoint);
+  summary.syncs = trace_.count(TraceKind::sync_done);
+  summary.blocks_repaired = trace_.count(TraceKind::block_repaired);
   for (const auto& client : clients_) summary.requests_answered += client->requests_done();
   for (const ProcessPool& process : pools_) {
     if (!process.pool) continue;

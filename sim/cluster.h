@@ -53,6 +53,12 @@ struct Summary {
   uint64_t requests_committed = 0;  // Of those, the clients' requests.
   uint64_t requests_answered = 0;   // Replies the clients accepted (registrations excluded).
   uint64_t crashes = 0;
+  uint64_t view_changes = 0;   // Replicas that left a view.
+  uint64_t views_started = 0;  // Replicas that became normal in a new view (or its primary).
+  uint64_t view_truncations = 0;
+  uint64_t checkpoints = 0;    // Checkpoints started, over every replica.
+  uint64_t syncs = 0;          // State syncs completed.
+  uint64_t blocks_repaired = 0;
   std::vector<PoolSummary> pools;
 };
 

@@ -33,6 +33,8 @@ ABSL_FLAG(bool, overwrite, false, "Replace existing --summary-json / --trace-eve
 // Overrides of the seed's choices; empty means "as the seed chooses".
 ABSL_FLAG(std::string, profile, "test_min",
           "Constants: test_min (4 KiB messages) or production (1 MiB).");
+ABSL_FLAG(std::string, swarm, "default",
+          "How the seed draws the options: default, or stress (drives holders to their bounds).");
 ABSL_FLAG(std::string, bus, "", "Message bus: testing or tcp.");
 ABSL_FLAG(std::string, replica_count, "", "Active replicas, 1..6.");
 ABSL_FLAG(std::string, standby_count, "", "Standbys, 0..6 (replicas + standbys <= 12).");
@@ -65,7 +67,12 @@ ABSL_FLAG(std::string, write_latency_ticks_max, "", "Disk write latency maximum,
 ABSL_FLAG(std::string, read_fault_ppm, "", "Corrupt reads on faulty disks, ppm.");
 ABSL_FLAG(std::string, write_fault_ppm, "", "Lost writes on faulty disks, ppm.");
 ABSL_FLAG(std::string, storage_faulty_count, "", "Backups with faulty disks, 0..(replicas-1)/2.");
-ABSL_FLAG(std::string, crash_ppm, "", "Chance per tick that a backup crashes, ppm (<= 10000).");
+ABSL_FLAG(std::string, crash_ppm, "", "Chance per tick that a replica crashes, ppm (<= 10000).");
+ABSL_FLAG(std::string, crash_view_change_ppm, "",
+          "Chance per tick that a replica in a view change crashes, ppm (<= 10000).");
+ABSL_FLAG(std::string, checkpoint_interval_ops, "",
+          "Ops between checkpoints (>= 2 pipelines); the WAL holds two intervals.");
+ABSL_FLAG(std::string, checkpoint_block_count, "", "Grid blocks per checkpoint, 1..64.");
 ABSL_FLAG(std::string, restart_delay_ticks_max, "",
           "A crashed backup restarts within this many ticks.");
 ABSL_FLAG(std::string, shrink_term, "", "Checker teeth: lower this formula term's bound by one.");
@@ -140,7 +147,10 @@ absl::StatusOr<Run> run_from_flags(const pool::cli::ParsedCommandLine& parsed) {
   if (!pool::config_by_name(profile)) {
     return pool::cli::flag_one_of("profile", profile, {"test_min", "production"});
   }
-  run.options = sim::options_from_seed(seed, profile);
+  const std::string swarm_text = absl::GetFlag(FLAGS_swarm);
+  const std::optional<sim::Swarm> swarm = sim::swarm_by_name(swarm_text);
+  if (!swarm) return pool::cli::flag_one_of("swarm", swarm_text, {"default", "stress"});
+  run.options = sim::options_from_seed(seed, profile, *swarm);
   // Every option flag given on the command line overrides the seed's choice.
   for (const std::string& name : sim::options_flag_names()) {
     if (name == "seed" || name == "profile" || parsed.flags_set.count(name) == 0) continue;
@@ -188,6 +198,12 @@ nlohmann::json summary_json(const sim::Summary& summary) {
   json["ops_committed"] = summary.ops_committed;
   json["requests_answered"] = summary.requests_answered;
   json["crashes"] = summary.crashes;
+  json["view_changes"] = summary.view_changes;
+  json["views_started"] = summary.views_started;
+  json["view_truncations"] = summary.view_truncations;
+  json["checkpoints"] = summary.checkpoints;
+  json["syncs"] = summary.syncs;
+  json["blocks_repaired"] = summary.blocks_repaired;
   json["commit"] = POOLSIM_GIT_COMMIT;
   nlohmann::json options = nlohmann::json::object();
   for (const auto& [name, value] : sim::options_as_flags(summary.options)) options[name] = value;
@@ -224,13 +240,21 @@ void print_summary(const sim::Summary& summary, const std::string& log) {
         static_cast<unsigned long long>(options.pipeline_requests_limit));
     std::printf(
         "ticks %llu, events %llu, requests committed %llu (ops %llu), requests answered "
-        "%llu, crashes %llu\n",
+        "%llu, crashes %llu\n"
+        "view changes %llu (views started %llu, truncations %llu), checkpoints %llu, syncs %llu, "
+        "grid blocks repaired %llu\n",
         static_cast<unsigned long long>(summary.ticks),
         static_cast<unsigned long long>(summary.events),
         static_cast<unsigned long long>(summary.requests_committed),
         static_cast<unsigned long long>(summary.ops_committed),
         static_cast<unsigned long long>(summary.requests_answered),
-        static_cast<unsigned long long>(summary.crashes));
+        static_cast<unsigned long long>(summary.crashes),
+        static_cast<unsigned long long>(summary.view_changes),
+        static_cast<unsigned long long>(summary.views_started),
+        static_cast<unsigned long long>(summary.view_truncations),
+        static_cast<unsigned long long>(summary.checkpoints),
+        static_cast<unsigned long long>(summary.syncs),
+        static_cast<unsigned long long>(summary.blocks_repaired));
     std::printf("pools (peak / messages_max; per term peak/bound):\n");
     for (const sim::PoolSummary& pool_summary : summary.pools) {
       std::string terms;

@@ -140,7 +140,57 @@ std::optional<uint64_t> parse_u64(std::string_view text) {
   return value;
 }
 
-Options options_from_seed(uint64_t seed, std::string_view profile) {
+Options options_from_seed_default(uint64_t seed, std::string_view profile);
+
+const char* swarm_name(Swarm swarm) { return swarm == Swarm::stress ? "stress" : "default"; }
+
+std::optional<Swarm> swarm_by_name(std::string_view name) {
+  if (name == "default") return Swarm::default_mix;
+  if (name == "stress") return Swarm::stress;
+  return std::nullopt;
+}
+
+namespace {
+// The stress swarm's changes to a default draw, from a stream of its own.
+void stress(Options& options) {
+  Prng prng = Prng::derive(options.seed, 0x5354'5245'5353);  // "STRESS".
+  const pool::Config config = options.config();
+  options.replica_count = prng.range_inclusive(3, config.replicas_max);
+  options.client_count = config.clients_max;
+  // The request queue full, or as many client connections as the pipeline pays for.
+  options.pipeline_requests_limit =
+      prng.chance(1, 2) ? config.pipeline_request_queue_max()
+                        : std::min<uint64_t>(config.pipeline_request_queue_max(),
+                                             config.clients_max - config.pipeline_prepare_queue_max);
+  options.requests_max = prng.range_inclusive(300, 800);
+  options.ticks_max_requests = prng.range_inclusive(10'000, 30'000);
+  options.path_capacity = prng.range_inclusive(16, 64);
+  options.delay_ticks_min = prng.range_inclusive(1, 5);
+  options.delay_ticks_mean = options.delay_ticks_min + prng.range_inclusive(5, 20);
+  options.packet_loss_ppm = prng.range_inclusive(10'000, 60'000);
+  options.partition_ppm = prng.range_inclusive(500, 3'000);
+  options.path_clog_ppm = prng.range_inclusive(2'000, 10'000);
+  options.clog_duration_ticks_mean = prng.range_inclusive(100, 600);
+  options.read_latency_ticks_min = prng.range_inclusive(5, 20);
+  options.read_latency_ticks_max = options.read_latency_ticks_min + prng.range_inclusive(10, 60);
+  options.write_latency_ticks_min = prng.range_inclusive(5, 20);
+  options.write_latency_ticks_max = options.write_latency_ticks_min + prng.range_inclusive(10, 60);
+  options.crash_ppm = prng.range_inclusive(200, 600);
+  options.crash_view_change_ppm = prng.range_inclusive(2'000, 8'000);
+  options.checkpoint_interval_ops =
+      config.pipeline_prepare_queue_max * prng.range_inclusive(2, 3);
+  options.checkpoint_block_count = prng.range_inclusive(4, 8);
+  options.storage_faulty_count = (options.replica_count - 1) / 2;
+}
+}  // namespace
+
+Options options_from_seed(uint64_t seed, std::string_view profile, Swarm swarm) {
+  Options options = options_from_seed_default(seed, profile);
+  if (swarm == Swarm::stress) stress(options);
+  return options;
+}
+
+Options options_from_seed_default(uint64_t seed, std::string_view profile) {
   Prng prng = Prng::derive(seed, 0x5757'4152'4D00);  // "SWARM": a stream of its own.
   Options options;
   options.seed = seed;

@@ -84,8 +84,16 @@ struct Options {
   pool::Config config() const;
 };
 
+// How the swarm draws: `default` explores every shape and fault mix; `stress` drives the pool's
+// holders to their bounds (full pipelines and many clients, slow disks, clogged and partitioned
+// paths, many retries, crashes during view changes, short checkpoint intervals).
+enum class Swarm : uint8_t { default_mix, stress };
+const char* swarm_name(Swarm swarm);
+std::optional<Swarm> swarm_by_name(std::string_view name);
+
 // The swarm: every option drawn from `seed`, within the bounds of `profile`.
-Options options_from_seed(uint64_t seed, std::string_view profile);
+Options options_from_seed(uint64_t seed, std::string_view profile,
+                          Swarm swarm = Swarm::default_mix);
 
 // The options as an ordered list of (flag name with dashes, value): what the reproduction
 // command and the summary JSON carry.

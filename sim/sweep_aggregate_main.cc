@@ -2,21 +2,30 @@
 // counts, every failure with its replay command, and per process role (replica, client) and
 // formula term the peak reached over all seeds against its bound: the formula's headroom, and
 // the terms that no seed drove to their bound.
-// Usage: sweep-aggregate --results=DIR --out=PATH. Exit 0 all passed, 1 failures, 2 bad input.
+// With --expected-terms=FILE, a term that FILE says the sweep reaches and that no seed drove to
+// its bound is a failure (a regression of the sweep's coverage); FILE names each term that
+// cannot be reached with a sentence of why, and the report prints it.
+// Usage: sweep-aggregate --results=DIR --out=PATH [--crashed=N] [--expected-terms=FILE].
+// Exit 0 all passed, 1 failures, 2 bad input.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
 #include "pool/cli/flags.h"
 
 ABSL_FLAG(std::string, results, "", "Directory of the sweep's per-seed summary JSON files.");
 ABSL_FLAG(std::string, out, "", "Write the aggregate JSON here (must not exist).");
+ABSL_FLAG(uint64_t, crashed, 0, "Runs that crashed before writing a summary (counted as failed).");
+ABSL_FLAG(std::string, expected_terms, "",
+          "Lines 'ROLE BUS TERM reached' or 'ROLE BUS TERM unreachable: WHY' ('#' comments).");
 
 namespace {
 
@@ -31,16 +40,55 @@ struct TermStats {
   uint64_t bound_max = 0;
 };
 
-std::string role_of(const std::string& owner) {
-  if (owner.rfind("client", 0) == 0) return "client";
+// "replica tcp", "client testing", "network": the formula's role and the bus it was sized for.
+std::string role_of(const std::string& owner, const std::string& bus) {
   if (owner == "network") return "network";
-  return "replica";  // Replicas and standbys share the replica formula.
+  // Replicas and standbys share the replica formula.
+  return std::string(owner.rfind("client", 0) == 0 ? "client" : "replica") + " " + bus;
+}
+
+// One line of the expected-terms file.
+struct Expectation {
+  bool reached;
+  std::string why;  // For an unreachable term.
+};
+using Expectations = std::map<std::string, Expectation>;  // "replica tcp journal_reads" → ...
+
+absl::StatusOr<Expectations> expectations_read(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return absl::InvalidArgumentError("--expected-terms=" + path + " cannot be read");
+  Expectations expectations;
+  std::string line;
+  for (int number = 1; std::getline(file, line); number++) {
+    if (line.empty() || line[0] == '#') continue;
+    const std::string where = path + ":" + std::to_string(number) + ": ";
+    std::istringstream words(line);
+    std::string role, bus, term, verdict;
+    words >> role >> bus >> term >> verdict;
+    const std::string key = role + " " + bus + " " + term;
+    if (verdict == "reached") {
+      expectations[key] = {true, ""};
+    } else if (verdict == "unreachable:") {
+      std::string why;
+      std::getline(words, why);
+      if (why.find_first_not_of(' ') == std::string::npos) {
+        return absl::InvalidArgumentError(where + "an unreachable term needs a sentence of why");
+      }
+      expectations[key] = {false, why.substr(why.find_first_not_of(' '))};
+    } else {
+      return absl::InvalidArgumentError(
+          where + "expected 'ROLE BUS TERM reached' or 'ROLE BUS TERM unreachable: WHY'");
+    }
+  }
+  return expectations;
 }
 
 // The sweep so far: counts, failures, and per role and term the peak over all seeds.
 struct Sweep {
   uint64_t seeds = 0;
   uint64_t passed = 0;
+  // Seeds in which each path ran at least once.
+  std::map<std::string, uint64_t> seeds_with;
   nlohmann::json failures = nlohmann::json::array();
   nlohmann::json trace_hashes = nlohmann::json::object();
   std::map<std::string, std::map<std::string, TermStats>> terms;  // role → term → stats.
@@ -49,6 +97,11 @@ struct Sweep {
   // Folds in one seed's summary; throws nlohmann::json::exception if it is not one.
   void add(const nlohmann::json& summary) {
     const uint64_t seed = summary.at("seed").get<uint64_t>();
+    const std::string bus = summary.at("options").at("bus").get<std::string>();
+    for (const char* path : {"crashes", "view_changes", "view_truncations", "syncs",
+                             "blocks_repaired"}) {
+      seeds_with[path] += summary.value(path, uint64_t{0}) > 0;
+    }
     trace_hashes[std::to_string(seed)] = summary.at("trace_hash");
     if (summary.at("passed").get<bool>()) {
       passed += 1;
@@ -58,7 +111,7 @@ struct Sweep {
     }
     std::map<std::string, std::map<std::string, bool>> at_bound;  // This seed's hits.
     for (const auto& pool_summary : summary.at("pools")) {
-      const std::string role = role_of(pool_summary.at("owner").get<std::string>());
+      const std::string role = role_of(pool_summary.at("owner").get<std::string>(), bus);
       peak_ratios[role].push_back(pool_summary.at("peak").get<double>() /
                                   pool_summary.at("messages_max").get<double>());
       for (const auto& [term, figures] : pool_summary.at("terms").items()) {
@@ -81,11 +134,29 @@ struct Sweep {
     seeds += 1;
   }
 
+  uint64_t crashed = 0;
+  std::vector<std::string> regressions;  // Expected to be reached, and not reached.
+
+  // Compares the terms reached with the expectations; each miss is a regression.
+  void expect(const Expectations& expectations) {
+    for (const auto& [key, expectation] : expectations) {
+      if (!expectation.reached) continue;
+      const size_t split = key.rfind(' ');
+      const auto role = terms.find(key.substr(0, split));
+      const bool reached = role != terms.end() && role->second.count(key.substr(split + 1)) > 0 &&
+                           role->second.at(key.substr(split + 1)).seeds_at_bound > 0;
+      if (!reached) regressions.push_back(key);
+    }
+  }
+
   nlohmann::json to_json() {
     nlohmann::json aggregate;
-    aggregate["seeds"] = seeds;
+    aggregate["seeds"] = seeds + crashed;
     aggregate["passed"] = passed;
-    aggregate["failed"] = seeds - passed;
+    aggregate["failed"] = seeds + crashed - passed;
+    aggregate["crashed"] = crashed;
+    aggregate["seeds_with"] = seeds_with;
+    aggregate["coverage_regressions"] = regressions;
     aggregate["failures"] = failures;
     aggregate["trace_hashes"] = trace_hashes;
     nlohmann::json never = nlohmann::json::array();
@@ -109,18 +180,50 @@ struct Sweep {
     return aggregate;
   }
 
-  void print() const {
-    std::printf("%llu seeds: %llu passed, %llu failed\n", static_cast<unsigned long long>(seeds),
+  void print(const Expectations& expectations) const {
+    std::printf("%llu seeds: %llu passed, %llu failed (%llu crashed before their summary)\n",
+                static_cast<unsigned long long>(seeds + crashed),
                 static_cast<unsigned long long>(passed),
-                static_cast<unsigned long long>(seeds - passed));
-    std::printf("%-8s %-24s %9s %8s %15s\n", "role", "term", "peak_max", "bound", "seeds_at_bound");
+                static_cast<unsigned long long>(seeds + crashed - passed),
+                static_cast<unsigned long long>(crashed));
+    std::string paths;
+    for (const auto& [path, count] : seeds_with) {
+      paths += " " + path + " " + std::to_string(count);
+    }
+    std::printf("seeds with:%s\n", paths.c_str());
+    std::printf("%-15s %-24s %9s %8s %15s\n", "role", "term", "peak_max", "bound",
+                "seeds_at_bound");
     for (const auto& [role, role_terms] : terms) {
       for (const auto& [term, stats] : role_terms) {
-        std::printf("%-8s %-24s %9llu %8llu %15llu\n", role.c_str(), term.c_str(),
+        std::printf("%-15s %-24s %9llu %8llu %15llu\n", role.c_str(), term.c_str(),
                     static_cast<unsigned long long>(stats.peak_max),
                     static_cast<unsigned long long>(stats.bound_at_peak_max),
                     static_cast<unsigned long long>(stats.seeds_at_bound));
       }
+    }
+    for (const auto& [role, role_terms] : terms) {
+      for (const auto& [term, stats] : role_terms) {
+        if (stats.seeds_at_bound > 0) continue;
+        const auto expectation = expectations.find(role + " " + term);
+        std::printf("never at bound: %s %s (%llu of %llu)%s%s\n", role.c_str(), term.c_str(),
+                    static_cast<unsigned long long>(stats.peak_max),
+                    static_cast<unsigned long long>(stats.bound_at_peak_max),
+                    expectation != expectations.end() ? ": " : "",
+                    expectation != expectations.end() ? expectation->second.why.c_str() : "");
+      }
+    }
+    for (const auto& [role, role_terms] : terms) {
+      for (const auto& [term, stats] : role_terms) {
+        if (stats.seeds_at_bound > 0 && !expectations.empty() &&
+            expectations.count(role + " " + term) == 0) {
+          std::printf("newly at bound (add it to the expected terms): %s %s\n", role.c_str(),
+                      term.c_str());
+        }
+      }
+    }
+    for (const std::string& key : regressions) {
+      std::printf("COVERAGE REGRESSION: %s reached its bound in earlier sweeps and in none now\n",
+                  key.c_str());
     }
     for (const auto& [role, ratios] : peak_ratios) {
       std::printf("%s pools: peak / messages_max min %.2f median %.2f max %.2f\n", role.c_str(),
@@ -168,7 +271,15 @@ int main(int argc, char** argv) {
         program, absl::InvalidArgumentError("--results=" + results + " holds no summary JSON"));
   }
 
+  Expectations expectations;
+  if (const std::string path = absl::GetFlag(FLAGS_expected_terms); !path.empty()) {
+    auto read = expectations_read(path);
+    if (!read.ok()) pool::cli::exit_bad_input(program, read.status());
+    expectations = *std::move(read);
+  }
+
   Sweep sweep;
+  sweep.crashed = absl::GetFlag(FLAGS_crashed);
   for (const auto& path : files) {
     try {
       std::ifstream file(path);
@@ -179,12 +290,13 @@ int main(int argc, char** argv) {
           absl::InvalidArgumentError(path.string() + ": not a sim summary: " + exception.what()));
     }
   }
+  sweep.expect(expectations);
   std::ofstream file(out);
   file << sweep.to_json().dump(2) << "\n";
   if (!file) {
     std::fprintf(stderr, "sweep-aggregate: could not write --out=%s\n", out.c_str());
     return 2;
   }
-  sweep.print();
-  return sweep.failures.empty() ? 0 : 1;
+  sweep.print(expectations);
+  return sweep.failures.empty() && sweep.crashed == 0 && sweep.regressions.empty() ? 0 : 1;
 }

@@ -72,6 +72,7 @@ const char* trace_kind_name(TraceKind kind) {
 }
 
 void Trace::record(const TraceRecord& record) {
+  counts_[static_cast<size_t>(record.kind)] += 1;
   // Serialise field by field (no padding bytes reach the hash), after the previous hash.
   std::array<uint8_t, 16 + 8 + 4 + 16> bytes{};
   size_t offset = 0;

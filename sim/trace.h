@@ -3,6 +3,7 @@
 // per event lets a mismatch name the first event at which two runs diverge.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -43,6 +44,7 @@ enum class TraceKind : uint8_t {
   sync_done,      // Replica `process` synced to the checkpoint at op a.
   block_repaired, // A missing grid block arrived: a = blocks still missing, b = 1 if syncing.
 };
+inline constexpr size_t trace_kind_count = static_cast<size_t>(TraceKind::block_repaired) + 1;
 const char* trace_kind_name(TraceKind kind);
 
 struct TraceRecord {
@@ -70,6 +72,7 @@ class Trace {
   void keep_chain(bool keep) { keep_chain_ = keep; }
 
   uint64_t events_count() const { return events_count_; }
+  uint64_t count(TraceKind kind) const { return counts_[static_cast<size_t>(kind)]; }
   const pool::U128& hash() const { return hash_; }
   const std::vector<pool::U128>& chain() const { return chain_; }
   const std::vector<TraceRecord>& records() const { return records_; }
@@ -77,6 +80,7 @@ class Trace {
  private:
   pool::U128 hash_{0, 0};
   uint64_t events_count_ = 0;
+  std::array<uint64_t, trace_kind_count> counts_{};
   bool keep_chain_ = false;
   std::vector<pool::U128> chain_;
   std::vector<TraceRecord> records_;
