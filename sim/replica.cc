@@ -571,7 +571,7 @@ void Replica::write_prepare_done(uint64_t op) {
 void Replica::send_prepare_ok(uint64_t op) {
   if (standby() || status_ != Status::normal || syncing_) return;
   const pool::PrepareHeader* prepare = journal_.header(op);
-  if (prepare == nullptr || !journal_.prepared(op) || op <= commit_max_ && !primary()) return;
+  if (prepare == nullptr || !journal_.prepared(op)) return;
   const bool to_self = primary();
   if (to_self && loopback_queue_ != nullptr) return;  // One message to itself at a time.
   const Term term = to_self ? Term::loopback_queue : Term::burst;
