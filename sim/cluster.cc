@@ -53,9 +53,8 @@ Cluster::Cluster(const Options& options)
     build_pool(pools_[r], (r < replica_count ? "replica " : "standby ") + std::to_string(r),
                replica_options);
     const bool faulty = r >= 1 && r <= options.storage_faulty_count;
-    storages_.push_back(
-        std::make_unique<Storage>(options_, scheduler_, r, faulty, wal_slot_count, client_count,
-                                  grid_slot_count));
+    storages_.push_back(std::make_unique<Storage>(options_, scheduler_, r, faulty, wal_slot_count,
+                                                  client_count, grid_slot_count));
     replicas_.push_back(
         std::make_unique<Replica>(*world_, r, *pools_[r].pool, *pools_[r].census, *storages_[r]));
   }

@@ -56,8 +56,8 @@ struct Summary {
   uint64_t view_changes = 0;   // Replicas that left a view.
   uint64_t views_started = 0;  // Replicas that became normal in a new view (or its primary).
   uint64_t view_truncations = 0;
-  uint64_t checkpoints = 0;    // Checkpoints started, over every replica.
-  uint64_t syncs = 0;          // State syncs completed.
+  uint64_t checkpoints = 0;  // Checkpoints started, over every replica.
+  uint64_t syncs = 0;        // State syncs completed.
   uint64_t blocks_repaired = 0;
   std::vector<PoolSummary> pools;
 };

@@ -136,6 +136,52 @@ TEST(Cluster, CrashedBackupsRecoverTheirWalAndCatchUp) {
   EXPECT_EQ(reads_peak, pool::config_test_min().journal_iops_read_max);
 }
 
+TEST(Cluster, APrimaryThatCrashesIsReplacedByAViewChange) {
+  Options options = calm(pool::MessageBus::testing);
+  options.requests_max = 150;
+  options.crash_ppm = 1'500;  // The primary too.
+  options.restart_delay_ticks_max = 300;
+  const Summary summary = Cluster(options).run();
+  ASSERT_TRUE(summary.passed) << summary.failure->detail;
+  EXPECT_GT(summary.view_changes, 0u);
+  EXPECT_GT(summary.views_started, 0u);
+  // The new primary kept a join_view per replica of its quorum.
+  uint32_t quorum_peak = 0;
+  for (const PoolSummary& pool_summary : summary.pools) {
+    for (const TermPeak& entry : pool_summary.terms) {
+      if (entry.term == pool::Term::join_view_quorum) {
+        quorum_peak = std::max(quorum_peak, entry.peak);
+      }
+    }
+  }
+  EXPECT_GE(quorum_peak, 2u);
+}
+
+TEST(Cluster, AReplicaFarBehindSyncsFromACheckpointAndRepairsTheGrid) {
+  Options options = calm(pool::MessageBus::testing);
+  options.requests_max = 300;
+  options.checkpoint_interval_ops = 8;  // The WAL wraps every 16 ops.
+  options.checkpoint_block_count = 6;
+  options.crash_ppm = 800;
+  options.restart_delay_ticks_max = 1'000;  // Long enough to fall a checkpoint behind.
+  const Summary summary = Cluster(options).run();
+  ASSERT_TRUE(summary.passed) << summary.failure->detail;
+  EXPECT_GT(summary.checkpoints, 0u);
+  EXPECT_GT(summary.syncs, 0u);
+  EXPECT_GE(summary.blocks_repaired, summary.syncs * options.checkpoint_block_count);
+}
+
+TEST(Cluster, CrashesInTheMiddleOfViewChangesAreSurvived) {
+  Options options = calm(pool::MessageBus::tcp);
+  options.requests_max = 150;
+  options.crash_ppm = 1'000;
+  options.crash_view_change_ppm = 10'000;  // Most view changes lose a replica on the way.
+  options.restart_delay_ticks_max = 300;
+  const Summary summary = Cluster(options).run();
+  ASSERT_TRUE(summary.passed) << summary.failure->detail;
+  EXPECT_GT(summary.view_changes, summary.views_started);
+}
+
 TEST(Cluster, AShrunkTermIsReportedAsABreachOfThatTerm) {
   Options options = calm(pool::MessageBus::testing);
   options.shrink_term = pool::Term::commit_prepare;
@@ -164,40 +210,37 @@ TEST(Cluster, AFaultyNetworkIsToleratedAndHealsForLiveness) {
 namespace sim {
 namespace {
 
-// Slow disks, crashes, lossy and clogged paths, more clients than client connections: the
-// normal case at its busiest, which drives these terms to their bounds (checked below, so that
-// the teeth test cannot pass vacuously).
+// The stress swarm (slow disks, crashes also during view changes, lossy, clogged and
+// partitioned paths, full pipelines, short checkpoint intervals) on the tcp bus: it drives these
+// terms to their bounds (checked below, so that the teeth test cannot pass vacuously).
 Options stress() {
-  Options options = options_from_seed(3, "test_min");
-  options.bus = pool::MessageBus::tcp;
-  options.replica_count = 3;
-  options.standby_count = 1;
-  options.client_count = 7;
-  options.pipeline_requests_limit = 2;
-  options.requests_max = 200;
-  options.request_body_size_max = 3000;
-  options.read_latency_ticks_min = options.write_latency_ticks_min = 5;
-  options.read_latency_ticks_max = options.write_latency_ticks_max = 40;
-  options.crash_ppm = 1'000;
-  options.path_clog_ppm = 3'000;
-  options.packet_loss_ppm = 20'000;
-  options.storage_faulty_count = 1;
-  options.read_fault_ppm = options.write_fault_ppm = 20'000;
+  Options options = options_from_seed(13, "test_min", Swarm::stress);
+  EXPECT_EQ(options.bus, pool::MessageBus::tcp);
   return options;
 }
 
 constexpr pool::Term terms_reached[] = {
-    pool::Term::journal_reads,        pool::Term::journal_writes,
-    pool::Term::client_replies_reads, pool::Term::client_replies_writes,
-    pool::Term::loopback_queue,       pool::Term::pipeline,
-    pool::Term::commit_prepare,       pool::Term::burst,
-    pool::Term::commit_reply,         pool::Term::connection_recv_buffers,
+    pool::Term::journal_reads,
+    pool::Term::journal_writes,
+    pool::Term::client_replies_reads,
+    pool::Term::client_replies_writes,
+    pool::Term::grid_repair_reads,
+    pool::Term::loopback_queue,
+    pool::Term::pipeline,
+    pool::Term::commit_prepare,
+    pool::Term::sync_view,
+    pool::Term::join_view_quorum,
+    pool::Term::burst,
+    pool::Term::commit_reply,
+    pool::Term::connection_recv_buffers,
     pool::Term::request_inflight,
 };
 
 TEST(ClusterTeeth, TheStressRunDrivesTheseTermsToTheirBounds) {
   const Summary summary = Cluster(stress()).run();
   ASSERT_TRUE(summary.passed) << summary.failure->detail;
+  EXPECT_GT(summary.view_changes, 0u);
+  EXPECT_GT(summary.syncs, 0u);
   for (pool::Term term : terms_reached) {
     bool reached = false;
     for (const PoolSummary& pool_summary : summary.pools) {
@@ -238,7 +281,7 @@ TEST(ClusterCheckers, ALivenessFailureNamesTheWaiters) {
   EXPECT_EQ(summary.failure->kind, FailureKind::liveness);
   EXPECT_NE(summary.failure->detail.find("c0 request 0 in flight since tick"), std::string::npos)
       << summary.failure->detail;
-  EXPECT_NE(summary.failure->detail.find("r0 normal primary op="), std::string::npos)
+  EXPECT_NE(summary.failure->detail.find("r0 normal primary view=0 log_view=0"), std::string::npos)
       << summary.failure->detail;
 }
 

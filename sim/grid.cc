@@ -45,8 +45,7 @@ uint64_t Grid::block_address(uint64_t checkpoint_op, uint32_t index) const {
 
 std::vector<uint8_t> Grid::block_bytes(const Checkpoint& checkpoint, uint32_t index,
                                        const std::vector<ClientSession>& sessions) const {
-  const size_t body_size =
-      index == 0 ? size_t{client_count_} * pool::header_size : state_body_size;
+  const size_t body_size = index == 0 ? size_t{client_count_} * pool::header_size : state_body_size;
   std::vector<uint8_t> bytes(pool::header_size + body_size, 0);
   pool::BlockHeader header{};
   header.frame.cluster = cluster_id;
@@ -69,8 +68,8 @@ std::vector<uint8_t> Grid::block_bytes(const Checkpoint& checkpoint, uint32_t in
     // The rest of the state: bytes that only this checkpoint's block has.
     const std::array<uint64_t, 3> seed = {checkpoint.checksum.low, checkpoint.checksum.high,
                                           header.address};
-    const pool::U128 digest = pool::checksum(
-        std::span(reinterpret_cast<const uint8_t*>(seed.data()), sizeof(seed)));
+    const pool::U128 digest =
+        pool::checksum(std::span(reinterpret_cast<const uint8_t*>(seed.data()), sizeof(seed)));
     for (size_t offset = 0; offset < state_body_size; offset += sizeof(digest)) {
       std::memcpy(body + offset, &digest, sizeof(digest));
     }
@@ -117,22 +116,22 @@ void Grid::scrub(const Checkpoint& checkpoint, std::function<void()> done) {
   const uint64_t incarnation = incarnation_;
   for (uint32_t index = 0; index < blocks_per_checkpoint_; index++) {
     const uint64_t address = block_address(checkpoint.op, index);
-    storage_.read_bytes(Zone::grid, slot(address),
-                        [this, address, checkpoint, remaining, shared_done, incarnation](
-                            std::vector<uint8_t> bytes, bool) {
-                          if (incarnation != incarnation_) return;
-                          // The grid moved past this checkpoint meanwhile, or syncs past it.
-                          const bool current =
-                              checkpoint.op + checkpoint_interval_ops_ >= current_.op &&
-                              synced_.op <= current_.op;
-                          const bool known = !current || std::any_of(
-                              missing_.begin(), missing_.end(),
-                              [address](const Missing& m) { return m.address == address; });
-                          if (!known && !block_valid(bytes, address, &checkpoint)) {
-                            missing_.push_back(Missing{address, checkpoint, false});
-                          }
-                          if (--*remaining == 0) (*shared_done)();
-                        });
+    storage_.read_bytes(
+        Zone::grid, slot(address),
+        [this, address, checkpoint, remaining, shared_done, incarnation](std::vector<uint8_t> bytes,
+                                                                         bool) {
+          if (incarnation != incarnation_) return;
+          // The grid moved past this checkpoint meanwhile, or syncs past it.
+          const bool current =
+              checkpoint.op + checkpoint_interval_ops_ >= current_.op && synced_.op <= current_.op;
+          const bool known =
+              !current || std::any_of(missing_.begin(), missing_.end(),
+                                      [address](const Missing& m) { return m.address == address; });
+          if (!known && !block_valid(bytes, address, &checkpoint)) {
+            missing_.push_back(Missing{address, checkpoint, false});
+          }
+          if (--*remaining == 0) (*shared_done)();
+        });
   }
 }
 
@@ -180,13 +179,13 @@ bool Grid::on_block(const pool::Message& block, std::function<void()> done) {
   wanted->writing = true;
   const uint64_t address = wanted->address;
   const uint64_t incarnation = incarnation_;
-  storage_.write_bytes(Zone::grid, slot(address), std::vector<uint8_t>(bytes.begin(), bytes.end()),
-                       [this, address, incarnation, done = std::move(done)](bool) {
-                         if (incarnation != incarnation_) return;
-                         std::erase_if(missing_,
-                                       [address](const Missing& m) { return m.address == address; });
-                         done();
-                       });
+  storage_.write_bytes(
+      Zone::grid, slot(address), std::vector<uint8_t>(bytes.begin(), bytes.end()),
+      [this, address, incarnation, done = std::move(done)](bool) {
+        if (incarnation != incarnation_) return;
+        std::erase_if(missing_, [address](const Missing& m) { return m.address == address; });
+        done();
+      });
   return true;
 }
 
@@ -216,9 +215,8 @@ bool Grid::serve(const pool::BlockRequest& request,
                   reads_[index].message = nullptr;
                   reads_in_flight_ -= 1;
                   const uint32_t size = message->header->frame.size;
-                  const bool valid =
-                      size >= pool::header_size && size <= message->buffer.size() &&
-                      block_valid(message->buffer.first(size), address, nullptr);
+                  const bool valid = size >= pool::header_size && size <= message->buffer.size() &&
+                                     block_valid(message->buffer.first(size), address, nullptr);
                   // As the journal's reads: the slot is free for the callback, the unref after.
                   census_.release_later(Term::grid_repair_reads);
                   if (valid) send(message);

@@ -159,9 +159,10 @@ void stress(Options& options) {
   options.client_count = config.clients_max;
   // The request queue full, or as many client connections as the pipeline pays for.
   options.pipeline_requests_limit =
-      prng.chance(1, 2) ? config.pipeline_request_queue_max()
-                        : std::min<uint64_t>(config.pipeline_request_queue_max(),
-                                             config.clients_max - config.pipeline_prepare_queue_max);
+      prng.chance(1, 2)
+          ? config.pipeline_request_queue_max()
+          : std::min<uint64_t>(config.pipeline_request_queue_max(),
+                               config.clients_max - config.pipeline_prepare_queue_max);
   options.requests_max = prng.range_inclusive(300, 800);
   options.ticks_max_requests = prng.range_inclusive(10'000, 30'000);
   options.path_capacity = prng.range_inclusive(16, 64);
@@ -177,8 +178,7 @@ void stress(Options& options) {
   options.write_latency_ticks_max = options.write_latency_ticks_min + prng.range_inclusive(10, 60);
   options.crash_ppm = prng.range_inclusive(200, 600);
   options.crash_view_change_ppm = prng.range_inclusive(2'000, 8'000);
-  options.checkpoint_interval_ops =
-      config.pipeline_prepare_queue_max * prng.range_inclusive(2, 3);
+  options.checkpoint_interval_ops = config.pipeline_prepare_queue_max * prng.range_inclusive(2, 3);
   options.checkpoint_block_count = prng.range_inclusive(4, 8);
   options.storage_faulty_count = (options.replica_count - 1) / 2;
 }
@@ -239,8 +239,7 @@ Options options_from_seed_default(uint64_t seed, std::string_view profile) {
   options.crash_view_change_ppm = prng.chance(1, 2) ? 0 : prng.range_inclusive(0, 5'000);
   options.restart_delay_ticks_max = prng.range_inclusive(10, 1'000);
   // Short intervals wrap the WAL and make lagging replicas sync.
-  options.checkpoint_interval_ops =
-      config.pipeline_prepare_queue_max * prng.range_inclusive(2, 8);
+  options.checkpoint_interval_ops = config.pipeline_prepare_queue_max * prng.range_inclusive(2, 8);
   options.checkpoint_block_count = prng.range_inclusive(1, 8);
   return options;
 }

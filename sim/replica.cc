@@ -501,8 +501,7 @@ void Replica::on_reply_repair(pool::Message* message) {
   const auto* reply = message->build<Command::reply>()->header;
   const uint32_t client = client_index(reply->client);
   if (client == UINT32_MAX || !clients_[client].registered ||
-      clients_[client].reply.frame.checksum != reply->frame.checksum ||
-      !client_replies_.ready()) {
+      clients_[client].reply.frame.checksum != reply->frame.checksum || !client_replies_.ready()) {
     return;
   }
   client_replies_.write_reply(client, message);
@@ -880,8 +879,7 @@ void Replica::on_get_headers(uint32_t from, pool::Message* message) {
   // From the top of the range down: the asker chains them from a header it trusts above.
   std::vector<const pool::PrepareHeader*> found;
   for (uint64_t op = std::min(request->op_max, op_);
-       op >= request->op_min && op > 0 && found.size() < headers_per_message(world_.config);
-       op--) {
+       op >= request->op_min && op > 0 && found.size() < headers_per_message(world_.config); op--) {
     if (const pool::PrepareHeader* header = journal_.header(op)) found.push_back(header);
   }
   if (found.empty()) return;
@@ -976,8 +974,8 @@ void Replica::repair() {
   // too: a restarted replica may know of commits beyond its own log.
   uint64_t missing_min = 0;
   uint64_t missing_max = 0;
-  const uint64_t op_known_max = std::min<uint64_t>(
-      std::max(op_repair_max, commit_max_), commit_min_ + journal_.slot_count());
+  const uint64_t op_known_max =
+      std::min<uint64_t>(std::max(op_repair_max, commit_max_), commit_min_ + journal_.slot_count());
   for (uint64_t op = commit_min_ + 1; op <= op_known_max; op++) {
     if (journal_.header(op) != nullptr) continue;
     if (missing_min == 0) missing_min = op;

@@ -242,10 +242,10 @@ class Replica {
   Timeout prepare_timeout_{25};
   Timeout commit_message_timeout_{50};
   Timeout repair_timeout_{10};
-  Timeout normal_heartbeat_timeout_{300};     // Backups: no word from the primary.
-  Timeout view_change_status_timeout_{400};   // The view change takes too long: the next view.
-  Timeout view_change_message_timeout_{50};   // Resend exit_view and join_view.
-  Timeout request_view_timeout_{50};          // At most one get_view per period.
+  Timeout normal_heartbeat_timeout_{300};    // Backups: no word from the primary.
+  Timeout view_change_status_timeout_{400};  // The view change takes too long: the next view.
+  Timeout view_change_message_timeout_{50};  // Resend exit_view and join_view.
+  Timeout request_view_timeout_{50};         // At most one get_view per period.
 };
 
 const char* replica_status_name(Replica::Status status);

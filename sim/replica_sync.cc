@@ -15,29 +15,29 @@ using pool::Term;
 // slots of the ops before it.
 void Replica::checkpoint_maybe() {
   if (commit_min_ % checkpoint_interval_ops_ != 0 || commit_min_ <= op_checkpoint_) return;
-  POOL_ASSERT(!checkpointing_, "r%u: checkpoint %llu while the previous is being written",
-              index_, static_cast<unsigned long long>(commit_min_));
+  POOL_ASSERT(!checkpointing_, "r%u: checkpoint %llu while the previous is being written", index_,
+              static_cast<unsigned long long>(commit_min_));
   checkpointing_ = true;
   const Checkpoint checkpoint{commit_min_, commit_checksum_};
   world_.record(TraceKind::checkpoint, index_, checkpoint.op, 0);
   const uint64_t incarnation = incarnation_;
-  grid_.checkpoint_write(checkpoint, clients_, [this, incarnation, checkpoint,
-                                                sessions = clients_] {
-    if (!alive(incarnation)) return;
-    checkpointing_ = false;
-    if (checkpoint.op <= op_checkpoint_) return;  // A sync went past it meanwhile.
-    op_checkpoint_ = checkpoint.op;
-    checkpoint_checksum_ = checkpoint.checksum;
-    Superblock& superblock = storage_.superblock;
-    superblock.checkpoint_op = checkpoint.op;
-    superblock.checkpoint_checksum = checkpoint.checksum;
-    superblock.clients = sessions;
-    grid_.set_current(checkpoint);
-    grid_.scrub(checkpoint, [] {});  // A lost block write shows here: grid repair fetches it.
-    world_.record(TraceKind::checkpoint, index_, checkpoint.op, 1);
-    primary_drain_request_queue();  // The WAL has room again.
-    if (commit_from_journal()) commit_journal();
-  });
+  grid_.checkpoint_write(
+      checkpoint, clients_, [this, incarnation, checkpoint, sessions = clients_] {
+        if (!alive(incarnation)) return;
+        checkpointing_ = false;
+        if (checkpoint.op <= op_checkpoint_) return;  // A sync went past it meanwhile.
+        op_checkpoint_ = checkpoint.op;
+        checkpoint_checksum_ = checkpoint.checksum;
+        Superblock& superblock = storage_.superblock;
+        superblock.checkpoint_op = checkpoint.op;
+        superblock.checkpoint_checksum = checkpoint.checksum;
+        superblock.clients = sessions;
+        grid_.set_current(checkpoint);
+        grid_.scrub(checkpoint, [] {});  // A lost block write shows here: grid repair fetches it.
+        world_.record(TraceKind::checkpoint, index_, checkpoint.op, 1);
+        primary_drain_request_queue();  // The WAL has room again.
+        if (commit_from_journal()) commit_journal();
+      });
 }
 
 // A view message whose checkpoint is beyond what repair can reach: the replica keeps it (the

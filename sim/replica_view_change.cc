@@ -146,9 +146,9 @@ pool::Message* Replica::build_join_view(Term term) {
     headers.push_back(header);
   }
   pool::Message* message = acquire(term);
-  auto* header = header_start<Command::join_view>(
-      message, static_cast<uint8_t>(index_), view_,
-      static_cast<uint32_t>(headers.size() * pool::header_size));
+  auto* header =
+      header_start<Command::join_view>(message, static_cast<uint8_t>(index_), view_,
+                                       static_cast<uint32_t>(headers.size() * pool::header_size));
   header->op = op_head;
   // What the replica knows to be committed, within its log.
   header->commit_min = std::max(commit_min_, std::min(commit_max_, op_head));
@@ -169,8 +169,7 @@ pool::Message* Replica::build_join_view(Term term) {
     }
   }
   for (size_t i = 0; i < headers.size(); i++) {
-    std::memcpy(message->body_used().data() + i * pool::header_size, headers[i],
-                pool::header_size);
+    std::memcpy(message->body_used().data() + i * pool::header_size, headers[i], pool::header_size);
   }
   message_seal(message);
   return message;
@@ -340,19 +339,19 @@ void Replica::primary_start_view() {
     if (pipeline_reads_in_flight_ > 0) continue;  // One read at a time, as the original.
     const uint64_t incarnation = incarnation_;
     const uint32_t view = view_;
-    const bool started = journal_.read_prepare(
-        op, header->frame.checksum, Journal::ReadPurpose::commit,
-        [this, incarnation, view, op](pool::Message* read) {
-          if (!alive(incarnation)) return;
-          pipeline_reads_in_flight_ -= 1;
-          world_.record(TraceKind::journal_read, index_, op, read == nullptr);
-          if (view != view_ || status_ != Status::view_change) return;
-          if (read == nullptr) {
-            journal_.mark_faulty(op);
-            return;
-          }
-          cache_prepare(read);
-        });
+    const bool started =
+        journal_.read_prepare(op, header->frame.checksum, Journal::ReadPurpose::commit,
+                              [this, incarnation, view, op](pool::Message* read) {
+                                if (!alive(incarnation)) return;
+                                pipeline_reads_in_flight_ -= 1;
+                                world_.record(TraceKind::journal_read, index_, op, read == nullptr);
+                                if (view != view_ || status_ != Status::view_change) return;
+                                if (read == nullptr) {
+                                  journal_.mark_faulty(op);
+                                  return;
+                                }
+                                cache_prepare(read);
+                              });
     if (started) pipeline_reads_in_flight_ += 1;
   }
   if (!complete) return;
@@ -383,8 +382,8 @@ void Replica::primary_start_view() {
 
 void Replica::send_view(uint32_t to) {
   std::vector<const pool::PrepareHeader*> headers;
-  for (uint64_t op = op_; op > op_checkpoint_ && headers.size() < headers_per_message(world_.config);
-       op--) {
+  for (uint64_t op = op_;
+       op > op_checkpoint_ && headers.size() < headers_per_message(world_.config); op--) {
     const pool::PrepareHeader* header = journal_.header(op);
     if (header == nullptr) break;  // Contiguous from the head: the receiver chains them.
     headers.push_back(header);
@@ -398,8 +397,7 @@ void Replica::send_view(uint32_t to) {
   header->commit_max = commit_max_;
   header->checkpoint_op = op_checkpoint_;
   for (size_t i = 0; i < headers.size(); i++) {
-    std::memcpy(message->body_used().data() + i * pool::header_size, headers[i],
-                pool::header_size);
+    std::memcpy(message->body_used().data() + i * pool::header_size, headers[i], pool::header_size);
   }
   message_seal(message);
   send(to, message);

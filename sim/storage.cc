@@ -22,7 +22,7 @@ Storage::Storage(const Options& options, Scheduler& scheduler, uint32_t replica,
       grid_(grid_slot_count) {}
 
 std::vector<uint8_t>& Storage::slot_bytes(Zone zone, uint32_t slot) {
-  std::vector<std::vector<uint8_t>>& slots = zone == Zone::wal_prepares   ? wal_
+  std::vector<std::vector<uint8_t>>& slots = zone == Zone::wal_prepares     ? wal_
                                              : zone == Zone::client_replies ? client_replies_
                                                                             : grid_;
   POOL_ASSERT_LT(slot, slots.size());
@@ -92,8 +92,8 @@ void Storage::read_bytes(Zone zone, uint32_t slot,
       prng_.range_inclusive(options_.read_latency_ticks_min, options_.read_latency_ticks_max);
   const bool corrupt = faulty_ && prng_.chance(options_.read_fault_ppm, ppm);
   const uint64_t corrupt_at = prng_.next();
-  scheduler_.schedule_after(latency, [this, zone, slot, corrupt, corrupt_at,
-                                      done = std::move(done), incarnation = incarnation_] {
+  scheduler_.schedule_after(latency, [this, zone, slot, corrupt, corrupt_at, done = std::move(done),
+                                      incarnation = incarnation_] {
     if (incarnation != incarnation_) return;
     std::vector<uint8_t> bytes = slot_bytes(zone, slot);
     if (corrupt && !bytes.empty()) bytes[corrupt_at % bytes.size()] ^= 0x5A;

@@ -62,7 +62,8 @@ class Storage {
 
  private:
   std::vector<uint8_t>& slot_bytes(Zone zone, uint32_t slot);
-  void write_after_latency(Zone zone, uint32_t slot, std::function<void(std::vector<uint8_t>&)> copy,
+  void write_after_latency(Zone zone, uint32_t slot,
+                           std::function<void(std::vector<uint8_t>&)> copy,
                            std::function<void(bool lost)> done);
 
   Options options_;

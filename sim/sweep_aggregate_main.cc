@@ -98,8 +98,8 @@ struct Sweep {
   void add(const nlohmann::json& summary) {
     const uint64_t seed = summary.at("seed").get<uint64_t>();
     const std::string bus = summary.at("options").at("bus").get<std::string>();
-    for (const char* path : {"crashes", "view_changes", "view_truncations", "syncs",
-                             "blocks_repaired"}) {
+    for (const char* path :
+         {"crashes", "view_changes", "view_truncations", "syncs", "blocks_repaired"}) {
       seeds_with[path] += summary.value(path, uint64_t{0}) > 0;
     }
     trace_hashes[std::to_string(seed)] = summary.at("trace_hash");

@@ -15,34 +15,34 @@
 namespace sim {
 
 enum class TraceKind : uint8_t {
-  send,           // process → peer, command, a = checksum (low 64 bits).
-  deliver,        // peer → process, command, a = checksum.
-  drop,           // The network or a bus dropped a packet: a = DropReason.
-  invalid,        // A receiver rejected a message (bad checksum): command byte as received.
-  journal_write,  // a = op, b = 1 if the write was lost.
-  journal_read,   // a = op, b = 1 if the read came back corrupt.
-  reply_write,    // a = client index, b = request.
-  reply_read,     // a = client index, b = request.
-  timeout,        // a = TimeoutKind.
-  prepare,        // The primary prepared op a for client b.
-  commit,         // a = op, b = checksum (low 64 bits).
-  request,        // Client `process` sent request a (b = attempt).
-  reply,          // Client `process` received the reply to request a, op b.
-  crash,          // Replica `process` crashed.
-  restart,        // Replica `process` restarted.
-  recovered,      // Replica `process` finished recovery: a = op, b = commit_min.
-  partition,      // a = PartitionMode, b = bitset of one side.
-  heal,           // The partition healed.
-  clog,           // Path process → peer clogged for a ticks.
-  faults_off,     // Liveness phase: faults stopped.
-  view_change,    // Replica `process` left its view for view a (from view b).
+  send,             // process → peer, command, a = checksum (low 64 bits).
+  deliver,          // peer → process, command, a = checksum.
+  drop,             // The network or a bus dropped a packet: a = DropReason.
+  invalid,          // A receiver rejected a message (bad checksum): command byte as received.
+  journal_write,    // a = op, b = 1 if the write was lost.
+  journal_read,     // a = op, b = 1 if the read came back corrupt.
+  reply_write,      // a = client index, b = request.
+  reply_read,       // a = client index, b = request.
+  timeout,          // a = TimeoutKind.
+  prepare,          // The primary prepared op a for client b.
+  commit,           // a = op, b = checksum (low 64 bits).
+  request,          // Client `process` sent request a (b = attempt).
+  reply,            // Client `process` received the reply to request a, op b.
+  crash,            // Replica `process` crashed.
+  restart,          // Replica `process` restarted.
+  recovered,        // Replica `process` finished recovery: a = op, b = commit_min.
+  partition,        // a = PartitionMode, b = bitset of one side.
+  heal,             // The partition healed.
+  clog,             // Path process → peer clogged for a ticks.
+  faults_off,       // Liveness phase: faults stopped.
+  view_change,      // Replica `process` left its view for view a (from view b).
   view_log_chosen,  // The new primary chose the log: a = op, b = commit_max.
-  view_truncate,  // The new primary truncated its log from op a (a nack quorum; op was b).
-  view_start,     // Replica `process` is normal in view a, op b.
-  checkpoint,     // Checkpoint at op a: b = 0 when started, 1 when durable.
-  sync_start,     // Replica `process` syncs to the checkpoint at op a (from commit b).
-  sync_done,      // Replica `process` synced to the checkpoint at op a.
-  block_repaired, // A missing grid block arrived: a = blocks still missing, b = 1 if syncing.
+  view_truncate,    // The new primary truncated its log from op a (a nack quorum; op was b).
+  view_start,       // Replica `process` is normal in view a, op b.
+  checkpoint,       // Checkpoint at op a: b = 0 when started, 1 when durable.
+  sync_start,       // Replica `process` syncs to the checkpoint at op a (from commit b).
+  sync_done,        // Replica `process` synced to the checkpoint at op a.
+  block_repaired,   // A missing grid block arrived: a = blocks still missing, b = 1 if syncing.
 };
 inline constexpr size_t trace_kind_count = static_cast<size_t>(TraceKind::block_repaired) + 1;
 const char* trace_kind_name(TraceKind kind);
