@@ -34,6 +34,7 @@ void Census::note_pool_use(const pool::MessagePool& pool) {
   if (pool.used_count() <= pool_peak_) return;
   pool_peak_ = pool.used_count();
   census_at_peak_ = describe();
+  if (context_) census_at_peak_ += " [" + context_() + "]";
 }
 
 pool::Message* Census::hold(pool::Term term, pool::Message* message) {

@@ -24,6 +24,8 @@ class Census {
   Census(const pool::MessagesMaxTerms& terms, std::optional<pool::Term> shrink);
 
   void set_breach_handler(BreachHandler handler) { breach_handler_ = std::move(handler); }
+  // What the owner was doing, appended to census_at_peak ("view_change", "recovering").
+  void set_context(std::function<std::string()> context) { context_ = std::move(context); }
 
   // A new message from the pool, held by `term`.
   pool::Message* acquire(pool::MessagePool& pool, pool::Term term);
@@ -75,6 +77,7 @@ class Census {
   uint32_t unpaid_held_ = 0;
   uint32_t unpaid_peak_ = 0;
   BreachHandler breach_handler_;
+  std::function<std::string()> context_;
 };
 
 }  // namespace sim

@@ -57,6 +57,8 @@ Cluster::Cluster(const Options& options)
                                                   client_count, grid_slot_count));
     replicas_.push_back(
         std::make_unique<Replica>(*world_, r, *pools_[r].pool, *pools_[r].census, *storages_[r]));
+    const Replica* replica = replicas_.back().get();
+    pools_[r].census->set_context([replica] { return replica->activity(); });
   }
   restart_tick_.assign(member_count, UINT64_MAX);
   for (uint32_t c = 0; c < client_count; c++) {

@@ -166,6 +166,11 @@ bool Replica::log_complete() const {
   return true;
 }
 
+std::string Replica::activity() const {
+  return std::string(standby() ? "standby " : primary() ? "primary " : "backup ") +
+         replica_status_name(status_) + (syncing() ? " syncing" : "");
+}
+
 std::string Replica::describe() const {
   std::string text = "r" + std::to_string(index_) + (standby() ? " (standby) " : " ") +
                      replica_status_name(status_) + (primary() ? " primary" : "") +

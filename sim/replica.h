@@ -61,6 +61,8 @@ class Replica {
   uint64_t commit_max() const { return commit_max_; }
   // Every op after the checkpoint up to op is on disk (as far as the replica knows).
   bool log_complete() const;
+  // "primary normal", "backup view_change", "standby recovering", "backup normal syncing".
+  std::string activity() const;
   // "r1 normal op=12 commit_min=10 commit_max=12 pipeline=2 missing=[11]".
   std::string describe() const;
 

@@ -9,6 +9,7 @@
 // Exit 0 all passed, 1 failures, 2 bad input.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -45,6 +46,36 @@ std::string role_of(const std::string& owner, const std::string& bus) {
   if (owner == "network") return "network";
   // Replicas and standbys share the replica formula.
   return std::string(owner.rfind("client", 0) == 0 ? "client" : "replica") + " " + bus;
+}
+
+// What held the replica pools at their peaks, per activity at the peak ("backup normal",
+// "primary view_change", ...): the fidelity comparison with the original's measured peaks.
+struct Holders {
+  uint64_t pools = 0;
+  std::vector<uint64_t> peaks;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> held;  // term → (sum, max).
+};
+
+// Folds one census_at_peak ("journal_reads 1/3, pipeline 6/6, ... [backup normal]") in.
+void holders_add(std::map<std::string, Holders>& by_activity, const std::string& census,
+                 uint64_t peak) {
+  const size_t open = census.rfind(" [");
+  if (open == std::string::npos || census.back() != ']') return;
+  Holders& holders = by_activity[census.substr(open + 2, census.size() - open - 3)];
+  holders.pools += 1;
+  holders.peaks.push_back(peak);
+  std::istringstream entries(census.substr(0, open));
+  std::string entry;
+  while (std::getline(entries, entry, ',')) {
+    const size_t start = entry.find_first_not_of(' ');
+    const size_t space = entry.rfind(' ');
+    if (start == std::string::npos || space == std::string::npos || space < start) continue;
+    const std::string term = entry.substr(start, space - start);
+    const uint64_t held = std::strtoull(entry.c_str() + space + 1, nullptr, 10);
+    auto& [sum, max] = holders.held[term];
+    sum += held;
+    max = std::max(max, held);
+  }
 }
 
 // One line of the expected-terms file.
@@ -93,6 +124,7 @@ struct Sweep {
   nlohmann::json trace_hashes = nlohmann::json::object();
   std::map<std::string, std::map<std::string, TermStats>> terms;  // role → term → stats.
   std::map<std::string, std::vector<double>> peak_ratios;         // role → peak / messages_max.
+  std::map<std::string, Holders> holders;                         // activity → holders.
 
   // Folds in one seed's summary; throws nlohmann::json::exception if it is not one.
   void add(const nlohmann::json& summary) {
@@ -114,6 +146,10 @@ struct Sweep {
       const std::string role = role_of(pool_summary.at("owner").get<std::string>(), bus);
       peak_ratios[role].push_back(pool_summary.at("peak").get<double>() /
                                   pool_summary.at("messages_max").get<double>());
+      if (role.rfind("replica", 0) == 0) {
+        holders_add(holders, pool_summary.at("census_at_peak").get<std::string>(),
+                    pool_summary.at("peak").get<uint64_t>());
+      }
       for (const auto& [term, figures] : pool_summary.at("terms").items()) {
         TermStats& stats = terms[role][term];
         const uint64_t peak = figures.at("peak").get<uint64_t>();
@@ -172,6 +208,21 @@ struct Sweep {
       }
     }
     aggregate["terms_never_at_bound"] = never;
+    for (auto& [activity, at_peak] : holders) {
+      std::sort(at_peak.peaks.begin(), at_peak.peaks.end());
+      nlohmann::json terms_held = nlohmann::json::object();
+      for (const auto& [term, figures] : at_peak.held) {
+        if (figures.second == 0) continue;
+        terms_held[term] = {{"mean", static_cast<double>(figures.first) / at_peak.pools},
+                            {"max", figures.second}};
+      }
+      aggregate["holders_at_peak"][activity] = {
+          {"pools", at_peak.pools},
+          {"peak", {{"min", at_peak.peaks.front()},
+                    {"median", at_peak.peaks[at_peak.peaks.size() / 2]},
+                    {"max", at_peak.peaks.back()}}},
+          {"held", terms_held}};
+    }
     for (auto& [role, ratios] : peak_ratios) {
       std::sort(ratios.begin(), ratios.end());
       aggregate["pool_peak_ratio"][role] = {
@@ -228,6 +279,19 @@ struct Sweep {
     for (const auto& [role, ratios] : peak_ratios) {
       std::printf("%s pools: peak / messages_max min %.2f median %.2f max %.2f\n", role.c_str(),
                   ratios.front(), ratios[ratios.size() / 2], ratios.back());
+    }
+    for (const auto& [activity, at_peak] : holders) {
+      std::string held;
+      for (const auto& [term, figures] : at_peak.held) {
+        if (figures.second == 0) continue;
+        char text[96];
+        std::snprintf(text, sizeof(text), " %s %.1f/%llu", term.c_str(),
+                      static_cast<double>(figures.first) / at_peak.pools,
+                      static_cast<unsigned long long>(figures.second));
+        held += text;
+      }
+      std::printf("holders at replica peaks, %s (%llu pools; mean/max):%s\n", activity.c_str(),
+                  static_cast<unsigned long long>(at_peak.pools), held.c_str());
     }
     for (const auto& failure : failures) {
       std::printf("FAIL seed %llu (%s): %s\n",
