@@ -167,7 +167,9 @@ bool Replica::log_complete() const {
 }
 
 std::string Replica::activity() const {
-  return std::string(standby() ? "standby " : primary() ? "primary " : "backup ") +
+  return std::string(standby()   ? "standby "
+                     : primary() ? "primary "
+                                 : "backup ") +
          replica_status_name(status_) + (syncing() ? " syncing" : "");
 }
 

@@ -218,9 +218,10 @@ struct Sweep {
       }
       aggregate["holders_at_peak"][activity] = {
           {"pools", at_peak.pools},
-          {"peak", {{"min", at_peak.peaks.front()},
-                    {"median", at_peak.peaks[at_peak.peaks.size() / 2]},
-                    {"max", at_peak.peaks.back()}}},
+          {"peak",
+           {{"min", at_peak.peaks.front()},
+            {"median", at_peak.peaks[at_peak.peaks.size() / 2]},
+            {"max", at_peak.peaks.back()}}},
           {"held", terms_held}};
     }
     for (auto& [role, ratios] : peak_ratios) {
