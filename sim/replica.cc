@@ -721,7 +721,8 @@ void Replica::execute(pool::Message* message) {
   // The primary answers, and so does one backup chosen by the op (hedging, as the original).
   const uint32_t backup =
       world_.replica_count > 1
-          ? (primary_index() + 1 + prepare.op % (world_.replica_count - 1)) % world_.replica_count
+          ? static_cast<uint32_t>((primary_index() + 1 + prepare.op % (world_.replica_count - 1)) %
+                                  world_.replica_count)
           : UINT32_MAX;
   if (status_ == Status::normal && (primary() || index_ == backup)) {
     send(world_.client_process(client), reply);

@@ -213,8 +213,9 @@ struct Sweep {
       nlohmann::json terms_held = nlohmann::json::object();
       for (const auto& [term, figures] : at_peak.held) {
         if (figures.second == 0) continue;
-        terms_held[term] = {{"mean", static_cast<double>(figures.first) / at_peak.pools},
-                            {"max", figures.second}};
+        terms_held[term] = {
+            {"mean", static_cast<double>(figures.first) / static_cast<double>(at_peak.pools)},
+            {"max", figures.second}};
       }
       aggregate["holders_at_peak"][activity] = {
           {"pools", at_peak.pools},
@@ -287,7 +288,7 @@ struct Sweep {
         if (figures.second == 0) continue;
         char text[96];
         std::snprintf(text, sizeof(text), " %s %.1f/%llu", term.c_str(),
-                      static_cast<double>(figures.first) / at_peak.pools,
+                      static_cast<double>(figures.first) / static_cast<double>(at_peak.pools),
                       static_cast<unsigned long long>(figures.second));
         held += text;
       }
