@@ -16,6 +16,8 @@ constexpr size_t state_body_size = 64;
 }  // namespace
 
 std::vector<ClientSession> sessions_decode(std::span<const uint8_t> body, uint32_t client_count) {
+  body =
+      body.subspan(std::min<size_t>(body.size(), pool::header_size));  // The checkpoint's header.
   std::vector<ClientSession> sessions(client_count);
   for (uint32_t c = 0; c < client_count && (c + 1) * pool::header_size <= body.size(); c++) {
     std::memcpy(&sessions[c].reply, body.data() + c * pool::header_size, pool::header_size);
@@ -44,8 +46,10 @@ uint64_t Grid::block_address(uint64_t checkpoint_op, uint32_t index) const {
 }
 
 std::vector<uint8_t> Grid::block_bytes(const Checkpoint& checkpoint, uint32_t index,
+                                       const pool::PrepareHeader& prepare,
                                        const std::vector<ClientSession>& sessions) const {
-  const size_t body_size = index == 0 ? size_t{client_count_} * pool::header_size : state_body_size;
+  const size_t body_size =
+      index == 0 ? size_t{client_count_ + 1} * pool::header_size : state_body_size;
   std::vector<uint8_t> bytes(pool::header_size + body_size, 0);
   pool::BlockHeader header{};
   header.frame.cluster = cluster_id;
@@ -59,9 +63,10 @@ std::vector<uint8_t> Grid::block_bytes(const Checkpoint& checkpoint, uint32_t in
   header.block_type = index == 0 ? block_type_sessions : block_type_state;
   uint8_t* body = bytes.data() + pool::header_size;
   if (index == 0) {
+    std::memcpy(body, &prepare, pool::header_size);
     for (uint32_t c = 0; c < client_count_ && c < sessions.size(); c++) {
       if (sessions[c].registered) {
-        std::memcpy(body + c * pool::header_size, &sessions[c].reply, pool::header_size);
+        std::memcpy(body + (c + 1) * pool::header_size, &sessions[c].reply, pool::header_size);
       }
     }
   } else {
@@ -96,14 +101,15 @@ bool Grid::block_valid(std::span<const uint8_t> bytes, uint64_t address,
   return header.snapshot == checkpoint->op && (any_checksum || checksum == checkpoint->checksum);
 }
 
-void Grid::checkpoint_write(const Checkpoint& checkpoint,
+void Grid::checkpoint_write(const Checkpoint& checkpoint, const pool::PrepareHeader& header,
                             const std::vector<ClientSession>& sessions,
                             std::function<void()> done) {
   auto remaining = std::make_shared<uint32_t>(blocks_per_checkpoint_);
   auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
   for (uint32_t index = 0; index < blocks_per_checkpoint_; index++) {
     const uint64_t address = block_address(checkpoint.op, index);
-    storage_.write_bytes(Zone::grid, slot(address), block_bytes(checkpoint, index, sessions),
+    storage_.write_bytes(Zone::grid, slot(address),
+                         block_bytes(checkpoint, index, header, sessions),
                          [remaining, shared_done](bool) {
                            if (--*remaining == 0) (*shared_done)();
                          });
@@ -138,6 +144,7 @@ void Grid::scrub(const Checkpoint& checkpoint, std::function<void()> done) {
 void Grid::sync_to(const Checkpoint& checkpoint) {
   missing_.clear();
   synced_sessions_.clear();
+  synced_header_ = pool::PrepareHeader{};
   synced_ = checkpoint;
   for (uint32_t index = 0; index < blocks_per_checkpoint_; index++) {
     missing_.push_back(Missing{block_address(checkpoint.op, index), checkpoint, false});
@@ -174,7 +181,11 @@ bool Grid::on_block(const pool::Message& block, std::function<void()> done) {
     if (synced_.op == wanted->checkpoint.op) synced_.checksum = checksum;
   }
   if (header->block_type == block_type_sessions) {
-    synced_sessions_ = sessions_decode(bytes.subspan(pool::header_size), client_count_);
+    const std::span<const uint8_t> body = bytes.subspan(pool::header_size);
+    if (body.size() >= pool::header_size) {
+      std::memcpy(&synced_header_, body.data(), pool::header_size);
+    }
+    synced_sessions_ = sessions_decode(body, client_count_);
   }
   wanted->writing = true;
   const uint64_t address = wanted->address;
@@ -241,6 +252,7 @@ void Grid::crash() {
   reads_in_flight_ = 0;
   missing_.clear();
   synced_sessions_.clear();
+  synced_header_ = pool::PrepareHeader{};
   synced_ = Checkpoint{};
   current_ = Checkpoint{};
   incarnation_ += 1;

@@ -37,8 +37,9 @@ class Grid {
 
   // Writes the checkpoint's blocks; done runs once every write has completed (a lost write
   // shows at the scrub that follows).
-  void checkpoint_write(const Checkpoint& checkpoint, const std::vector<ClientSession>& sessions,
-                        std::function<void()> done);
+  // `header`: the prepare at the checkpoint's op, which the first block carries too.
+  void checkpoint_write(const Checkpoint& checkpoint, const pool::PrepareHeader& header,
+                        const std::vector<ClientSession>& sessions, std::function<void()> done);
   // Reads the checkpoint's blocks back; each that is corrupt or stale becomes missing.
   void scrub(const Checkpoint& checkpoint, std::function<void()> done);
   // Every block of `checkpoint` is missing (state sync); the sessions come with its first block.
@@ -54,6 +55,8 @@ class Grid {
   bool on_block(const pool::Message& block, std::function<void()> done);
   // The checkpoint being synced to, with the checksum its blocks name.
   Checkpoint synced_checkpoint() const { return synced_; }
+  // The prepare header the last synced checkpoint's first block carried.
+  const pool::PrepareHeader& synced_header() const { return synced_header_; }
   // The sessions the last synced checkpoint's first block carried.
   const std::vector<ClientSession>& synced_sessions() const { return synced_sessions_; }
 
@@ -83,6 +86,7 @@ class Grid {
   }
   // The block's bytes: a block header and a body (the sessions, or filler).
   std::vector<uint8_t> block_bytes(const Checkpoint& checkpoint, uint32_t index,
+                                   const pool::PrepareHeader& header,
                                    const std::vector<ClientSession>& sessions) const;
   // The block verifies and is `address` of `checkpoint`.
   bool block_valid(std::span<const uint8_t> bytes, uint64_t address,
@@ -99,13 +103,14 @@ class Grid {
   Checkpoint current_;
   std::vector<Missing> missing_;
   std::vector<ClientSession> synced_sessions_;
+  pool::PrepareHeader synced_header_{};
   Checkpoint synced_;
   std::vector<Read> reads_;
   uint32_t reads_in_flight_ = 0;
   uint64_t incarnation_ = 0;
 };
 
-// A checkpoint's first block: the sessions it carries.
+// A checkpoint's first block's body: the checkpoint's prepare header, then the sessions.
 std::vector<ClientSession> sessions_decode(std::span<const uint8_t> body, uint32_t client_count);
 
 }  // namespace sim

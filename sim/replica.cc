@@ -170,7 +170,7 @@ std::string Replica::activity() const {
   return std::string(standby()   ? "standby "
                      : primary() ? "primary "
                                  : "backup ") +
-         replica_status_name(status_) + (syncing() ? " syncing" : "");
+         replica_status_name(status_) + (syncing_ ? " syncing" : "");
 }
 
 std::string Replica::describe() const {
@@ -744,7 +744,7 @@ MessageBus::Receive Replica::on_prepare(uint32_t from, pool::Message* message) {
     }
     return on_prepare_repair(from, message);
   }
-  normal_heartbeat_timeout_.reset();
+  normal_heartbeat_timeout_.ticks = 0;  // Heard from the primary (the jitter stays).
   advance_commit_max(prepare->commit);
   const uint64_t op = prepare->op;
   if (op <= commit_min_ || op > op_prepare_max()) return MessageBus::Receive::done;
@@ -808,7 +808,7 @@ void Replica::on_commit(pool::Message* message) {
   if (status_ != Status::normal || primary()) return;
   const auto* commit = message->build<Command::commit>()->header;
   if (commit->frame.replica != primary_index()) return;
-  normal_heartbeat_timeout_.reset();
+  normal_heartbeat_timeout_.ticks = 0;  // Heard from the primary (the jitter stays).
   if (sync_needed(commit->checkpoint_op)) on_view_ahead(view_);
   advance_commit_max(commit->commit);
   // The primary vouches for the prepare at `commit`: a stale header there goes.
@@ -904,23 +904,14 @@ void Replica::on_get_headers(uint32_t from, pool::Message* message) {
 
 void Replica::on_headers(pool::Message* message) {
   if (syncing_) return;
-  std::vector<pool::PrepareHeader> received;
-  const auto body = message->body_used();
-  for (size_t offset = 0; offset + pool::header_size <= body.size(); offset += pool::header_size) {
-    pool::PrepareHeader header;
-    std::memcpy(&header, body.data() + offset, pool::header_size);
-    if (header.frame.command != Command::prepare ||
-        header.frame.checksum !=
-            pool::header_checksum_calculate(*reinterpret_cast<const pool::Header*>(&header)) ||
-        !header_fits(header.op) || header.op > std::max(op_, commit_max_)) {
-      continue;
-    }
-    received.push_back(header);
-  }
+  std::vector<pool::PrepareHeader> received = prepare_headers_in(message->body_used());
+  std::erase_if(received, [this](const pool::PrepareHeader& header) {
+    return !header_fits(header.op) || header.op > std::max(op_, commit_max_);
+  });
   // A peer's header is taken only where the hash chain from a header we trust reaches it:
   // a peer may still hold another view's uncommitted op.
-  std::sort(received.begin(), received.end(),
-            [](const auto& a, const auto& b) { return a.op > b.op; });
+  std::stable_sort(received.begin(), received.end(),
+                   [](const auto& a, const auto& b) { return a.op > b.op; });
   for (const pool::PrepareHeader& header : received) {
     const pool::PrepareHeader* known = journal_.header(header.op);
     if (known != nullptr && known->frame.checksum == header.frame.checksum) continue;

@@ -55,6 +55,7 @@ class Replica {
   bool primary() const { return index_ == primary_index(); }
   uint64_t op() const { return op_; }
   uint32_t view() const { return view_; }
+  // A sync is under way or waits to start (it holds a view message).
   bool syncing() const { return sync_view_ != nullptr || syncing_; }
   bool grid_missing() const { return grid_.missing_any(); }
   uint64_t commit_min() const { return commit_min_; }
@@ -147,7 +148,10 @@ class Replica {
   bool header_fits(uint64_t op) const;
 
   // View changes (replica_view_change.cc).
+  // Leaves the current view for a later one; enter_view_change also takes the same view (a
+  // replica that restarts in the middle of a view change resumes it).
   void transition_to_view_change(uint32_t view);
+  bool view_change_message_accepted(uint32_t from, uint32_t view);
   void send_exit_view();
   void maybe_send_join_view();
   pool::Message* build_join_view(pool::Term term);
@@ -163,9 +167,10 @@ class Replica {
   void send_view(uint32_t to);
   void install_view(const pool::Message* view_message);
   void start_normal_timeouts();
+  void head_take(std::span<const uint8_t> body);
   // Installs headers of one view's log: each replaces what the journal had for its op.
   void install_headers(std::span<const uint8_t> body, uint64_t op_max);
-  // Drops every header below op_ that the hash chain from above does not vouch for.
+  // Drops every header whose successor names another parent (stale); keeps those below a gap.
   void verify_chain_from_head();
   // Op's header is linked by the hash chain to the head (or to an anchor): canonical.
   bool chained_to_head(uint64_t op) const;

@@ -21,8 +21,11 @@ void Replica::checkpoint_maybe() {
   const Checkpoint checkpoint{commit_min_, commit_checksum_};
   world_.record(TraceKind::checkpoint, index_, checkpoint.op, 0);
   const uint64_t incarnation = incarnation_;
+  const pool::PrepareHeader* executed = journal_.header(checkpoint.op);
+  POOL_ASSERT(executed != nullptr && executed->frame.checksum == checkpoint.checksum);
+  const pool::PrepareHeader header = *executed;
   grid_.checkpoint_write(
-      checkpoint, clients_, [this, incarnation, checkpoint, sessions = clients_] {
+      checkpoint, header, clients_, [this, incarnation, checkpoint, header, sessions = clients_] {
         if (!alive(incarnation)) return;
         checkpointing_ = false;
         if (checkpoint.op <= op_checkpoint_) return;  // A sync went past it meanwhile.
@@ -31,6 +34,7 @@ void Replica::checkpoint_maybe() {
         Superblock& superblock = storage_.superblock;
         superblock.checkpoint_op = checkpoint.op;
         superblock.checkpoint_checksum = checkpoint.checksum;
+        superblock.checkpoint_header = header;
         superblock.clients = sessions;
         grid_.set_current(checkpoint);
         grid_.scrub(checkpoint, [] {});  // A lost block write shows here: grid repair fetches it.
@@ -44,7 +48,6 @@ void Replica::checkpoint_maybe() {
 // original's sync_view) until it has the checkpoint's blocks, then joins that view.
 void Replica::sync_maybe(pool::Message* view_message) {
   const auto* header = view_message->build<Command::view>()->header;
-  if (status_ == Status::normal && primary() && header->frame.view == view_) return;
   if (sync_view_ != nullptr) {
     const auto* kept = sync_view_->build<Command::view>()->header;
     if (kept->checkpoint_op > header->checkpoint_op ||
@@ -61,6 +64,12 @@ void Replica::sync_begin() {
   if (sync_view_ == nullptr) return;
   const uint64_t checkpoint_op = sync_view_->build<Command::view>()->header->checkpoint_op;
   if (syncing_ && sync_target_.op == checkpoint_op) return;
+  if (!syncing_ && !sync_needed(checkpoint_op)) {
+    // Commits caught up while the sync waited: repair reaches the rest.
+    release(Term::sync_view, sync_view_);
+    sync_view_ = nullptr;
+    return;
+  }
   // The commit stage finishes what it has started first, as the original's sync waits for it.
   if (committing_ || commit_reading_ || commit_prepare_ != nullptr || checkpointing_) return;
   world_.record(TraceKind::sync_start, index_, checkpoint_op, commit_min_);
@@ -71,7 +80,12 @@ void Replica::sync_begin() {
     prepare_timeout_.stop();
   }
   syncing_ = true;
+  // The view message carries the checkpoint's prepare header when its primary has it: the
+  // blocks must then name its checksum. Otherwise the first block names it.
   sync_target_ = Checkpoint{checkpoint_op, pool::U128{0, 0}};
+  for (const pool::PrepareHeader& header : prepare_headers_in(sync_view_->body_used())) {
+    if (header.op == checkpoint_op) sync_target_.checksum = header.frame.checksum;
+  }
   // The checkpoint replaces the log up to it; the headers after it stay (the replica may have
   // acknowledged those ops).
   for (pool::Message*& prepare : cache_) {
@@ -97,9 +111,15 @@ void Replica::sync_done() {
   op_checkpoint_ = checkpoint.op;
   checkpoint_checksum_ = checkpoint.checksum;
   anchor_op_ = 0;
+  const pool::PrepareHeader& header = grid_.synced_header();
+  POOL_ASSERT(header.op == checkpoint.op && header.frame.checksum == checkpoint.checksum,
+              "r%u: checkpoint %llu's block names another prepare", index_,
+              static_cast<unsigned long long>(checkpoint.op));
+  journal_.set_header(header);  // The log after the sync starts from the checkpoint's prepare.
   Superblock& superblock = storage_.superblock;
   superblock.checkpoint_op = checkpoint.op;
   superblock.checkpoint_checksum = checkpoint.checksum;
+  superblock.checkpoint_header = header;
   superblock.clients = clients_;
   grid_.set_current(checkpoint);
   syncing_ = false;
@@ -107,8 +127,9 @@ void Replica::sync_done() {
 
   pool::Message* view_message = sync_view_;
   sync_view_ = nullptr;
-  const auto* header = view_message->build<Command::view>()->header;
-  if (header->frame.view >= view_ && header->op >= commit_min_) {
+  // The view may have moved on while the sync waited to begin: then a later view message
+  // brings this replica in.
+  if (view_message->header->frame.view >= view_) {
     install_view(view_message);
   } else {
     request_view(view_);

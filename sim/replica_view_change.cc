@@ -15,21 +15,6 @@ using pool::Term;
 namespace {
 uint64_t bit(uint32_t replica) { return uint64_t{1} << replica; }
 
-// Every intact prepare header in a body of headers.
-std::vector<pool::PrepareHeader> headers_in(std::span<const uint8_t> body) {
-  std::vector<pool::PrepareHeader> headers;
-  for (size_t offset = 0; offset + pool::header_size <= body.size(); offset += pool::header_size) {
-    pool::PrepareHeader header;
-    std::memcpy(&header, body.data() + offset, pool::header_size);
-    if (header.frame.command != Command::prepare || header.op == 0 ||
-        header.frame.checksum !=
-            pool::header_checksum_calculate(*reinterpret_cast<const pool::Header*>(&header))) {
-      continue;
-    }
-    headers.push_back(header);
-  }
-  return headers;
-}
 }  // namespace
 
 // --- Timeouts and the superblock.
@@ -116,17 +101,18 @@ void Replica::send_exit_view() {
   release(Term::burst, message);
 }
 
+// An exit_view or join_view from another replica for `view`: false if it is to be ignored (a
+// standby or a syncing replica does not vote; an older view is over). A later view is joined.
+bool Replica::view_change_message_accepted(uint32_t from, uint32_t view) {
+  if (from >= world_.replica_count || from == index_ || standby() || syncing_) return false;
+  if (view < view_) return false;
+  if (view > view_) transition_to_view_change(view);
+  return true;
+}
+
 void Replica::on_exit_view(uint32_t from, pool::Message* message) {
-  if (from >= world_.replica_count || from == index_ || standby() || syncing_) {
-    return;
-  }
-  const uint32_t view = message->header->frame.view;
-  if (view < view_) return;
-  if (view > view_) {
-    transition_to_view_change(view);
-  } else if (status_ != Status::view_change) {
-    return;
-  }
+  if (!view_change_message_accepted(from, message->header->frame.view)) return;
+  if (status_ != Status::view_change) return;  // The view has started.
   exit_view_from_ |= bit(from);
   maybe_send_join_view();
 }
@@ -136,13 +122,15 @@ pool::Message* Replica::build_join_view(Term term) {
   // it never acknowledged).
   uint64_t op_head = op_;
   while (op_head > commit_min_ && journal_.header(op_head) == nullptr) op_head--;
-  // The chain from the head down, as far as it holds: the new primary installs these.
+  // The head's header always (the new primary takes the head from it), then the chain below
+  // as far as it holds after the commit: the new primary installs these.
   std::vector<const pool::PrepareHeader*> headers;
-  for (uint64_t op = op_head;
-       op > commit_min_ && headers.size() < headers_per_message(world_.config); op--) {
+  if (const pool::PrepareHeader* head = journal_.header(op_head)) headers.push_back(head);
+  for (uint64_t op = op_head - 1;
+       !headers.empty() && op > commit_min_ && headers.size() < headers_per_message(world_.config);
+       op--) {
     const pool::PrepareHeader* header = journal_.header(op);
-    if (header == nullptr) break;
-    if (!headers.empty() && headers.back()->parent != header->frame.checksum) break;
+    if (header == nullptr || headers.back()->parent != header->frame.checksum) break;
     headers.push_back(header);
   }
   pool::Message* message = acquire(term);
@@ -150,22 +138,26 @@ pool::Message* Replica::build_join_view(Term term) {
       header_start<Command::join_view>(message, static_cast<uint8_t>(index_), view_,
                                        static_cast<uint32_t>(headers.size() * pool::header_size));
   header->op = op_head;
-  // What the replica knows to be committed, within its log.
+  // Not commit_min as the replica executed it but what it knows committed within its log
+  // (commit_max, capped by the head): the new primary's commit; the bitsets start after it.
   header->commit_min = std::max(commit_min_, std::min(commit_max_, op_head));
   header->checkpoint_op = op_checkpoint_;
   header->log_view = log_view_;
-  // For each op after commit_min: present (its prepare is on disk) or nack (the replica never
-  // wrote any prepare of that op, so it never acknowledged one). A disk that may have lost
-  // writes nacks nothing.
+  // For each op after commit_min: present (its prepare is on disk) or nack. A nack of an op
+  // whose header the body carries says the slot does not hold that prepare; of any other op,
+  // that the slot holds no prepare of the op at all (so the replica never acknowledged one). A
+  // disk that may have lost writes nacks nothing.
+  const uint64_t carried_min = op_head + 1 - headers.size();
   for (uint32_t i = 0; i < 128; i++) {
     const uint64_t op = header->commit_min + 1 + i;
     uint64_t& present = i < 64 ? header->present_bitset.low : header->present_bitset.high;
     uint64_t& nack = i < 64 ? header->nack_bitset.low : header->nack_bitset.high;
+    const bool carried = op >= carried_min && op <= op_head;
     if (journal_.prepared(op)) {
       present |= uint64_t{1} << (i % 64);
     } else if (!storage_.may_have_lost_writes() && !journal_.writing(op) &&
-               (journal_.header(op) != nullptr || !journal_.slot_holds(op))) {
-      nack |= uint64_t{1} << (i % 64);  // Not the prepare of our header (or of the op at all).
+               (carried || !journal_.slot_holds(op))) {
+      nack |= uint64_t{1} << (i % 64);
     }
   }
   for (size_t i = 0; i < headers.size(); i++) {
@@ -193,12 +185,7 @@ void Replica::maybe_send_join_view() {
 }
 
 void Replica::on_join_view(uint32_t from, pool::Message* message) {
-  if (from >= world_.replica_count || from == index_ || standby() || syncing_) {
-    return;
-  }
-  const uint32_t view = message->header->frame.view;
-  if (view < view_) return;
-  if (view > view_) transition_to_view_change(view);
+  if (!view_change_message_accepted(from, message->header->frame.view)) return;
   if (!primary()) return;
   if (status_ == Status::normal) {
     send_view(from);  // The view began without it.
@@ -226,6 +213,7 @@ void Replica::primary_join_view_quorum_check() {
 // of those members has: it holds every committed op.
 void Replica::primary_choose_log() {
   const pool::JoinViewHeader* best = nullptr;
+  const pool::Message* best_message = nullptr;
   uint64_t commit = commit_max_;
   for (const pool::Message* message : join_view_from_all_replicas_) {
     if (message == nullptr) continue;
@@ -234,6 +222,7 @@ void Replica::primary_choose_log() {
     if (best == nullptr || header->log_view > best->log_view ||
         (header->log_view == best->log_view && header->op > best->op)) {
       best = header;
+      best_message = message;
     }
   }
   POOL_ASSERT(best != nullptr);
@@ -245,16 +234,11 @@ void Replica::primary_choose_log() {
     if (header->log_view == best->log_view) install_headers(message->body_used(), best->op);
   }
   op_ = best->op;
+  head_take(best_message->body_used());
   commit_max_ = std::max(commit_max_, std::min(commit, op_));
   verify_chain_from_head();
   primary_truncate_nacked();
   log_chosen_ = true;
-  // The anchor belonged to the old log.
-  anchor_op_ = 0;
-  if (const pool::PrepareHeader* head = journal_.header(op_)) {
-    anchor_op_ = op_;
-    anchor_checksum_ = head->frame.checksum;
-  }
   world_.record(TraceKind::view_log_chosen, index_, op_, commit_max_);
   POOL_ASSERT(op_ - commit_max_ <= pipeline_prepare_queue_max_,
               "r%u view %u: %llu uncommitted ops exceed the pipeline", index_, view_,
@@ -288,7 +272,7 @@ uint32_t Replica::nacks(uint64_t op) const {
         ((i < 64 ? header->present_bitset.low : header->present_bitset.high) & mask) != 0;
     // Their header for op, if their join_view carries it: a nack speaks of that prepare.
     std::optional<pool::U128> theirs;
-    for (const pool::PrepareHeader& header_theirs : headers_in(message->body_used())) {
+    for (const pool::PrepareHeader& header_theirs : prepare_headers_in(message->body_used())) {
       if (header_theirs.op == op) theirs = header_theirs.frame.checksum;
     }
     const bool same = !theirs || (ours != nullptr && *theirs == ours->frame.checksum);
@@ -381,12 +365,22 @@ void Replica::primary_start_view() {
 // --- The view message.
 
 void Replica::send_view(uint32_t to) {
+  // The head's header always, the chain below it, and the checkpoint's prepare header (a
+  // replica that syncs checks the checkpoint's blocks against it). The last body slot is kept
+  // for the checkpoint's header.
+  const size_t chain_max = headers_per_message(world_.config) - 1;
   std::vector<const pool::PrepareHeader*> headers;
-  for (uint64_t op = op_;
-       op > op_checkpoint_ && headers.size() < headers_per_message(world_.config); op--) {
+  for (uint64_t op = op_; op > 0 && headers.size() < chain_max; op--) {
     const pool::PrepareHeader* header = journal_.header(op);
     if (header == nullptr) break;  // Contiguous from the head: the receiver chains them.
+    if (!headers.empty() && headers.back()->parent != header->frame.checksum) break;
     headers.push_back(header);
+    if (op <= op_checkpoint_) break;
+  }
+  const pool::PrepareHeader* checkpoint = journal_.header(op_checkpoint_);
+  if (op_checkpoint_ > 0 && checkpoint != nullptr &&
+      (headers.empty() || headers.back()->op > op_checkpoint_)) {
+    headers.push_back(checkpoint);
   }
   pool::Message* message = acquire(Term::burst);
   auto* header =
@@ -459,12 +453,12 @@ void Replica::install_view(const pool::Message* message) {
   POOL_ASSERT_GE(view_header->op, commit_min_);
   if (status_ == Status::normal && primary()) primary_pipeline_to_cache();
   view_ = view;
-  const uint32_t log_view_before = log_view_;
   if (view > log_view_) {
     // A new view's log: what ours has beyond it was never committed.
     truncate_after(view_header->op);
     install_headers(message->body_used(), view_header->op);
     op_ = view_header->op;
+    head_take(message->body_used());
     verify_chain_from_head();
   } else {
     // Our own view (after a sync): the ops we acknowledged since stay.
@@ -475,13 +469,6 @@ void Replica::install_view(const pool::Message* message) {
   log_view_ = view;
   status_ = Status::normal;
   superblock_view_update();
-  if (view > log_view_before) anchor_op_ = 0;  // The anchor belonged to the old log.
-  for (const pool::PrepareHeader& header : headers_in(message->body_used())) {
-    if (header.op == view_header->op) {
-      anchor_op_ = header.op;
-      anchor_checksum_ = header.frame.checksum;
-    }
-  }
   release_join_views();
   exit_view_from_ = 0;
   join_view_sent_ = log_chosen_ = false;
@@ -493,8 +480,22 @@ void Replica::install_view(const pool::Message* message) {
   commit_journal();
 }
 
+// The head of a new log is the header the view or join_view message carries for op_. If the
+// message carries none (its sender's head was its commit), what we have there is not vouched
+// for and goes. The anchor (the old log's) is replaced by the head.
+void Replica::head_take(std::span<const uint8_t> body) {
+  anchor_op_ = 0;
+  for (const pool::PrepareHeader& header : prepare_headers_in(body)) {
+    if (header.op == op_) {
+      anchor_op_ = op_;
+      anchor_checksum_ = header.frame.checksum;
+    }
+  }
+  if (anchor_op_ == 0 && op_ > commit_min_) journal_.remove_header(op_);
+}
+
 void Replica::install_headers(std::span<const uint8_t> body, uint64_t op_max) {
-  for (const pool::PrepareHeader& header : headers_in(body)) {
+  for (const pool::PrepareHeader& header : prepare_headers_in(body)) {
     if (header.op <= op_max && header_fits(header.op)) journal_.set_header(header);
   }
 }
@@ -544,6 +545,9 @@ void Replica::restart() {
   clients_.resize(world_.client_count);
   grid_.set_current(Checkpoint{op_checkpoint_, checkpoint_checksum_});
   journal_.recover_headers();
+  if (op_checkpoint_ > 0 && journal_.header(op_checkpoint_) == nullptr) {
+    journal_.set_header(superblock.checkpoint_header);  // After a sync, the ring may lack it.
+  }
   op_ = std::max(op_checkpoint_, journal_.op_max());
   recovery_slot_next_ = 0;
   recovery_read_next();

@@ -21,8 +21,9 @@ struct Superblock {
   uint32_t view = 0;
   uint32_t log_view = 0;
   uint64_t checkpoint_op = 0;
-  pool::U128 checkpoint_checksum{0, 0};  // Of the prepare at checkpoint_op (0 for the root).
-  std::vector<ClientSession> clients;    // As of checkpoint_op.
+  pool::U128 checkpoint_checksum{0, 0};     // Of the prepare at checkpoint_op (0 for the root).
+  pool::PrepareHeader checkpoint_header{};  // The prepare at checkpoint_op (op 0: the root).
+  std::vector<ClientSession> clients;       // As of checkpoint_op.
 };
 
 }  // namespace sim

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "pool/config.h"
 #include "pool/header.h"
@@ -35,6 +36,9 @@ pool::HeaderOf<command>* header_start(pool::Message* message, uint8_t replica, u
 inline uint32_t headers_per_message(const pool::Config& config) {
   return (config.message_size_max - pool::header_size) / pool::header_size;
 }
+
+// Every intact prepare header (checksum, command, op > 0) in a body of headers.
+std::vector<pool::PrepareHeader> prepare_headers_in(std::span<const uint8_t> body);
 
 // Sets checksum_body and checksum over the body already in the buffer.
 void message_seal(pool::Message* message);
