@@ -264,6 +264,11 @@ uint32_t Replica::nacks(uint64_t op) const {
   for (const pool::Message* message : join_view_from_all_replicas_) {
     if (message == nullptr) continue;
     const auto* header = reinterpret_cast<const pool::JoinViewHeader*>(message->header);
+    // Beyond what its WAL could take since its checkpoint: it never wrote op.
+    if (op > header->checkpoint_op + checkpoint_interval_ops_ + pipeline_prepare_queue_max_) {
+      count += 1;
+      continue;
+    }
     if (op <= header->commit_min || op - header->commit_min - 1 >= 128) continue;
     const uint64_t i = op - header->commit_min - 1;
     const uint64_t mask = uint64_t{1} << (i % 64);
