@@ -235,7 +235,7 @@ Options options_from_seed_default(uint64_t seed, std::string_view profile) {
   options.read_fault_ppm = prng.chance(1, 2) ? 0 : prng.range_inclusive(0, 20'000);
   options.write_fault_ppm = prng.chance(1, 2) ? 0 : prng.range_inclusive(0, 20'000);
 
-  options.crash_ppm = prng.range_inclusive(0, 300);
+  options.crash_ppm = prng.range_inclusive(100, 600);  // The primary too: view changes.
   options.crash_view_change_ppm = prng.chance(1, 2) ? 0 : prng.range_inclusive(0, 5'000);
   options.restart_delay_ticks_max = prng.range_inclusive(10, 1'000);
   // Short intervals wrap the WAL and make lagging replicas sync.
