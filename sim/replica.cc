@@ -82,9 +82,10 @@ uint64_t Replica::op_prepare_max() const {
   return op_checkpoint_ + checkpoint_interval_ops_ + pipeline_prepare_queue_max_;
 }
 
-// Op's header may take its slot in the ring: the op there before it is committed.
+// Op's header may take its slot in the ring: the op there before it is committed, and is not
+// commit_min itself (whose header heads a log that has nothing after the commit).
 bool Replica::header_fits(uint64_t op) const {
-  return op > commit_min_ && op <= commit_min_ + journal_.slot_count();
+  return op > commit_min_ && op < commit_min_ + journal_.slot_count();
 }
 
 // The peers' WALs may no longer hold the ops after our commit: only a sync catches up.
@@ -973,8 +974,8 @@ void Replica::repair() {
   // too: a restarted replica may know of commits beyond its own log.
   uint64_t missing_min = 0;
   uint64_t missing_max = 0;
-  const uint64_t op_known_max =
-      std::min<uint64_t>(std::max(op_repair_max, commit_max_), commit_min_ + journal_.slot_count());
+  const uint64_t op_known_max = std::min<uint64_t>(std::max(op_repair_max, commit_max_),
+                                                   commit_min_ + journal_.slot_count() - 1);
   for (uint64_t op = commit_min_ + 1; op <= op_known_max; op++) {
     if (journal_.header(op) != nullptr) continue;
     if (missing_min == 0) missing_min = op;

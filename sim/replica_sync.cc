@@ -65,9 +65,12 @@ void Replica::sync_begin() {
   const uint64_t checkpoint_op = sync_view_->build<Command::view>()->header->checkpoint_op;
   if (syncing_ && sync_target_.op == checkpoint_op) return;
   if (!syncing_ && !sync_needed(checkpoint_op)) {
-    // Commits caught up while the sync waited: repair reaches the rest.
+    // Commits caught up while the sync waited: repair reaches the rest, and the view comes
+    // again from its primary.
+    const uint32_t view = sync_view_->header->frame.view;
     release(Term::sync_view, sync_view_);
     sync_view_ = nullptr;
+    if (view > view_ || (view == view_ && status_ != Status::normal)) request_view(view);
     return;
   }
   // The commit stage finishes what it has started first, as the original's sync waits for it.

@@ -468,7 +468,10 @@ void Replica::install_view(const pool::Message* message) {
   } else {
     // Our own view (after a sync): the ops we acknowledged since stay.
     install_headers(message->body_used(), view_header->op);
-    op_ = std::max(op_, view_header->op);
+    if (view_header->op >= op_) {
+      op_ = view_header->op;
+      head_take(message->body_used());
+    }
   }
   commit_max_ = std::max(commit_max_, view_header->commit_max);
   log_view_ = view;
@@ -530,6 +533,12 @@ bool Replica::chained_to_head(uint64_t op) const {
 
 void Replica::truncate_after(uint64_t op) {
   for (uint64_t removed = op_; removed > op; removed--) journal_.remove_header(removed);
+  if (anchor_op_ > op) {
+    // The anchor named a header that is gone: the new head (if known) takes its place.
+    const pool::PrepareHeader* head = journal_.header(op);
+    anchor_op_ = head != nullptr ? op : 0;
+    if (head != nullptr) anchor_checksum_ = head->frame.checksum;
+  }
 }
 
 // --- Recovery.
