@@ -182,6 +182,8 @@ class Replica {
 
   // Checkpoints, state sync, grid repair (replica_sync.cc).
   void checkpoint_maybe();
+  void checkpoint_adopt(const pool::PrepareHeader& header,
+                        const std::vector<ClientSession>& sessions);
   void sync_maybe(pool::Message* view_message);
   void sync_begin();
   void sync_done();

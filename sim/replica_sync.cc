@@ -29,19 +29,27 @@ void Replica::checkpoint_maybe() {
         if (!alive(incarnation)) return;
         checkpointing_ = false;
         if (checkpoint.op <= op_checkpoint_) return;  // A sync went past it meanwhile.
-        op_checkpoint_ = checkpoint.op;
-        checkpoint_checksum_ = checkpoint.checksum;
-        Superblock& superblock = storage_.superblock;
-        superblock.checkpoint_op = checkpoint.op;
-        superblock.checkpoint_checksum = checkpoint.checksum;
-        superblock.checkpoint_header = header;
-        superblock.clients = sessions;
-        grid_.set_current(checkpoint);
+        checkpoint_adopt(header, sessions);
         grid_.scrub(checkpoint, [] {});  // A lost block write shows here: grid repair fetches it.
         world_.record(TraceKind::checkpoint, index_, checkpoint.op, 1);
         primary_drain_request_queue();  // The WAL has room again.
         if (commit_from_journal()) commit_journal();
       });
+}
+
+// The checkpoint at header.op is the replica's: the superblock names it (with the sessions it
+// holds), and the grid keeps its blocks and the previous checkpoint's.
+void Replica::checkpoint_adopt(const pool::PrepareHeader& header,
+                               const std::vector<ClientSession>& sessions) {
+  const Checkpoint checkpoint{header.op, header.frame.checksum};
+  op_checkpoint_ = checkpoint.op;
+  checkpoint_checksum_ = checkpoint.checksum;
+  Superblock& superblock = storage_.superblock;
+  superblock.checkpoint_op = checkpoint.op;
+  superblock.checkpoint_checksum = checkpoint.checksum;
+  superblock.checkpoint_header = header;
+  superblock.clients = sessions;
+  grid_.set_current(checkpoint);
 }
 
 // A view message whose checkpoint is beyond what repair can reach: the replica keeps it (the
@@ -111,20 +119,13 @@ void Replica::sync_done() {
   op_ = std::max(op_, checkpoint.op);
   commit_max_ = std::max(commit_max_, checkpoint.op);
   commit_checksum_ = checkpoint.checksum;
-  op_checkpoint_ = checkpoint.op;
-  checkpoint_checksum_ = checkpoint.checksum;
   anchor_op_ = 0;
   const pool::PrepareHeader& header = grid_.synced_header();
   POOL_ASSERT(header.op == checkpoint.op && header.frame.checksum == checkpoint.checksum,
               "r%u: checkpoint %llu's block names another prepare", index_,
               static_cast<unsigned long long>(checkpoint.op));
   journal_.set_header(header);  // The log after the sync starts from the checkpoint's prepare.
-  Superblock& superblock = storage_.superblock;
-  superblock.checkpoint_op = checkpoint.op;
-  superblock.checkpoint_checksum = checkpoint.checksum;
-  superblock.checkpoint_header = header;
-  superblock.clients = clients_;
-  grid_.set_current(checkpoint);
+  checkpoint_adopt(header, clients_);
   syncing_ = false;
   world_.record(TraceKind::sync_done, index_, checkpoint.op, 0);
 
