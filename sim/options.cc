@@ -140,10 +140,6 @@ std::optional<uint64_t> parse_u64(std::string_view text) {
   return value;
 }
 
-Options options_from_seed_default(uint64_t seed, std::string_view profile);
-
-const char* swarm_name(Swarm swarm) { return swarm == Swarm::stress ? "stress" : "default"; }
-
 std::optional<Swarm> swarm_by_name(std::string_view name) {
   if (name == "default") return Swarm::default_mix;
   if (name == "stress") return Swarm::stress;
@@ -184,13 +180,9 @@ void stress(Options& options) {
 }
 }  // namespace
 
-Options options_from_seed(uint64_t seed, std::string_view profile, Swarm swarm) {
-  Options options = options_from_seed_default(seed, profile);
-  if (swarm == Swarm::stress) stress(options);
-  return options;
-}
-
-Options options_from_seed_default(uint64_t seed, std::string_view profile) {
+namespace {
+// The default swarm: every option drawn from the seed.
+Options draw_default(uint64_t seed, std::string_view profile) {
   Prng prng = Prng::derive(seed, 0x5757'4152'4D00);  // "SWARM": a stream of its own.
   Options options;
   options.seed = seed;
@@ -241,6 +233,13 @@ Options options_from_seed_default(uint64_t seed, std::string_view profile) {
   // Short intervals wrap the WAL and make lagging replicas sync.
   options.checkpoint_interval_ops = config.pipeline_prepare_queue_max * prng.range_inclusive(2, 8);
   options.checkpoint_block_count = prng.range_inclusive(1, 8);
+  return options;
+}
+}  // namespace
+
+Options options_from_seed(uint64_t seed, std::string_view profile, Swarm swarm) {
+  Options options = draw_default(seed, profile);
+  if (swarm == Swarm::stress) stress(options);
   return options;
 }
 

@@ -88,7 +88,6 @@ struct Options {
 // holders to their bounds (full pipelines and many clients, slow disks, clogged and partitioned
 // paths, many retries, crashes during view changes, short checkpoint intervals).
 enum class Swarm : uint8_t { default_mix, stress };
-const char* swarm_name(Swarm swarm);
 std::optional<Swarm> swarm_by_name(std::string_view name);
 
 // The swarm: every option drawn from `seed`, within the bounds of `profile`.
