@@ -88,9 +88,17 @@ bool Replica::header_fits(uint64_t op) const {
   return op > commit_min_ && op < commit_min_ + journal_.slot_count();
 }
 
-// The peers' WALs may no longer hold the ops after our commit: only a sync catches up.
-bool Replica::sync_needed(uint64_t checkpoint_op) const {
+// A peer's checkpoint so far ahead that the WALs may no longer hold the ops after our commit:
+// time to ask the primary for its view message, which tells (sync_needed).
+bool Replica::behind_checkpoint(uint64_t checkpoint_op) const {
   return commit_min_ + checkpoint_interval_ops_ < checkpoint_op + pipeline_prepare_queue_max_ + 1;
+}
+
+// The primary's WAL holds the ops (op − slot_count, op]: if the op after our commit is older,
+// no peer can be relied on to repair it, and only a sync catches up. (Its checkpoint is then
+// past our commit: the primary prepares at most an interval and a pipeline past it.)
+bool Replica::sync_needed(uint64_t view_op) const {
+  return commit_min_ + journal_.slot_count() <= view_op;  // Its head must fit our ring too.
 }
 
 bool Replica::commit_from_journal() const {
@@ -324,7 +332,7 @@ MessageBus::Receive Replica::on_message(uint32_t from, pool::Message* message) {
       if (from_replica && view > view_) on_view_ahead(view);
       if (from_replica) {
         const auto* ping = message->build<Command::ping>()->header;
-        if (sync_needed(ping->checkpoint_op)) on_view_ahead(view_);
+        if (behind_checkpoint(ping->checkpoint_op)) on_view_ahead(view_);
       }
       on_ping(from, message);
       break;
@@ -810,7 +818,7 @@ void Replica::on_commit(pool::Message* message) {
   const auto* commit = message->build<Command::commit>()->header;
   if (commit->frame.replica != primary_index()) return;
   normal_heartbeat_timeout_.ticks = 0;  // Heard from the primary (the jitter stays).
-  if (sync_needed(commit->checkpoint_op)) on_view_ahead(view_);
+  if (behind_checkpoint(commit->checkpoint_op)) on_view_ahead(view_);
   advance_commit_max(commit->commit);
   // The primary vouches for the prepare at `commit`: a stale header there goes.
   if (commit->commit > commit_min_) {

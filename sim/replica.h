@@ -144,7 +144,8 @@ class Replica {
   bool commit_from_journal() const;
   // The highest op the WAL can take before the next checkpoint is durable.
   uint64_t op_prepare_max() const;
-  bool sync_needed(uint64_t checkpoint_op) const;
+  bool behind_checkpoint(uint64_t checkpoint_op) const;
+  bool sync_needed(uint64_t view_op) const;
   bool header_fits(uint64_t op) const;
 
   // View changes (replica_view_change.cc).

@@ -72,7 +72,7 @@ void Replica::sync_begin() {
   if (sync_view_ == nullptr) return;
   const uint64_t checkpoint_op = sync_view_->build<Command::view>()->header->checkpoint_op;
   if (syncing_ && sync_target_.op == checkpoint_op) return;
-  if (!syncing_ && !sync_needed(checkpoint_op)) {
+  if (!syncing_ && !sync_needed(sync_view_->build<Command::view>()->header->op)) {
     // Commits caught up while the sync waited: repair reaches the rest, and the view comes
     // again from its primary.
     const uint32_t view = sync_view_->header->frame.view;
@@ -83,6 +83,9 @@ void Replica::sync_begin() {
   }
   // The commit stage finishes what it has started first, as the original's sync waits for it.
   if (committing_ || commit_reading_ || commit_prepare_ != nullptr || checkpointing_) return;
+  POOL_ASSERT(checkpoint_op > commit_min_, "r%u: a sync to checkpoint %llu from commit %llu",
+              index_, static_cast<unsigned long long>(checkpoint_op),
+              static_cast<unsigned long long>(commit_min_));
   world_.record(TraceKind::sync_start, index_, checkpoint_op, commit_min_);
   if (status_ == Status::normal && primary()) {
     // A primary of a view the cluster has left: it steps down to sync.

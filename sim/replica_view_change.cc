@@ -434,7 +434,7 @@ void Replica::on_view(pool::Message* message) {
   const uint32_t from = view_header->frame.replica;
   if (from != primary_of(view) || from == index_ || view < view_) return;
   if (status_ == Status::normal && view == view_ && primary()) return;
-  if (sync_needed(view_header->checkpoint_op)) {
+  if (sync_needed(view_header->op)) {
     sync_maybe(message);
     return;
   }
