@@ -18,8 +18,8 @@
 #include "pool/assertion.h"
 #include "pool/cli/flags.h"
 #include "sim/cluster.h"
-#include "sim/git_commit.h"  // Generated at build time.
 #include "sim/options.h"
+#include "sim/summary_json.h"
 
 ABSL_FLAG(std::string, seed, "",
           "The run's seed, decimal or 0x-hex (default: a random one, printed).");
@@ -176,56 +176,6 @@ absl::StatusOr<Run> run_from_flags(const pool::cli::ParsedCommandLine& parsed) {
   return run;
 }
 
-nlohmann::json summary_json(const sim::Summary& summary) {
-  nlohmann::json json;
-  json["seed"] = summary.options.seed;
-  json["passed"] = summary.passed;
-  if (summary.failure) {
-    json["failure"] = {
-        {"kind", sim::failure_kind_name(summary.failure->kind)},
-        {"process", summary.failure->process},
-        {"term", summary.failure->term
-                     ? nlohmann::json(std::string(pool::term_name(*summary.failure->term)))
-                     : nlohmann::json(nullptr)},
-        {"detail", summary.failure->detail}};
-  } else {
-    json["failure"] = nullptr;
-  }
-  json["trace_hash"] = sim::hash_hex(summary.trace_hash);
-  json["ticks"] = summary.ticks;
-  json["events"] = summary.events;
-  json["requests_committed"] = summary.requests_committed;
-  json["ops_committed"] = summary.ops_committed;
-  json["requests_answered"] = summary.requests_answered;
-  json["crashes"] = summary.crashes;
-  json["view_changes"] = summary.view_changes;
-  json["views_started"] = summary.views_started;
-  json["view_truncations"] = summary.view_truncations;
-  json["checkpoints"] = summary.checkpoints;
-  json["syncs"] = summary.syncs;
-  json["blocks_repaired"] = summary.blocks_repaired;
-  json["commit"] = POOLSIM_GIT_COMMIT;
-  nlohmann::json options = nlohmann::json::object();
-  for (const auto& [name, value] : sim::options_as_flags(summary.options)) options[name] = value;
-  json["options"] = options;
-  json["repro"] = sim::options_replay_command(summary.options);
-  nlohmann::json pools = nlohmann::json::array();
-  for (const sim::PoolSummary& pool_summary : summary.pools) {
-    nlohmann::json terms = nlohmann::json::object();
-    for (const sim::TermPeak& term : pool_summary.terms) {
-      terms[std::string(pool::term_name(term.term))] = {{"peak", term.peak}, {"bound", term.bound}};
-    }
-    pools.push_back({{"owner", pool_summary.owner},
-                     {"messages_max", pool_summary.messages_max},
-                     {"peak", pool_summary.peak},
-                     {"census_at_peak", pool_summary.census_at_peak},
-                     {"unpaid_peak", pool_summary.unpaid_peak},
-                     {"terms", terms}});
-  }
-  json["pools"] = pools;
-  return json;
-}
-
 void print_summary(const sim::Summary& summary, const std::string& log) {
   if (log != "quiet") {
     const sim::Options& options = summary.options;
@@ -284,7 +234,7 @@ void print_summary(const sim::Summary& summary, const std::string& log) {
 bool write_json(const std::string& path, const sim::Summary& summary) {
   if (path.empty()) return true;
   std::ofstream file(path);
-  file << summary_json(summary).dump(2) << "\n";
+  file << sim::summary_json(summary).dump(2) << "\n";
   if (!file) {
     std::fprintf(stderr, "sim: could not write --summary-json=%s\n", path.c_str());
     return false;

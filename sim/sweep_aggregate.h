@@ -1,0 +1,84 @@
+// A seed sweep's aggregate: pass/fail counts, every failure with its replay command, the trace
+// hash of each seed, and per process role (replica, client; per bus) and formula term the peak
+// over all seeds against its bound. It folds in per-seed summaries (one machine's sweep) or other
+// aggregates (the tasks of a sharded sweep) alike, and keeps only figures that combine exactly,
+// so a merged aggregate equals, byte for byte, one sweep of the same seeds.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+
+namespace sim {
+
+// One line of an expected-terms file: "ROLE BUS TERM reached" or "ROLE BUS TERM unreachable: WHY".
+struct TermExpectation {
+  bool reached = false;
+  std::string why;  // For an unreachable term.
+};
+using TermExpectations = std::map<std::string, TermExpectation>;  // "replica tcp pipeline" → ...
+
+absl::StatusOr<TermExpectations> term_expectations_read(const std::string& path);
+
+class SweepAggregate {
+ public:
+  // Folds in one seed's summary JSON, or the stand-in the sweep writes for a run that died
+  // before its summary ({"seed", "crashed": true, "failure", "repro"}).
+  absl::Status add_summary(const nlohmann::json& summary);
+  // Folds in another sweep's aggregate (to_json's output) of seeds disjoint from these.
+  absl::Status add_aggregate(const nlohmann::json& aggregate);
+  // The whole sweep's seeds, when these are one task's share of it (default: the seeds folded in).
+  // An aggregate records it, and a merge of tasks' aggregates checks that they cover all of it.
+  absl::Status set_sweep_seeds(uint64_t first, uint64_t last);
+  // Fails unless the seeds folded in are one contiguous range, each seed once, and (for
+  // `whole_sweep`, when the sweep's seeds are known) all of the sweep's seeds.
+  absl::Status check_complete(bool whole_sweep = true) const;
+  // Notes each term the expectations say is reached and no seed drove to its bound.
+  void expect(const TermExpectations& expectations);
+
+  nlohmann::json to_json() const;
+  void print(const TermExpectations& expectations) const;  // The human report, to stdout.
+  bool passed() const { return failures_.empty() && regressions_.empty(); }
+
+ private:
+  struct TermStats {
+    bool seen = false;
+    uint64_t peak_max = 0;
+    uint64_t bound_at_peak_max = 0;
+    uint64_t seed_at_peak_max = 0;  // The smallest seed at peak_max: the same in any fold order.
+    uint64_t seeds_at_bound = 0;    // Seeds in which some pool of the role held it at its bound.
+    uint64_t bound_min = UINT64_MAX;
+    uint64_t bound_max = 0;
+  };
+  // What held the replica pools at their peaks, per activity ("backup normal", ...).
+  struct Holders {
+    uint64_t pools = 0;
+    std::map<uint64_t, uint64_t> peak_counts;                   // peak → pools.
+    std::map<std::string, std::pair<uint64_t, uint64_t>> held;  // term → (sum, max).
+  };
+  using PeakCounts = std::map<std::pair<uint64_t, uint64_t>, uint64_t>;  // (peak, max) → pools.
+
+  void term_add(const std::string& role, const std::string& term, const TermStats& other);
+  absl::Status seeds_add(uint64_t first, uint64_t last);
+
+  std::vector<std::pair<uint64_t, uint64_t>> seed_ranges_;  // Folded in, [first, last].
+  std::optional<std::pair<uint64_t, uint64_t>> sweep_seeds_;
+  uint64_t passed_ = 0;
+  uint64_t crashed_ = 0;
+  std::map<std::string, uint64_t> seeds_with_;   // Seeds in which each path ran at least once.
+  std::map<uint64_t, nlohmann::json> failures_;  // seed → {seed, failure, repro}.
+  std::map<uint64_t, std::string> trace_hashes_;
+  std::map<std::string, std::map<std::string, TermStats>> terms_;  // role → term → stats.
+  std::map<std::string, PeakCounts> pool_peaks_;                   // role → peak counts.
+  std::map<std::string, Holders> holders_;                         // activity → holders.
+  std::vector<std::string> regressions_;  // Expected to be reached, and not reached.
+};
+
+}  // namespace sim
