@@ -27,6 +27,7 @@ pool::Message* Census::acquire(pool::MessagePool& pool, pool::Term term) {
   count_hold(term);
   pool::Message* message = pool.get_message();
   note_pool_use(pool);
+  changed();
   return message;
 }
 
@@ -39,13 +40,16 @@ void Census::note_pool_use(const pool::MessagePool& pool) {
 
 pool::Message* Census::hold(pool::Term term, pool::Message* message) {
   count_hold(term);
-  return message->ref();
+  pool::Message* held = message->ref();
+  changed();
+  return held;
 }
 
 void Census::release(pool::MessagePool& pool, pool::Term term, pool::Message* message) {
   POOL_ASSERT_GT(held_[index(term)], 0u);
   held_[index(term)] -= 1;
   pool.unref(message);
+  changed();
 }
 
 pool::Message* Census::acquire_unpaid(pool::MessagePool& pool) {
@@ -53,6 +57,7 @@ pool::Message* Census::acquire_unpaid(pool::MessagePool& pool) {
   unpaid_peak_ = std::max(unpaid_peak_, unpaid_held_);
   pool::Message* message = pool.get_message();
   note_pool_use(pool);
+  changed();
   return message;
 }
 
@@ -60,18 +65,21 @@ void Census::release_unpaid(pool::MessagePool& pool, pool::Message* message) {
   POOL_ASSERT_GT(unpaid_held_, 0u);
   unpaid_held_ -= 1;
   pool.unref(message);
+  changed();
 }
 
 void Census::release_later(pool::Term term) {
   POOL_ASSERT_GT(held_[index(term)], 0u);
   held_[index(term)] -= 1;
   unref_pending_ += 1;
+  changed();
 }
 
 void Census::unref_later(pool::MessagePool& pool, pool::Message* message) {
   POOL_ASSERT_GT(unref_pending_, 0u);
   unref_pending_ -= 1;
   pool.unref(message);
+  changed();
 }
 
 std::optional<uint32_t> Census::bound(pool::Term term) const {

@@ -24,6 +24,11 @@ class Census {
   Census(const pool::MessagesMaxTerms& terms, std::optional<pool::Term> shrink);
 
   void set_breach_handler(BreachHandler handler) { breach_handler_ = std::move(handler); }
+  // Called after every change of a term's holders or of the pool's use (a run's trace draws
+  // them).
+  void set_change_observer(std::function<void()> observer) {
+    change_observer_ = std::move(observer);
+  }
   // What the owner was doing, appended to census_at_peak ("view_change", "recovering").
   void set_context(std::function<std::string()> context) { context_ = std::move(context); }
 
@@ -66,6 +71,9 @@ class Census {
   static size_t index(pool::Term term) { return static_cast<size_t>(term); }
   void count_hold(pool::Term term);
   void note_pool_use(const pool::MessagePool& pool);
+  void changed() {
+    if (change_observer_) change_observer_();
+  }
 
   std::array<uint32_t, pool::term_count> held_{};
   std::array<uint32_t, pool::term_count> peak_{};
@@ -78,6 +86,7 @@ class Census {
   uint32_t unpaid_peak_ = 0;
   BreachHandler breach_handler_;
   std::function<std::string()> context_;
+  std::function<void()> change_observer_;
 };
 
 }  // namespace sim

@@ -94,6 +94,26 @@ void Cluster::build_pool(ProcessPool& process, const std::string& owner,
       [this, self](const pool::MessagePool&) { exhausted(*self); });
 }
 
+void Cluster::set_occupancy_observer(const OccupancyObserver& observer) {
+  for (size_t process = 0; process < pools_.size(); process++) {
+    const ProcessPool* self = &pools_[process];
+    self->census->set_change_observer([this, self, process, observer] {
+      observer(scheduler_.now_tick(), static_cast<uint8_t>(process), self->pool->used_count(),
+               self->census.get());
+    });
+  }
+  network_->set_use_observer([this, observer](uint32_t used) {
+    observer(scheduler_.now_tick(), network_process, used, nullptr);
+  });
+}
+
+std::vector<std::string> Cluster::pool_owners() const {
+  std::vector<std::string> owners;
+  for (const ProcessPool& process : pools_) owners.push_back(process.owner);
+  owners.push_back("network");
+  return owners;
+}
+
 void Cluster::exhausted(const ProcessPool& process) {
   failures_.fail({FailureKind::exhaustion, process.owner, std::nullopt,
                   "pool of " + std::to_string(process.pool->messages_max()) +
@@ -239,6 +259,7 @@ Summary Cluster::run() {
 void Cluster::teardown() {
   if (torn_down_) return;
   torn_down_ = true;
+  if (run_end_observer_) run_end_observer_(scheduler_.now_tick());
   for (auto& client : clients_) client->close();
   for (auto& replica : replicas_) {
     if (replica->status() != Replica::Status::down) replica->crash();

@@ -74,6 +74,21 @@ class Cluster {
   void set_fatal_handler(FatalHandler handler) { fatal_handler_ = std::move(handler); }
   Trace& trace() { return trace_; }
 
+  // Sees every change of a pool's use and of its terms' holders, at the tick it happens, for a
+  // run's trace. `process` numbers as TraceRecord's (network_process for the network, whose
+  // census is null). Set before run().
+  using OccupancyObserver =
+      std::function<void(uint64_t tick, uint8_t process, uint32_t used, const Census* census)>;
+  static constexpr uint8_t network_process = 255;
+  void set_occupancy_observer(const OccupancyObserver& observer);
+  // Called once when the run ends, before teardown releases every message (a run's trace ends
+  // there, so that teardown's releases do not show as events of the run).
+  void set_run_end_observer(std::function<void(uint64_t tick)> observer) {
+    run_end_observer_ = std::move(observer);
+  }
+  // The pools' owners by process ("replica 0", "standby 3", "client 1"), then the network's.
+  std::vector<std::string> pool_owners() const;
+
   // Runs to the end (pass or first failure) and tears down. Call once.
   Summary run();
 
@@ -115,6 +130,7 @@ class Cluster {
   bool faults_on_ = true;
   bool torn_down_ = false;
   FatalHandler fatal_handler_;
+  std::function<void(uint64_t tick)> run_end_observer_;
 };
 
 }  // namespace sim

@@ -19,6 +19,7 @@
 #include "pool/cli/flags.h"
 #include "sim/cluster.h"
 #include "sim/options.h"
+#include "sim/perfetto_trace.h"
 #include "sim/summary_json.h"
 
 ABSL_FLAG(std::string, seed, "",
@@ -28,7 +29,9 @@ ABSL_FLAG(std::string, log, "short",
 ABSL_FLAG(std::string, summary_json, "", "Write the summary as one JSON object to this path.");
 ABSL_FLAG(std::string, trace_events, "",
           "Write every event (index, tick, chained hash, description) to this path, one per line.");
-ABSL_FLAG(bool, overwrite, false, "Replace existing --summary-json / --trace-events files.");
+ABSL_FLAG(std::string, trace_out, "",
+          "Write the run as Chrome trace-event JSON for Perfetto (ui.perfetto.dev) to this path.");
+ABSL_FLAG(bool, overwrite, false, "Replace existing output files.");
 
 // Overrides of the seed's choices; empty means "as the seed chooses".
 ABSL_FLAG(std::string, profile, "test_min",
@@ -82,21 +85,23 @@ namespace {
 
 constexpr std::string_view program = "sim";
 constexpr std::string_view usage =
-    "usage: sim [--seed=N] [--log=quiet|short|full] [--summary-json=PATH] [option flags...]\n\n"
+    "usage: sim [--seed=N] [--log=quiet|short|full] [--summary-json=PATH] [--trace-out=PATH]\n"
+    "           [option flags...]\n\n"
     "Runs one deterministic simulation of a replicated cluster whose every message comes from a\n"
     "pool sized by messages_max(), and checks that no pool runs dry, no holder exceeds its\n"
     "formula term, nothing leaks, the committed log agrees, replies match requests, and the\n"
     "cluster converges once faults stop. The seed chooses every option; flags pin them.\n"
     "Exit codes: 0 pass, 1 failure, 2 bad input.";
 
-const std::vector<std::string> control_flags = {"seed", "log", "summary_json", "trace_events",
-                                                "overwrite"};
+const std::vector<std::string> control_flags = {"seed",         "log",       "summary_json",
+                                                "trace_events", "trace_out", "overwrite"};
 
 struct Run {
   sim::Options options;
   std::string log;
   std::string summary_json;
   std::string trace_events;
+  std::string trace_out;
 };
 
 absl::Status output_path_check(std::string_view flag, const std::string& path, bool overwrite) {
@@ -170,8 +175,18 @@ absl::StatusOr<Run> run_from_flags(const pool::cli::ParsedCommandLine& parsed) {
   if (auto status = output_path_check("trace-events", run.trace_events, overwrite); !status.ok()) {
     return status;
   }
-  if (!run.summary_json.empty() && run.summary_json == run.trace_events) {
-    return absl::InvalidArgumentError("--summary-json and --trace-events name the same file");
+  run.trace_out = absl::GetFlag(FLAGS_trace_out);
+  if (auto status = output_path_check("trace-out", run.trace_out, overwrite); !status.ok()) {
+    return status;
+  }
+  const std::vector<std::string> outputs = {run.summary_json, run.trace_events, run.trace_out};
+  for (size_t i = 0; i < outputs.size(); i++) {
+    for (size_t j = i + 1; j < outputs.size(); j++) {
+      if (!outputs[i].empty() && outputs[i] == outputs[j]) {
+        return absl::InvalidArgumentError(
+            "--summary-json, --trace-events and --trace-out must name different files");
+      }
+    }
   }
   return run;
 }
@@ -246,11 +261,14 @@ struct EventSink {
   std::FILE* file = nullptr;
   bool print = false;
   uint32_t member_count = 0;
+  sim::PerfettoTrace* perfetto = nullptr;
 };
 
 void event_sink(void* context, uint64_t index, const sim::TraceRecord& record,
                 const pool::U128& hash) {
   auto* sink = static_cast<EventSink*>(context);
+  if (sink->perfetto != nullptr) sink->perfetto->record(record);
+  if (sink->file == nullptr && !sink->print) return;
   const std::string description = sim::trace_record_describe(record, sink->member_count);
   if (sink->file != nullptr) {
     std::fprintf(sink->file, "%llu %llu %s %s\n", static_cast<unsigned long long>(index),
@@ -298,17 +316,43 @@ int main(int argc, char** argv) {
           absl::InvalidArgumentError("--trace-events=" + run->trace_events + ": cannot open"));
     }
   }
-  if (sink.print || sink.file != nullptr) cluster.trace().set_sink(event_sink, &sink);
+  std::unique_ptr<sim::PerfettoTrace> perfetto;
+  if (!run->trace_out.empty()) {
+    auto opened = sim::PerfettoTrace::open(run->trace_out, cluster.pool_owners(), options.seed);
+    if (!opened.ok()) pool::cli::exit_bad_input(program, opened.status());
+    perfetto = *std::move(opened);
+    sink.perfetto = perfetto.get();
+    cluster.set_occupancy_observer(
+        [&perfetto](uint64_t tick, uint8_t process, uint32_t used, const sim::Census* census) {
+          if (perfetto) perfetto->occupancy(tick, process, used, census);
+        });
+  }
+  if (sink.print || sink.file != nullptr || perfetto) cluster.trace().set_sink(event_sink, &sink);
+  // The Perfetto trace ends with the run (before teardown releases every message), passed,
+  // failed or exhausted.
+  const auto finish_perfetto = [&](uint64_t tick) {
+    if (perfetto && !perfetto->finish(tick)) {
+      std::fprintf(stderr, "sim: could not write --trace-out=%s\n", run->trace_out.c_str());
+    }
+    sink.perfetto = nullptr;
+    perfetto.reset();
+  };
+  cluster.set_run_end_observer(finish_perfetto);
+  const auto finish_outputs = [&](const sim::Summary& summary) {
+    if (sink.file != nullptr) std::fclose(sink.file);
+    sink.file = nullptr;
+    finish_perfetto(summary.ticks);
+  };
   const std::string log = run->log;
   const std::string json_path = run->summary_json;
   cluster.set_fatal_handler([&](const sim::Summary& summary) {
-    if (sink.file != nullptr) std::fclose(sink.file);
+    finish_outputs(summary);
     print_summary(summary, log);
     write_json(json_path, summary);
     std::_Exit(1);
   });
   const sim::Summary summary = cluster.run();
-  if (sink.file != nullptr) std::fclose(sink.file);
+  finish_outputs(summary);
   print_summary(summary, run->log);
   // A failed write is reported, but never hides the verdict: a failed run still exits 1.
   const bool written = write_json(run->summary_json, summary);

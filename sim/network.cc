@@ -82,12 +82,14 @@ void Network::enqueue(uint32_t from, uint32_t to, pool::Message* packet) {
   const uint64_t id = packet_id_next_++;
   pool_peak_ = std::max(pool_peak_, pool_->used_count());
   paths_[path_index(from, to)].packets.push_back(Packet{id, packet});
+  if (use_observer_) use_observer_(pool_->used_count());
   scheduler_.schedule_after(delay_ticks(), [this, from, to, id] { deliver_event(from, to, id); });
 }
 
 void Network::remove_packet(Path& path, size_t index) {
   pool_->unref(path.packets[index].message);
   path.packets.erase(path.packets.begin() + static_cast<std::ptrdiff_t>(index));
+  if (use_observer_) use_observer_(pool_->used_count());
 }
 
 bool Network::clogged(uint32_t from, uint32_t to) const {

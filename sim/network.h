@@ -42,6 +42,10 @@ class Network {
   ~Network();
 
   void set_deliver(Deliver deliver) { deliver_ = std::move(deliver); }
+  // Called with the packets in flight after each change (a run's trace draws them).
+  void set_use_observer(std::function<void(uint32_t used)> observer) {
+    use_observer_ = std::move(observer);
+  }
 
   // Copies `message` into a packet on path from → to.
   void submit(uint32_t from, uint32_t to, const pool::Message& message);
@@ -90,6 +94,7 @@ class Network {
   const uint32_t member_count_;
   const uint32_t process_count_;
   std::unique_ptr<pool::MessagePool> pool_;
+  std::function<void(uint32_t used)> use_observer_;
   std::vector<Path> paths_;
   uint64_t packet_id_next_ = 1;
   uint32_t pool_peak_ = 0;
