@@ -52,9 +52,11 @@ report "layering: pool/ must not include sim/ or fuzz/" \
   "$(grep_sources '#include "(sim|fuzz)/' "${pool_all[@]}")"
 report "layering: the pool library must not include Abseil or JSON (pool/cli may)" \
   "$(grep_sources '#include ["<](absl|nlohmann)/' "${pool_library[@]}")"
-mapfile -t sim_library < <(sources sim | grep -vE '(_test|_benchmark|main)\.cc$' || true)
-report "layering: the sim library must not include JSON (its CLIs may)" \
-  "$(grep_sources '#include ["<]nlohmann/' "${sim_library[@]}")"
+# The tools' JSON (summary, sweep aggregate, Perfetto trace) is the sim_json library, apart.
+sim_json='^sim/(summary_json|sweep_aggregate|perfetto_trace)\.(h|cc)$'
+mapfile -t sim_library < <(sources sim | grep -vE "(_test|_benchmark|main)\.cc$|$sim_json" || true)
+report "layering: the sim library must not include JSON (its CLIs and sim_json may)" \
+  "$(grep_sources '#include ["<]nlohmann/|#include "sim/(summary_json|sweep_aggregate|perfetto_trace)\.h"' "${sim_library[@]}")"
 report "layering: sim/ must not include fuzz/" \
   "$(grep_sources '#include "fuzz/' "${sim_all[@]}")"
 
