@@ -107,10 +107,12 @@ void Cluster::set_occupancy_observer(const OccupancyObserver& observer) {
   });
 }
 
-std::vector<std::string> Cluster::pool_owners() const {
-  std::vector<std::string> owners;
-  for (const ProcessPool& process : pools_) owners.push_back(process.owner);
-  owners.push_back("network");
+std::vector<std::pair<std::string, uint32_t>> Cluster::pool_owners() const {
+  std::vector<std::pair<std::string, uint32_t>> owners;
+  for (const ProcessPool& process : pools_) {
+    owners.emplace_back(process.owner, process.pool->messages_max());
+  }
+  owners.emplace_back("network", network_->pool().messages_max());
   return owners;
 }
 

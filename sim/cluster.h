@@ -86,8 +86,9 @@ class Cluster {
   void set_run_end_observer(std::function<void(uint64_t tick)> observer) {
     run_end_observer_ = std::move(observer);
   }
-  // The pools' owners by process ("replica 0", "standby 3", "client 1"), then the network's.
-  std::vector<std::string> pool_owners() const;
+  // The pools by process: owner ("replica 0", "standby 3", "client 1") and messages_max; then
+  // the network's.
+  std::vector<std::pair<std::string, uint32_t>> pool_owners() const;
 
   // Runs to the end (pass or first failure) and tears down. Call once.
   Summary run();

@@ -17,8 +17,9 @@ constexpr int tid_sync = 4;    // State sync and grid repair.
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<PerfettoTrace>> PerfettoTrace::open(
-    const std::string& path, const std::vector<std::string>& owners, uint64_t seed) {
+absl::StatusOr<std::unique_ptr<PerfettoTrace>> PerfettoTrace::open(const std::string& path,
+                                                                   const Owners& owners,
+                                                                   uint64_t seed) {
   std::FILE* file = std::fopen(path.c_str(), "w");
   if (file == nullptr) return absl::InvalidArgumentError("--trace-out=" + path + ": cannot open");
   std::fprintf(file,
@@ -28,18 +29,21 @@ absl::StatusOr<std::unique_ptr<PerfettoTrace>> PerfettoTrace::open(
   return std::unique_ptr<PerfettoTrace>(new PerfettoTrace(file, owners));
 }
 
-PerfettoTrace::PerfettoTrace(std::FILE* file, const std::vector<std::string>& owners)
-    : file_(file) {
-  POOL_ASSERT(!owners.empty() && owners.back() == "network", "owners end with the network");
+PerfettoTrace::PerfettoTrace(std::FILE* file, const Owners& owners) : file_(file) {
+  POOL_ASSERT(!owners.empty() && owners.back().first == "network", "owners end with the network");
   pool_count_ = owners.size() - 1;
-  for (const std::string& owner : owners) member_count_ += owner.rfind("client", 0) != 0;
+  for (const auto& owner : owners) member_count_ += owner.first.rfind("client", 0) != 0;
   member_count_ -= 1;  // The network.
   for (size_t process = 0; process < owners.size(); process++) {
     const int pid = static_cast<int>(process) + 1;
     write({{"ph", "M"},
            {"name", "process_name"},
            {"pid", pid},
-           {"args", {{"name", owners[process]}}}});
+           {"args", {{"name", owners[process].first}}}});
+    write({{"ph", "M"},
+           {"name", "process_labels"},
+           {"pid", pid},
+           {"args", {{"labels", "messages_max " + std::to_string(owners[process].second)}}}});
     write({{"ph", "M"},
            {"name", "process_sort_index"},
            {"pid", pid},

@@ -25,10 +25,11 @@ namespace sim {
 
 class PerfettoTrace {
  public:
-  // Opens `path` (the caller has checked it may be written); `owners` as Cluster::pool_owners().
+  // Opens `path` (the caller has checked it may be written); `owners` as Cluster::pool_owners(),
+  // whose messages_max each process's labels show.
+  using Owners = std::vector<std::pair<std::string, uint32_t>>;  // (owner, messages_max).
   static absl::StatusOr<std::unique_ptr<PerfettoTrace>> open(const std::string& path,
-                                                             const std::vector<std::string>& owners,
-                                                             uint64_t seed);
+                                                             const Owners& owners, uint64_t seed);
   ~PerfettoTrace();
 
   void record(const TraceRecord& record);
@@ -52,7 +53,7 @@ class PerfettoTrace {
     nlohmann::json args;
   };
 
-  PerfettoTrace(std::FILE* file, const std::vector<std::string>& owners);
+  PerfettoTrace(std::FILE* file, const Owners& owners);
   int pid_of(uint8_t process) const;
   void write(const nlohmann::json& event);
   void instant(int pid, int tid, uint64_t tick, const std::string& name, nlohmann::json args);

@@ -163,6 +163,7 @@ absl::Status SweepAggregate::add_summary(const nlohmann::json& summary) try {
     }
   }
   for (const auto& [role, role_terms] : seed_terms) {
+    role_seeds_[role] += 1;
     for (const auto& [term, stats] : role_terms) term_add(role, term, stats);
   }
   return seeds_add(seed, seed);
@@ -186,6 +187,9 @@ absl::Status SweepAggregate::add_aggregate(const nlohmann::json& aggregate) try 
   crashed_ += aggregate.at("crashed").get<uint64_t>();
   for (const auto& [path, count] : aggregate.at("seeds_with").items()) {
     seeds_with_[path] += count.get<uint64_t>();
+  }
+  for (const auto& [role, count] : aggregate.at("role_seeds").items()) {
+    role_seeds_[role] += count.get<uint64_t>();
   }
   for (const auto& failure : aggregate.at("failures")) {
     failures_[failure.at("seed").get<uint64_t>()] = failure;
@@ -299,6 +303,8 @@ nlohmann::json SweepAggregate::to_json() const {
   aggregate["failed"] = seeds - passed_;
   aggregate["crashed"] = crashed_;
   aggregate["seeds_with"] = seeds_with_;
+  aggregate["role_seeds"] = nlohmann::json::object();
+  for (const auto& [role, count] : role_seeds_) aggregate["role_seeds"][role] = count;
   aggregate["coverage_regressions"] = regressions_;
   aggregate["failures"] = nlohmann::json::array();
   for (const auto& [seed, failure] : failures_) aggregate["failures"].push_back(failure);

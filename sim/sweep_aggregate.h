@@ -73,6 +73,7 @@ class SweepAggregate {
   uint64_t passed_ = 0;
   uint64_t crashed_ = 0;
   std::map<std::string, uint64_t> seeds_with_;   // Seeds in which each path ran at least once.
+  std::map<std::string, uint64_t> role_seeds_;   // Seeds with a pool of each role ("replica tcp").
   std::map<uint64_t, nlohmann::json> failures_;  // seed → {seed, failure, repro}.
   std::map<uint64_t, std::string> trace_hashes_;
   std::map<std::string, std::map<std::string, TermStats>> terms_;  // role → term → stats.
