@@ -25,7 +25,9 @@ void Census::count_hold(pool::Term term) {
 
 pool::Message* Census::acquire(pool::MessagePool& pool, pool::Term term) {
   count_hold(term);
+  acquiring_ = term;
   pool::Message* message = pool.get_message();
+  acquiring_.reset();
   note_pool_use(pool);
   changed();
   return message;

@@ -64,6 +64,9 @@ class Census {
   uint32_t pool_peak() const { return pool_peak_; }
   const std::string& census_at_peak() const { return census_at_peak_; }
 
+  // The term whose acquire is under way (the one an exhausted pool failed), if any.
+  std::optional<pool::Term> acquiring() const { return acquiring_; }
+
   // "pipeline 3/4, journal_writes 2/2, ...": every term held now, with its bound.
   std::string describe() const;
 
@@ -87,6 +90,7 @@ class Census {
   BreachHandler breach_handler_;
   std::function<std::string()> context_;
   std::function<void()> change_observer_;
+  std::optional<pool::Term> acquiring_;
 };
 
 }  // namespace sim

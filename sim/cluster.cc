@@ -117,7 +117,7 @@ std::vector<std::pair<std::string, uint32_t>> Cluster::pool_owners() const {
 }
 
 void Cluster::exhausted(const ProcessPool& process) {
-  failures_.fail({FailureKind::exhaustion, process.owner, std::nullopt,
+  failures_.fail({FailureKind::exhaustion, process.owner, process.census->acquiring(),
                   "pool of " + std::to_string(process.pool->messages_max()) +
                       " messages exhausted; census: " + process.census->describe()});
   const Summary summary = summarize();

@@ -17,7 +17,9 @@
 #include "nlohmann/json.hpp"
 #include "pool/assertion.h"
 #include "pool/cli/flags.h"
+#include "pool/cli/subprocess.h"
 #include "sim/cluster.h"
+#include "sim/minimize.h"
 #include "sim/options.h"
 #include "sim/perfetto_trace.h"
 #include "sim/summary_json.h"
@@ -32,6 +34,9 @@ ABSL_FLAG(std::string, trace_events, "",
 ABSL_FLAG(std::string, trace_out, "",
           "Write the run as Chrome trace-event JSON for Perfetto (ui.perfetto.dev) to this path.");
 ABSL_FLAG(bool, overwrite, false, "Replace existing output files.");
+ABSL_FLAG(bool, minimize, false,
+          "Search for the smallest configuration that fails as this run does (fewer processes, "
+          "faults, requests and ticks), printing each step and the minimal replay command.");
 
 // Overrides of the seed's choices; empty means "as the seed chooses".
 ABSL_FLAG(std::string, profile, "test_min",
@@ -93,8 +98,8 @@ constexpr std::string_view usage =
     "cluster converges once faults stop. The seed chooses every option; flags pin them.\n"
     "Exit codes: 0 pass, 1 failure, 2 bad input.";
 
-const std::vector<std::string> control_flags = {"seed",         "log",       "summary_json",
-                                                "trace_events", "trace_out", "overwrite"};
+const std::vector<std::string> control_flags = {
+    "seed", "log", "summary_json", "trace_events", "trace_out", "overwrite", "minimize"};
 
 struct Run {
   sim::Options options;
@@ -278,6 +283,83 @@ void event_sink(void* context, uint64_t index, const sim::TraceRecord& record,
   if (sink->print) std::printf("  %s\n", description.c_str());
 }
 
+// One candidate of --minimize, in a process of its own: an exhaustion or an assertion ends it.
+sim::Verdict run_candidate(const sim::Options& options, const std::string& self,
+                           const std::string& summary_path) {
+  std::error_code error;
+  std::filesystem::remove(summary_path, error);
+  const pool::cli::ProcessResult result = pool::cli::run_command(
+      self + sim::options_flags_text(options) + " --log=quiet --summary-json=" + summary_path);
+  sim::Verdict verdict;
+  verdict.passed = false;
+  if (result.exit_code == 0 || result.exit_code == 1) {
+    std::ifstream file(summary_path);
+    const nlohmann::json summary = nlohmann::json::parse(file, nullptr, false);
+    if (!summary.is_discarded() && summary.contains("passed")) {
+      verdict.passed = summary["passed"].get<bool>();
+      if (!verdict.passed) {
+        verdict.kind = summary["failure"]["kind"].get<std::string>();
+        if (summary["failure"]["term"].is_string()) {
+          verdict.term = summary["failure"]["term"].get<std::string>();
+        }
+      }
+      return verdict;
+    }
+  }
+  if (result.exit_code == 2) {
+    verdict.kind = "invalid";
+    verdict.term = result.output.substr(0, result.output.find('\n'));
+    return verdict;
+  }
+  // Died without its summary: an assertion ("condition at file:line"), named without its values.
+  verdict.kind = "crash";
+  const size_t at = result.output.find("assertion failed: ");
+  if (at != std::string::npos) {
+    const std::string line = result.output.substr(at + 18, result.output.find('\n', at) - at - 18);
+    const size_t colon = line.find(": ", line.find(" at "));
+    verdict.term = line.substr(0, colon);
+  }
+  return verdict;
+}
+
+// sim --minimize: exit 0 with the minimal failing configuration, 2 if the run does not fail.
+int minimize_main(const sim::Options& options) {
+  std::error_code error;
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe", error).string();
+  if (error) pool::cli::exit_bad_input(program, absl::InternalError("cannot find sim's binary"));
+  const std::string summary_path = (std::filesystem::temp_directory_path() /
+                                    ("poolsim_minimize_" + std::to_string(::getpid()) + ".json"))
+                                       .string();
+  std::printf("minimize: seed %llu, %s\n", static_cast<unsigned long long>(options.seed),
+              sim::options_shape(options).c_str());
+  const sim::Verdict failure = run_candidate(options, self, summary_path);
+  if (failure.passed) {
+    std::filesystem::remove(summary_path, error);
+    pool::cli::exit_bad_input(
+        program, absl::InvalidArgumentError("seed " + std::to_string(options.seed) +
+                                            " passes with these options: nothing to minimise"));
+  }
+  std::printf("minimize: the run fails with %s; searching for the smallest run that does\n",
+              failure.describe().c_str());
+  std::fflush(stdout);
+  const sim::MinimizeResult result = sim::minimize(
+      options, failure,
+      [&](const sim::Options& candidate) { return run_candidate(candidate, self, summary_path); },
+      [](const std::string& line) {
+        std::printf("minimize: %s\n", line.c_str());
+        std::fflush(stdout);
+      });
+  std::filesystem::remove(summary_path, error);
+  std::printf("minimize: %llu runs, %llu changes kept%s\n",
+              static_cast<unsigned long long>(result.runs),
+              static_cast<unsigned long long>(result.changes),
+              result.stopped ? " (stopped at the run limit; minimise the result again)" : "");
+  std::printf("minimal: %s\nfails with %s\nreplay: %s\n",
+              sim::options_shape(result.options).c_str(), result.verdict.describe().c_str(),
+              sim::options_replay_command(result.options).c_str());
+  return 0;
+}
+
 // For assertion failures: the seed and the command that replays the run.
 std::string failure_context;
 void print_failure_context(void*) { std::fprintf(stderr, "%s\n", failure_context.c_str()); }
@@ -293,6 +375,13 @@ int main(int argc, char** argv) {
   }
   auto run = run_from_flags(*parsed);
   if (!run.ok()) pool::cli::exit_bad_input(program, run.status());
+  if (absl::GetFlag(FLAGS_minimize)) {
+    if (!run->summary_json.empty() || !run->trace_events.empty() || !run->trace_out.empty()) {
+      pool::cli::exit_bad_input(
+          program, absl::InvalidArgumentError("--minimize writes no files; replay its result"));
+    }
+    return minimize_main(run->options);
+  }
 
   const sim::Options& options = run->options;
   std::printf("seed %llu\n", static_cast<unsigned long long>(options.seed));

@@ -136,4 +136,31 @@ TEST(SimCli, TeethThroughTheCommandLine) {
       << run.output;
 }
 
+// The user's path: minimise a planted failure, then replay the printed command.
+TEST(SimCli, MinimizeEndsWithAReplayThatFailsTheSameWay) {
+  const ProcessResult run =
+      sim("--seed=4 --replica-count=4 --standby-count=1 --client-count=4 --shrink-term=pipeline "
+          "--minimize");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("minimize: the run fails with term_bound pipeline"), std::string::npos)
+      << run.output;
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(run.output, match, std::regex("\nreplay: scripts/sim.sh (.*)\n")))
+      << run.output;
+  const std::string minimal_flags = match[1];
+  EXPECT_EQ(minimal_flags.find("--replica-count=4 --standby-count=1 --client-count=4"),
+            std::string::npos);
+  const ProcessResult replay = sim(minimal_flags + " --log=quiet");
+  EXPECT_EQ(replay.exit_code, 1) << replay.output;
+  EXPECT_NE(replay.output.find("FAIL term_bound"), std::string::npos) << replay.output;
+  EXPECT_NE(replay.output.find("pipeline held"), std::string::npos) << replay.output;
+}
+
+TEST(SimCli, MinimizingAPassingRunIsBadInput) {
+  const ProcessResult run = sim("--seed=1 --minimize");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_NE(run.output.find("nothing to minimise"), std::string::npos) << run.output;
+  EXPECT_EQ(sim("--seed=1 --minimize --summary-json=/tmp/x.json").exit_code, 2);
+}
+
 }  // namespace

@@ -1,0 +1,199 @@
+#include "sim/minimize.h"
+
+#include <algorithm>
+#include <iterator>
+#include <optional>
+#include <vector>
+
+namespace sim {
+namespace {
+
+struct Candidate {
+  std::string change;
+  std::vector<Options> tries;  // Smallest first: the first that fails the same way is kept.
+};
+
+// Values below `current` down to `floor`, smallest first.
+std::vector<uint64_t> smaller_values(uint64_t current, uint64_t floor) {
+  std::vector<uint64_t> values = {floor,       current / 8,     current / 4,
+                                  current / 2, current * 3 / 4, current - 1};
+  std::vector<uint64_t> kept;
+  for (uint64_t value : values) {
+    if (current > 0 && value >= floor && value < current) kept.push_back(value);
+  }
+  std::sort(kept.begin(), kept.end());
+  kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+  return kept;
+}
+
+// A fault class, and how to turn it off.
+struct FaultClass {
+  const char* name;
+  bool (*on)(const Options&);
+  void (*off)(Options&);
+};
+
+const FaultClass fault_classes[] = {
+    {"crashes", [](const Options& o) { return o.crash_ppm + o.crash_view_change_ppm > 0; },
+     [](Options& o) { o.crash_ppm = o.crash_view_change_ppm = 0; }},
+    {"partitions",
+     [](const Options& o) {
+       return o.partition_mode != PartitionMode::none && o.partition_ppm > 0;
+     },
+     [](Options& o) {
+       o.partition_mode = PartitionMode::none;
+       o.partition_ppm = 0;
+     }},
+    {"clogs", [](const Options& o) { return o.path_clog_ppm > 0; },
+     [](Options& o) { o.path_clog_ppm = 0; }},
+    {"packet loss", [](const Options& o) { return o.packet_loss_ppm > 0; },
+     [](Options& o) { o.packet_loss_ppm = 0; }},
+    {"packet replay", [](const Options& o) { return o.packet_replay_ppm > 0; },
+     [](Options& o) { o.packet_replay_ppm = 0; }},
+    {"packet reorder", [](const Options& o) { return o.packet_reorder_ppm > 0; },
+     [](Options& o) { o.packet_reorder_ppm = 0; }},
+    {"packet corruption", [](const Options& o) { return o.packet_corrupt_ppm > 0; },
+     [](Options& o) { o.packet_corrupt_ppm = 0; }},
+    {"read faults", [](const Options& o) { return o.read_fault_ppm > 0; },
+     [](Options& o) { o.read_fault_ppm = 0; }},
+    {"write faults", [](const Options& o) { return o.write_fault_ppm > 0; },
+     [](Options& o) { o.write_fault_ppm = 0; }},
+    {"faulty storages", [](const Options& o) { return o.storage_faulty_count > 0; },
+     [](Options& o) { o.storage_faulty_count = 0; }},
+};
+
+// The sizes minimisation lowers, in the order it tries them.
+struct Size {
+  const char* name;
+  uint64_t Options::*field;
+  uint64_t floor;
+};
+const Size process_sizes[] = {{"replica_count", &Options::replica_count, 1},
+                              {"standby_count", &Options::standby_count, 0},
+                              {"client_count", &Options::client_count, 1}};
+const Size load_sizes[] = {{"requests_max", &Options::requests_max, 1},
+                           {"ticks_max_requests", &Options::ticks_max_requests, 1},
+                           {"ticks_max_convergence", &Options::ticks_max_convergence, 1},
+                           {"request_body_size_max", &Options::request_body_size_max, 0},
+                           {"pipeline_requests_limit", &Options::pipeline_requests_limit, 0}};
+
+std::optional<Candidate> size_candidate(const Options& options, const Size& size) {
+  const uint64_t current = options.*size.field;
+  Candidate candidate{std::string(size.name) + " " + std::to_string(current), {}};
+  for (uint64_t value : smaller_values(current, size.floor)) {
+    Options smaller = options;
+    smaller.*size.field = value;
+    if (options_validate(smaller).ok()) candidate.tries.push_back(smaller);
+  }
+  if (candidate.tries.empty()) return std::nullopt;
+  return candidate;
+}
+
+std::optional<Candidate> fault_candidate(const Options& options, const FaultClass& fault) {
+  if (!fault.on(options)) return std::nullopt;
+  Options off = options;
+  fault.off(off);
+  if (!options_validate(off).ok()) return std::nullopt;
+  return Candidate{std::string(fault.name) + " off", {off}};
+}
+
+// Each dimension makes its candidate from the options as they are when its turn comes.
+using Dimension = std::function<std::optional<Candidate>(const Options&)>;
+std::vector<Dimension> dimensions() {
+  std::vector<Dimension> all;
+  for (const Size& size : process_sizes) {
+    all.push_back([&size](const Options& options) { return size_candidate(options, size); });
+  }
+  for (const FaultClass& fault : fault_classes) {
+    all.push_back([&fault](const Options& options) { return fault_candidate(options, fault); });
+  }
+  for (const Size& size : load_sizes) {
+    all.push_back([&size](const Options& options) { return size_candidate(options, size); });
+  }
+  return all;
+}
+
+// "replica_count 5 → 2": the value the try changed.
+std::string change_text(const Candidate& candidate, const Options& tried) {
+  for (const Size* sizes : {process_sizes, load_sizes}) {
+    const size_t count = sizes == process_sizes ? std::size(process_sizes) : std::size(load_sizes);
+    for (size_t i = 0; i < count; i++) {
+      if (candidate.change.rfind(std::string(sizes[i].name) + " ", 0) == 0) {
+        return candidate.change + " -> " + std::to_string(tried.*sizes[i].field);
+      }
+    }
+  }
+  return candidate.change;
+}
+
+}  // namespace
+
+bool Verdict::same_failure(const Verdict& other) const {
+  if (passed || other.passed || kind != other.kind) return false;
+  if (kind == "term_bound" || kind == "exhaustion" || kind == "crash") return term == other.term;
+  return true;
+}
+
+std::string Verdict::describe() const {
+  if (passed) return "PASS";
+  return term.empty() ? kind : kind + " " + term;
+}
+
+Verdict verdict_of(const Summary& summary) {
+  Verdict verdict;
+  verdict.passed = summary.passed;
+  if (summary.failure) {
+    verdict.kind = failure_kind_name(summary.failure->kind);
+    if (summary.failure->term) verdict.term = std::string(pool::term_name(*summary.failure->term));
+  }
+  return verdict;
+}
+
+std::string options_shape(const Options& options) {
+  std::string faults;
+  for (const FaultClass& fault : fault_classes) {
+    if (fault.on(options)) faults += std::string(faults.empty() ? "" : ", ") + fault.name;
+  }
+  return std::to_string(options.replica_count) + " replicas + " +
+         std::to_string(options.standby_count) + " standbys, " +
+         std::to_string(options.client_count) + " clients, " +
+         std::to_string(options.requests_max) + " requests, " +
+         std::to_string(options.ticks_max_requests) + " + " +
+         std::to_string(options.ticks_max_convergence) +
+         " ticks; faults: " + (faults.empty() ? "none" : faults);
+}
+
+MinimizeResult minimize(const Options& failing, const Verdict& failure,
+                        const std::function<Verdict(const Options&)>& run,
+                        const std::function<void(const std::string&)>& report, uint64_t runs_max) {
+  MinimizeResult result{failing, failure};
+  const std::vector<Dimension> all = dimensions();
+  for (bool changed = true; changed && !result.stopped;) {
+    changed = false;
+    for (const Dimension& dimension : all) {
+      const std::optional<Candidate> candidate = dimension(result.options);
+      if (!candidate) continue;
+      for (const Options& tried : candidate->tries) {
+        if (result.runs == runs_max) {
+          result.stopped = true;
+          break;
+        }
+        const Verdict verdict = run(tried);
+        result.runs += 1;
+        const bool same = verdict.same_failure(failure);
+        report(change_text(*candidate, tried) + ": " + verdict.describe() +
+               (same ? " (kept)" : ""));
+        if (!same) continue;
+        result.options = tried;
+        result.verdict = verdict;
+        result.changes += 1;
+        changed = true;
+        break;
+      }
+      if (result.stopped) break;
+    }
+  }
+  return result;
+}
+
+}  // namespace sim
