@@ -428,6 +428,14 @@ void SweepAggregate::print(const TermExpectations& expectations) const {
                 failure["failure"].value("kind", std::string("?")).c_str(),
                 failure["repro"].get<std::string>().c_str());
   }
+  if (!failures_.empty()) {
+    // The first failure's replay, cut down to its smallest configuration by scripts/minimize.sh.
+    std::string repro = failures_.begin()->second["repro"].get<std::string>();
+    const std::string sim_script = "scripts/sim.sh";
+    if (repro.rfind(sim_script, 0) == 0)
+      repro = "scripts/minimize.sh" + repro.substr(sim_script.size());
+    std::printf("minimise the first: %s\n", repro.c_str());
+  }
 }
 
 }  // namespace sim
