@@ -27,10 +27,13 @@ done
 scripts/setup.sh jq >&2
 
 out=$(mktemp -d /tmp/poolsim-slurm-check.XXXXXX)
-# The daemons stop by pid on every way out; the results stay only on failure, for a look.
+# A cluster that already ran is left running; one this script started stops, by pid, on every
+# way out. The results stay only on failure, for a look.
+was_running=false
+scripts/slurm_cluster.sh status >/dev/null 2>&1 && was_running=true
 finish() {
   local status=$?
-  scripts/slurm_cluster.sh stop || status=1
+  $was_running || scripts/slurm_cluster.sh stop || status=1
   if ((status == 0)); then rm -rf "$out"; else echo "slurm_check: results kept in $out"; fi
   exit "$status"
 }

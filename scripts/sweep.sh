@@ -23,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 bad() { echo "sweep.sh: $1" >&2; exit 2; }
 
 seeds="" jobs="" out="" expect_terms="" merge="" shard="" seeds_per_task="" slurm=false plot=false
@@ -46,6 +46,7 @@ while (($# > 0)); do
     -h | --help) usage; exit 0 ;;
     --seed=*) bad "--seed is chosen per run; use --seeds=FIRST..LAST" ;;
     --summary-json=* | --trace-events=* | --trace-out=*) bad "$argument: the sweep writes its own files" ;;
+    --minimize) bad "--minimize is for one failing seed: scripts/minimize.sh --seed=N ..." ;;
     *) sim_flags+=("$argument") ;;
   esac
 done
@@ -113,11 +114,20 @@ if [[ -n "$task" ]]; then
   command -v parallel >/dev/null || bad "GNU parallel is not installed on $(hostname) (apt-get install parallel)"
   out=$out/tasks/$task
   echo "sweep: task $task of $tasks: seeds $task_first..$task_last"
-  aggregate_flags+=(--sweep-seeds="$first..$last")
+  # Expected terms hold for the whole sweep, not a task's share: the merge checks them.
+  [[ -n "$expect_terms" ]] && echo "sweep: --expect-terms applies at --merge, not to one task"
+  aggregate_flags=(--sweep-seeds="$first..$last")
+  # A task run before that left no aggregate (killed, requeued) is moved aside, not overwritten.
+  if [[ -e "$out" && ! -e "$out/aggregate.json" ]]; then
+    n=1
+    while [[ -e "$out.failed-$n" ]]; do n=$((n + 1)); done
+    mv "$out" "$out.failed-$n"
+    echo "sweep: an earlier unfinished run of this task moved to $out.failed-$n"
+  fi
   first=$task_first last=$task_last total=$((last - first + 1))
   jobs=${jobs:-${SLURM_CPUS_PER_TASK:-$(nproc)}}
 else
-  scripts/setup.sh parallel >&2
+  scripts/setup.sh parallel jq >&2
   cmake --preset release >/dev/null
   cmake --build --preset release --target sim_cli sweep-aggregate >/dev/null
   jobs=${jobs:-$(nproc)}

@@ -25,6 +25,8 @@ void Census::count_hold(pool::Term term) {
 
 pool::Message* Census::acquire(pool::MessagePool& pool, pool::Term term) {
   count_hold(term);
+  // Before the pool is asked, which on exhaustion never returns: the hold shows all the same.
+  changed();
   acquiring_ = term;
   pool::Message* message = pool.get_message();
   acquiring_.reset();

@@ -283,13 +283,24 @@ void event_sink(void* context, uint64_t index, const sim::TraceRecord& record,
   if (sink->print) std::printf("  %s\n", description.c_str());
 }
 
+// 'text' for /bin/sh, whatever the text holds.
+std::string shell_quoted(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
 // One candidate of --minimize, in a process of its own: an exhaustion or an assertion ends it.
+// A run that ends any other way (bad flags, no binary, a signal without an assertion) is an
+// "error", which is never the same failure as anything.
 sim::Verdict run_candidate(const sim::Options& options, const std::string& self,
-                           const std::string& summary_path) {
+                           const std::string& summary_path, std::string& output) {
   std::error_code error;
   std::filesystem::remove(summary_path, error);
-  const pool::cli::ProcessResult result = pool::cli::run_command(
-      self + sim::options_flags_text(options) + " --log=quiet --summary-json=" + summary_path);
+  const pool::cli::ProcessResult result =
+      pool::cli::run_command(shell_quoted(self) + sim::options_flags_text(options) +
+                             " --log=quiet --summary-json=" + shell_quoted(summary_path));
+  output = result.output;
   sim::Verdict verdict;
   verdict.passed = false;
   if (result.exit_code == 0 || result.exit_code == 1) {
@@ -306,19 +317,15 @@ sim::Verdict run_candidate(const sim::Options& options, const std::string& self,
       return verdict;
     }
   }
-  if (result.exit_code == 2) {
-    verdict.kind = "invalid";
-    verdict.term = result.output.substr(0, result.output.find('\n'));
+  // Died without its summary: an assertion ("condition at file:line"), named without its values.
+  const size_t at = result.output.find("assertion failed: ");
+  if (at == std::string::npos) {
+    verdict.kind = "error";
     return verdict;
   }
-  // Died without its summary: an assertion ("condition at file:line"), named without its values.
+  const std::string line = result.output.substr(at + 18, result.output.find('\n', at) - at - 18);
   verdict.kind = "crash";
-  const size_t at = result.output.find("assertion failed: ");
-  if (at != std::string::npos) {
-    const std::string line = result.output.substr(at + 18, result.output.find('\n', at) - at - 18);
-    const size_t colon = line.find(": ", line.find(" at "));
-    verdict.term = line.substr(0, colon);
-  }
+  verdict.term = line.substr(0, line.find(": ", line.find(" at ")));
   return verdict;
 }
 
@@ -332,19 +339,27 @@ int minimize_main(const sim::Options& options) {
                                        .string();
   std::printf("minimize: seed %llu, %s\n", static_cast<unsigned long long>(options.seed),
               sim::options_shape(options).c_str());
-  const sim::Verdict failure = run_candidate(options, self, summary_path);
+  std::string output;
+  const sim::Verdict failure = run_candidate(options, self, summary_path, output);
+  std::filesystem::remove(summary_path, error);
   if (failure.passed) {
-    std::filesystem::remove(summary_path, error);
     pool::cli::exit_bad_input(
         program, absl::InvalidArgumentError("seed " + std::to_string(options.seed) +
                                             " passes with these options: nothing to minimise"));
+  }
+  if (failure.kind == "error") {
+    std::fprintf(stderr, "%s", output.c_str());
+    pool::cli::exit_bad_input(
+        program, absl::InvalidArgumentError("the run ended without a verdict (above)"));
   }
   std::printf("minimize: the run fails with %s; searching for the smallest run that does\n",
               failure.describe().c_str());
   std::fflush(stdout);
   const sim::MinimizeResult result = sim::minimize(
       options, failure,
-      [&](const sim::Options& candidate) { return run_candidate(candidate, self, summary_path); },
+      [&](const sim::Options& candidate) {
+        return run_candidate(candidate, self, summary_path, output);
+      },
       [](const std::string& line) {
         std::printf("minimize: %s\n", line.c_str());
         std::fflush(stdout);
@@ -362,7 +377,11 @@ int minimize_main(const sim::Options& options) {
 
 // For assertion failures: the seed and the command that replays the run.
 std::string failure_context;
-void print_failure_context(void*) { std::fprintf(stderr, "%s\n", failure_context.c_str()); }
+sim::PerfettoTrace* failing_trace = nullptr;  // Completed on an assertion, so it still opens.
+void print_failure_context(void*) {
+  std::fprintf(stderr, "%s\n", failure_context.c_str());
+  if (failing_trace != nullptr) failing_trace->abandon();
+}
 
 }  // namespace
 
@@ -411,6 +430,7 @@ int main(int argc, char** argv) {
     if (!opened.ok()) pool::cli::exit_bad_input(program, opened.status());
     perfetto = *std::move(opened);
     sink.perfetto = perfetto.get();
+    failing_trace = perfetto.get();
     cluster.set_occupancy_observer(
         [&perfetto](uint64_t tick, uint8_t process, uint32_t used, const sim::Census* census) {
           if (perfetto) perfetto->occupancy(tick, process, used, census);
@@ -424,6 +444,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "sim: could not write --trace-out=%s\n", run->trace_out.c_str());
     }
     sink.perfetto = nullptr;
+    failing_trace = nullptr;
     perfetto.reset();
   };
   cluster.set_run_end_observer(finish_perfetto);

@@ -99,7 +99,7 @@ std::optional<Candidate> fault_candidate(const Options& options, const FaultClas
 
 // Each dimension makes its candidate from the options as they are when its turn comes.
 using Dimension = std::function<std::optional<Candidate>(const Options&)>;
-std::vector<Dimension> dimensions() {
+std::vector<Dimension> dimensions(bool liveness) {
   std::vector<Dimension> all;
   for (const Size& size : process_sizes) {
     all.push_back([&size](const Options& options) { return size_candidate(options, size); });
@@ -108,7 +108,11 @@ std::vector<Dimension> dimensions() {
     all.push_back([&fault](const Options& options) { return fault_candidate(options, fault); });
   }
   for (const Size& size : load_sizes) {
-    all.push_back([&size](const Options& options) { return size_candidate(options, size); });
+    all.push_back([&size, liveness](const Options& options) -> std::optional<Candidate> {
+      // Too few convergence ticks fail liveness in any run: that proves nothing.
+      if (liveness && size.field == &Options::ticks_max_convergence) return std::nullopt;
+      return size_candidate(options, size);
+    });
   }
   return all;
 }
@@ -129,8 +133,10 @@ std::string change_text(const Candidate& candidate, const Options& tried) {
 }  // namespace
 
 bool Verdict::same_failure(const Verdict& other) const {
-  if (passed || other.passed || kind != other.kind) return false;
-  if (kind == "term_bound" || kind == "exhaustion" || kind == "crash") return term == other.term;
+  if (passed || other.passed || kind != other.kind || kind == "error") return false;
+  if (kind == "term_bound" || kind == "exhaustion" || kind == "crash") {
+    return !term.empty() && term == other.term;
+  }
   return true;
 }
 
@@ -167,7 +173,7 @@ MinimizeResult minimize(const Options& failing, const Verdict& failure,
                         const std::function<Verdict(const Options&)>& run,
                         const std::function<void(const std::string&)>& report, uint64_t runs_max) {
   MinimizeResult result{failing, failure};
-  const std::vector<Dimension> all = dimensions();
+  const std::vector<Dimension> all = dimensions(failure.kind == "liveness");
   for (bool changed = true; changed && !result.stopped;) {
     changed = false;
     for (const Dimension& dimension : all) {

@@ -1,7 +1,8 @@
 // Failing-seed minimisation: from a failing run, the smallest configuration that still fails the
 // same way (the same failure kind; for a bound breach, an exhaustion or a crash, the same term or
 // assertion). Greedy passes over three groups until a whole pass changes nothing: fewer replicas,
-// standbys and clients; each fault class off in turn; fewer requests, ticks and bytes. Every
+// standbys and clients; each fault class off in turn; fewer requests, ticks and bytes (never fewer
+// convergence ticks for a liveness failure, which too few would fake). Every
 // candidate keeps the seed and runs whole, so the result replays with one command.
 #pragma once
 
@@ -16,7 +17,9 @@ namespace sim {
 
 struct Verdict {
   bool passed = true;
-  std::string kind;  // failure_kind_name, or "crash" for a run that died (an assertion).
+  // failure_kind_name; "crash" for a run that died of an assertion; "error" for a run that ended
+  // without a verdict (never the same failure as anything).
+  std::string kind;
   std::string term;  // A breach's or exhaustion's term; a crash's assertion ("cond at file:line").
 
   bool same_failure(const Verdict& other) const;

@@ -74,6 +74,9 @@ TEST(Minimize, OnlyTheSameKindAndTermCountAsTheSameFailure) {
   EXPECT_FALSE(breach.same_failure(Verdict{false, "exhaustion", "pipeline"}));
   EXPECT_FALSE(breach.same_failure(Verdict{true, "", ""}));
   EXPECT_TRUE(Verdict({false, "liveness", ""}).same_failure(Verdict{false, "liveness", ""}));
+  // A run that ended without a verdict, or a crash with no assertion named, matches nothing.
+  EXPECT_FALSE(Verdict({false, "error", ""}).same_failure(Verdict{false, "error", ""}));
+  EXPECT_FALSE(Verdict({false, "crash", ""}).same_failure(Verdict{false, "crash", ""}));
 }
 
 }  // namespace

@@ -83,6 +83,10 @@ int PerfettoTrace::pid_of(uint8_t process) const {
   return process == 255 ? static_cast<int>(pool_count_) + 1 : static_cast<int>(process) + 1;
 }
 
+void PerfettoTrace::abandon() {
+  if (file_ != nullptr) finish(tick_last_);
+}
+
 void PerfettoTrace::write(const nlohmann::json& event) {
   std::fprintf(file_, "%s%s", first_event_ ? "" : ",\n", event.dump().c_str());
   first_event_ = false;
@@ -125,6 +129,7 @@ void PerfettoTrace::slice_end(int pid, int tid, uint64_t tick) {
 void PerfettoTrace::record(const TraceRecord& record) {
   const int pid = pid_of(record.process);
   const uint64_t tick = record.tick;
+  tick_last_ = std::max(tick_last_, tick);
   switch (record.kind) {
     case TraceKind::prepare:
       instant(pid, tid_log, tick, "prepare", {{"op", record.a}, {"client", record.b}});
@@ -201,8 +206,8 @@ void PerfettoTrace::record(const TraceRecord& record) {
     case TraceKind::heal:
       slice_end(pid, tid_log, tick);
       break;
-    case TraceKind::clog:
-      instant(pid, tid_status, tick, "clog",
+    case TraceKind::clog:  // On the network's track: the path is the network's.
+      instant(pid_of(255), tid_status, tick, "clog",
               {{"from", record.process}, {"to", record.peer}, {"ticks", record.a}});
       break;
     case TraceKind::faults_off:
@@ -253,6 +258,7 @@ void PerfettoTrace::occupancy(uint64_t tick, uint8_t process, uint32_t used, con
     counters_flush();
     tick_ = tick;
   }
+  tick_last_ = std::max(tick_last_, tick);
   const int pid = pid_of(process);
   counter_set(static_cast<size_t>(pid - 1), used);
   if (census == nullptr) return;
@@ -276,6 +282,7 @@ void PerfettoTrace::occupancy(uint64_t tick, uint8_t process, uint32_t used, con
 }
 
 bool PerfettoTrace::finish(uint64_t tick) {
+  if (file_ == nullptr) return false;
   counters_flush();
   while (!open_slices_.empty()) {
     const auto [pid, tid] = open_slices_.begin()->first;

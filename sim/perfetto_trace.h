@@ -35,8 +35,10 @@ class PerfettoTrace {
   void record(const TraceRecord& record);
   // The occupancy of process `process`'s pool (census null for the network).
   void occupancy(uint64_t tick, uint8_t process, uint32_t used, const Census* census);
-  // Ends open slices at `tick` and completes the file. False if a write failed.
+  // Ends open slices at `tick` and completes the file. False if a write failed (or finished).
   bool finish(uint64_t tick);
+  // Completes the file at the last tick seen: for a run that dies of an assertion.
+  void abandon();
 
  private:
   struct Counter {
@@ -66,7 +68,8 @@ class PerfettoTrace {
   size_t member_count_ = 0;  // Replicas and standbys: process indices below are members.
   size_t pool_count_ = 0;    // Members and clients.
   bool first_event_ = true;
-  uint64_t tick_ = 0;  // Of the counters' pending changes.
+  uint64_t tick_ = 0;       // Of the counters' pending changes.
+  uint64_t tick_last_ = 0;  // The latest tick seen.
   std::vector<Counter> counters_;
   std::map<std::pair<int, pool::Term>, size_t> term_counters_;  // (pid, term) → counter.
   std::map<std::pair<int, int>, Slice> open_slices_;            // (pid, tid) → slice.

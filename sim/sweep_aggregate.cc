@@ -102,6 +102,9 @@ void SweepAggregate::term_add(const std::string& role, const std::string& term,
 absl::Status SweepAggregate::add_summary(const nlohmann::json& summary) try {
   const uint64_t seed = summary.at("seed").get<uint64_t>();
   if (summary.value("crashed", false)) {
+    if (!summary.at("failure").at("kind").is_string() || !summary.at("repro").is_string()) {
+      return absl::InvalidArgumentError("a crashed run without its failure's kind or replay");
+    }
     crashed_ += 1;
     failures_[seed] = {
         {"seed", seed}, {"failure", summary.at("failure")}, {"repro", summary.at("repro")}};
@@ -116,6 +119,9 @@ absl::Status SweepAggregate::add_summary(const nlohmann::json& summary) try {
   if (summary.at("passed").get<bool>()) {
     passed_ += 1;
   } else {
+    if (!summary.at("failure").at("kind").is_string()) {
+      return absl::InvalidArgumentError("a failed run without its failure's kind");
+    }
     failures_[seed] = {
         {"seed", seed}, {"failure", summary.at("failure")}, {"repro", summary.at("repro")}};
   }
@@ -192,6 +198,9 @@ absl::Status SweepAggregate::add_aggregate(const nlohmann::json& aggregate) try 
     role_seeds_[role] += count.get<uint64_t>();
   }
   for (const auto& failure : aggregate.at("failures")) {
+    if (!failure.at("failure").at("kind").is_string() || !failure.at("repro").is_string()) {
+      return absl::InvalidArgumentError("a failure without its kind or replay command");
+    }
     failures_[failure.at("seed").get<uint64_t>()] = failure;
   }
   for (const auto& [seed, hash] : aggregate.at("trace_hashes").items()) {
@@ -211,6 +220,7 @@ absl::Status SweepAggregate::add_aggregate(const nlohmann::json& aggregate) try 
     }
   }
   for (const auto& [role, ratio] : aggregate.at("pool_peak_ratio").items()) {
+    if (ratio.at("pools").empty()) return absl::InvalidArgumentError("a peak ratio of no pools");
     for (const auto& [key, count] : ratio.at("pools").items()) {
       const size_t slash = key.find('/');
       if (slash == std::string::npos) return absl::InvalidArgumentError("bad pools key " + key);
@@ -221,6 +231,9 @@ absl::Status SweepAggregate::add_aggregate(const nlohmann::json& aggregate) try 
     }
   }
   for (const auto& [activity, at_peak] : aggregate.at("holders_at_peak").items()) {
+    if (at_peak.at("pools").get<uint64_t>() == 0 || at_peak.at("peaks").empty()) {
+      return absl::InvalidArgumentError("holders at peak of no pools");
+    }
     Holders& holders = holders_[activity];
     holders.pools += at_peak.at("pools").get<uint64_t>();
     for (const auto& [peak, count] : at_peak.at("peaks").items()) {
@@ -242,15 +255,20 @@ absl::Status SweepAggregate::check_complete(bool whole_sweep) const {
   std::vector<std::pair<uint64_t, uint64_t>> ranges = seed_ranges_;
   std::sort(ranges.begin(), ranges.end());
   if (sweep_seeds_ && whole_sweep) {
-    // Sentinels at the sweep's ends make a missing first or last task a gap like any other.
-    if (ranges.front().first < sweep_seeds_->first || ranges.back().second > sweep_seeds_->second) {
+    const auto [first, last] = *sweep_seeds_;
+    if (ranges.front().first < first || ranges.back().second > last) {
       return absl::InvalidArgumentError("results hold seeds outside the sweep's " +
-                                        std::to_string(sweep_seeds_->first) + ".." +
-                                        std::to_string(sweep_seeds_->second));
+                                        std::to_string(first) + ".." + std::to_string(last));
     }
-    if (sweep_seeds_->first > 0) ranges.insert(ranges.begin(), {0, sweep_seeds_->first - 1});
-    if (sweep_seeds_->second < UINT64_MAX) {
-      ranges.emplace_back(sweep_seeds_->second + 1, sweep_seeds_->second + 1);
+    if (ranges.front().first != first) {
+      return absl::InvalidArgumentError("seeds " + std::to_string(first) + ".." +
+                                        std::to_string(ranges.front().first - 1) +
+                                        " have no result (a task that did not finish?)");
+    }
+    if (ranges.back().second != last) {
+      return absl::InvalidArgumentError("seeds " + std::to_string(ranges.back().second + 1) + ".." +
+                                        std::to_string(last) +
+                                        " have no result (a task that did not finish?)");
     }
   }
   for (size_t i = 1; i < ranges.size(); i++) {

@@ -45,18 +45,20 @@ std::vector<std::filesystem::path> inputs(const std::string& directory, bool mer
   std::error_code error;
   if (!std::filesystem::is_directory(directory, error)) bad(directory + " is not a directory");
   std::vector<std::filesystem::path> files;
-  if (merge) {
-    for (const auto& entry : std::filesystem::recursive_directory_iterator(directory)) {
-      if (entry.path().filename() != "aggregate.json") continue;
-      if (std::filesystem::equivalent(entry.path(), out.parent_path() / out.filename(), error)) {
-        continue;
+  try {
+    if (merge) {
+      for (const auto& entry : std::filesystem::recursive_directory_iterator(directory)) {
+        if (entry.path().filename() != "aggregate.json") continue;
+        if (std::filesystem::equivalent(entry.path(), out, error)) continue;
+        files.push_back(entry.path());
       }
-      files.push_back(entry.path());
+    } else {
+      for (const auto& entry : std::filesystem::directory_iterator(directory)) {
+        if (entry.path().extension() == ".json") files.push_back(entry.path());
+      }
     }
-  } else {
-    for (const auto& entry : std::filesystem::directory_iterator(directory)) {
-      if (entry.path().extension() == ".json") files.push_back(entry.path());
-    }
+  } catch (const std::filesystem::filesystem_error& exception) {
+    bad(directory + ": " + exception.what());
   }
   std::sort(files.begin(), files.end());
   if (files.empty()) {
@@ -119,9 +121,17 @@ int main(int argc, char** argv) {
     bad(std::string(status.message()));
   }
   sweep.expect(expectations);
-  std::ofstream file(out);
+  // Written whole, then renamed: a Slurm submitter polling for it never reads half a file.
+  const std::string partial = out + ".partial";
+  std::ofstream file(partial);
   file << sweep.to_json().dump(2) << "\n";
-  if (!file) {
+  file.close();
+  bool written = static_cast<bool>(file);
+  if (written) {
+    std::filesystem::rename(partial, out, error);
+    written = !error;
+  }
+  if (!written) {
     std::fprintf(stderr, "sweep-aggregate: could not write --out=%s\n", out.c_str());
     return 2;
   }
