@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Draws the pictures (gnuplot and jq from Debian, installed on demand):
 #   headroom AGGREGATE.json OUT.png: per formula term of the replica and client pools, the
-#     sweep's highest peak as a share of its bound (100 % = some seed held the term at its bound)
+#     highest share of its bound any pool held (100 % = some seed held the term at its bound)
 #     and the share of the seeds running that role and bus that reached it: the formula's
 #     headroom over all seeds.
 #   occupancy TRACE.json OUT.png: each replica's and standby's pool, messages in use over
@@ -40,9 +40,9 @@ headroom() {
   # "role term ratio share" per term with a bound, replica and client roles (the network has none).
   # The share of seeds counts only the seeds with that role and bus.
   jq -r '.role_seeds as $role_seeds | .terms | to_entries[] | select(.key | test("^(replica|client)"))
-    | .key as $role | .value | to_entries[] | select(.value.bound_at_peak_max > 0)
+    | .key as $role | .value | to_entries[] | select(.value.bound_max > 0)
     | [($role | sub(" "; "/")) + " " + .key,
-       (100 * .value.peak_max / .value.bound_at_peak_max),
+       (100 * .value.peak_ratio_max),
        (100 * .value.seeds_at_bound / $role_seeds[$role])] | @tsv' "$aggregate" >"$work/terms.tsv"
   [[ -s "$work/terms.tsv" ]] || bad "$aggregate has no replica or client terms"
   local seeds first last
@@ -53,7 +53,7 @@ headroom() {
 set terminal pngcairo size $((400 + 28 * count)),720 font "sans,10" noenhanced
 set output "$png"
 set datafile separator "\t"
-set title "Formula headroom over $seeds seeds ($first..$last): each term's highest peak against its bound"
+set title "Formula headroom over $seeds seeds ($first..$last): each term's peak against its bound"
 set ylabel "% of the term's bound"
 set yrange [0:110]
 set ytics 0,10,100
@@ -65,7 +65,7 @@ set boxwidth 0.9
 set xtics rotate by 60 right nomirror
 set key outside top center horizontal
 set arrow from graph 0, first 100 to graph 1, first 100 nohead dt 2 lc rgb "red"
-plot "$work/terms.tsv" using 2:xtic(1) title "highest peak (% of bound)" lc rgb "#3b75af", \
+plot "$work/terms.tsv" using 2:xtic(1) title "highest peak / bound of any pool (%)" lc rgb "#3b75af", \
      "" using 3 title "seeds of that role and bus that reached the bound (%)" lc rgb "#ef8636"
 EOF
 }

@@ -97,6 +97,7 @@ void SweepAggregate::term_add(const std::string& role, const std::string& term,
   stats.seeds_at_bound += other.seeds_at_bound;
   stats.bound_min = std::min(stats.bound_min, other.bound_min);
   stats.bound_max = std::max(stats.bound_max, other.bound_max);
+  stats.peak_ratio_max = std::max(stats.peak_ratio_max, other.peak_ratio_max);
 }
 
 absl::Status SweepAggregate::add_summary(const nlohmann::json& summary) try {
@@ -166,6 +167,10 @@ absl::Status SweepAggregate::add_summary(const nlohmann::json& summary) try {
       stats.seeds_at_bound = stats.seeds_at_bound > 0 || (bound > 0 && peak == bound) ? 1 : 0;
       stats.bound_min = std::min(stats.bound_min, bound);
       stats.bound_max = std::max(stats.bound_max, bound);
+      if (bound > 0) {
+        stats.peak_ratio_max = std::max(
+            stats.peak_ratio_max, static_cast<double>(peak) / static_cast<double>(bound));
+      }
     }
   }
   for (const auto& [role, role_terms] : seed_terms) {
@@ -216,6 +221,7 @@ absl::Status SweepAggregate::add_aggregate(const nlohmann::json& aggregate) try 
       stats.seeds_at_bound = figures.at("seeds_at_bound").get<uint64_t>();
       stats.bound_min = figures.at("bound_min").get<uint64_t>();
       stats.bound_max = figures.at("bound_max").get<uint64_t>();
+      stats.peak_ratio_max = figures.at("peak_ratio_max").get<double>();
       term_add(role, term, stats);
     }
   }
@@ -340,7 +346,8 @@ nlohmann::json SweepAggregate::to_json() const {
                                         {"seed_at_peak_max", stats.seed_at_peak_max},
                                         {"seeds_at_bound", stats.seeds_at_bound},
                                         {"bound_min", stats.bound_min},
-                                        {"bound_max", stats.bound_max}};
+                                        {"bound_max", stats.bound_max},
+                                        {"peak_ratio_max", stats.peak_ratio_max}};
       if (stats.seeds_at_bound == 0) never.push_back(role + " " + term);
     }
   }

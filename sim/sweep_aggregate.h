@@ -56,6 +56,7 @@ class SweepAggregate {
     uint64_t seeds_at_bound = 0;    // Seeds in which some pool of the role held it at its bound.
     uint64_t bound_min = UINT64_MAX;
     uint64_t bound_max = 0;
+    double peak_ratio_max = 0;  // The highest peak / bound of any pool (bounds vary by seed).
   };
   // What held the replica pools at their peaks, per activity ("backup normal", ...).
   struct Holders {
