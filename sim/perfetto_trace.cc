@@ -65,14 +65,20 @@ PerfettoTrace::PerfettoTrace(std::FILE* file, const Owners& owners) : file_(file
              {"tid", tid},
              {"args", {{"name", name}}}});
     }
-    counters_.push_back(Counter{pid, network ? "packets in flight" : "pool messages in use"});
-    write({{"ph", "C"},
-           {"name", counters_.back().name},
-           {"pid", pid},
-           {"ts", 0},
-           {"args", {{"value", 0}}}});
-    counters_.back().last_written = 0;
+    counter_add(pid, network ? "packets in flight" : "pool messages in use");
   }
+}
+
+size_t PerfettoTrace::counter_add(int pid, std::string name) {
+  counters_.push_back(Counter{pid, std::move(name)});
+  // Every counter starts at zero at time zero, so its track spans the whole run.
+  write({{"ph", "C"},
+         {"name", counters_.back().name},
+         {"pid", pid},
+         {"ts", 0},
+         {"args", {{"value", 0}}}});
+  counters_.back().last_written = 0;
+  return counters_.size() - 1;
 }
 
 PerfettoTrace::~PerfettoTrace() {
@@ -266,15 +272,7 @@ void PerfettoTrace::occupancy(uint64_t tick, uint8_t process, uint32_t used, con
     const auto term = static_cast<pool::Term>(i);
     if (!census->bound(term)) continue;
     auto [entry, added] = term_counters_.try_emplace({pid, term}, counters_.size());
-    if (added) {
-      counters_.push_back(Counter{pid, "term " + std::string(pool::term_name(term))});
-      write({{"ph", "C"},
-             {"name", counters_.back().name},
-             {"pid", pid},
-             {"ts", 0},
-             {"args", {{"value", 0}}}});
-      counters_.back().last_written = 0;
-    }
+    if (added) counter_add(pid, "term " + std::string(pool::term_name(term)));
     if (census->held(term) != counters_[entry->second].value || counters_[entry->second].dirty) {
       counter_set(entry->second, census->held(term));
     }

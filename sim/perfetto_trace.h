@@ -61,6 +61,7 @@ class PerfettoTrace {
   void instant(int pid, int tid, uint64_t tick, const std::string& name, nlohmann::json args);
   void slice_begin(int pid, int tid, uint64_t tick, const std::string& name, nlohmann::json args);
   void slice_end(int pid, int tid, uint64_t tick);
+  size_t counter_add(int pid, std::string name);  // Its index; written as zero at time zero.
   void counter_set(size_t counter, uint32_t value);
   void counters_flush();
 
