@@ -168,8 +168,8 @@ absl::Status SweepAggregate::add_summary(const nlohmann::json& summary) try {
       stats.bound_min = std::min(stats.bound_min, bound);
       stats.bound_max = std::max(stats.bound_max, bound);
       if (bound > 0) {
-        stats.peak_ratio_max = std::max(
-            stats.peak_ratio_max, static_cast<double>(peak) / static_cast<double>(bound));
+        stats.peak_ratio_max =
+            std::max(stats.peak_ratio_max, static_cast<double>(peak) / static_cast<double>(bound));
       }
     }
   }
