@@ -2,16 +2,18 @@
 
 #include <algorithm>
 #include <iterator>
-#include <optional>
 #include <vector>
 
 namespace sim {
 namespace {
 
-struct Candidate {
+// One change to try ("replica_count 5 -> 2", "crashes off") and the options it makes.
+struct Try {
   std::string change;
-  std::vector<Options> tries;  // Smallest first: the first that fails the same way is kept.
+  Options options;
 };
+// A dimension's tries, smallest first: the first that fails the same way is kept.
+using Candidate = std::vector<Try>;
 
 // Values below `current` down to `floor`, smallest first.
 std::vector<uint64_t> smaller_values(uint64_t current, uint64_t floor) {
@@ -77,28 +79,30 @@ const Size load_sizes[] = {{"requests_max", &Options::requests_max, 1},
                            {"request_body_size_max", &Options::request_body_size_max, 0},
                            {"pipeline_requests_limit", &Options::pipeline_requests_limit, 0}};
 
-std::optional<Candidate> size_candidate(const Options& options, const Size& size) {
+Candidate size_candidate(const Options& options, const Size& size) {
   const uint64_t current = options.*size.field;
-  Candidate candidate{std::string(size.name) + " " + std::to_string(current), {}};
+  Candidate candidate;
   for (uint64_t value : smaller_values(current, size.floor)) {
     Options smaller = options;
     smaller.*size.field = value;
-    if (options_validate(smaller).ok()) candidate.tries.push_back(smaller);
+    if (!options_validate(smaller).ok()) continue;
+    candidate.push_back(
+        Try{std::string(size.name) + " " + std::to_string(current) + " -> " + std::to_string(value),
+            smaller});
   }
-  if (candidate.tries.empty()) return std::nullopt;
   return candidate;
 }
 
-std::optional<Candidate> fault_candidate(const Options& options, const FaultClass& fault) {
-  if (!fault.on(options)) return std::nullopt;
+Candidate fault_candidate(const Options& options, const FaultClass& fault) {
+  if (!fault.on(options)) return {};
   Options off = options;
   fault.off(off);
-  if (!options_validate(off).ok()) return std::nullopt;
-  return Candidate{std::string(fault.name) + " off", {off}};
+  if (!options_validate(off).ok()) return {};
+  return Candidate{Try{std::string(fault.name) + " off", off}};
 }
 
-// Each dimension makes its candidate from the options as they are when its turn comes.
-using Dimension = std::function<std::optional<Candidate>(const Options&)>;
+// Each dimension makes its tries from the options as they are when its turn comes (none: skip).
+using Dimension = std::function<Candidate(const Options&)>;
 std::vector<Dimension> dimensions(bool liveness) {
   std::vector<Dimension> all;
   for (const Size& size : process_sizes) {
@@ -108,26 +112,13 @@ std::vector<Dimension> dimensions(bool liveness) {
     all.push_back([&fault](const Options& options) { return fault_candidate(options, fault); });
   }
   for (const Size& size : load_sizes) {
-    all.push_back([&size, liveness](const Options& options) -> std::optional<Candidate> {
+    all.push_back([&size, liveness](const Options& options) -> Candidate {
       // Too few convergence ticks fail liveness in any run: that proves nothing.
-      if (liveness && size.field == &Options::ticks_max_convergence) return std::nullopt;
+      if (liveness && size.field == &Options::ticks_max_convergence) return {};
       return size_candidate(options, size);
     });
   }
   return all;
-}
-
-// "replica_count 5 → 2": the value the try changed.
-std::string change_text(const Candidate& candidate, const Options& tried) {
-  for (const Size* sizes : {process_sizes, load_sizes}) {
-    const size_t count = sizes == process_sizes ? std::size(process_sizes) : std::size(load_sizes);
-    for (size_t i = 0; i < count; i++) {
-      if (candidate.change.rfind(std::string(sizes[i].name) + " ", 0) == 0) {
-        return candidate.change + " -> " + std::to_string(tried.*sizes[i].field);
-      }
-    }
-  }
-  return candidate.change;
 }
 
 }  // namespace
@@ -177,20 +168,17 @@ MinimizeResult minimize(const Options& failing, const Verdict& failure,
   for (bool changed = true; changed && !result.stopped;) {
     changed = false;
     for (const Dimension& dimension : all) {
-      const std::optional<Candidate> candidate = dimension(result.options);
-      if (!candidate) continue;
-      for (const Options& tried : candidate->tries) {
+      for (const Try& tried : dimension(result.options)) {
         if (result.runs == runs_max) {
           result.stopped = true;
           break;
         }
-        const Verdict verdict = run(tried);
+        const Verdict verdict = run(tried.options);
         result.runs += 1;
         const bool same = verdict.same_failure(failure);
-        report(change_text(*candidate, tried) + ": " + verdict.describe() +
-               (same ? " (kept)" : ""));
+        report(tried.change + ": " + verdict.describe() + (same ? " (kept)" : ""));
         if (!same) continue;
-        result.options = tried;
+        result.options = tried.options;
         result.verdict = verdict;
         result.changes += 1;
         changed = true;
