@@ -11,7 +11,7 @@
 #include "fuzz/pool_lifecycle.h"
 #include "fuzz/sim_case.h"
 #include "pool/message_pool.h"
-#include "sim/prng.h"
+#include "sim/core/prng.h"
 
 namespace fuzz {
 namespace {

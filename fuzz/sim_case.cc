@@ -48,25 +48,25 @@ sim::Options sim_case_options(const SimCase& sim_case) {
   options.replica_count = 1 + sim_case.replica_count % 6;
   options.standby_count = sim_case.standby_count % 3;
   options.client_count = 1 + sim_case.client_count % 4;
-  options.bus = sim_case.bus % 2 == 0 ? pool::MessageBus::testing : pool::MessageBus::tcp;
+  options.bus = sim_case.bus % 2 == 0 ? pool::MessageBusKind::testing : pool::MessageBusKind::tcp;
   options.requests_max = 1 + sim_case.requests % 24;
   // The network's pool is paths × path capacity messages, mapped and (under ASan) poisoned for
   // every input: a small capacity keeps an execution cheap.
-  options.path_capacity = std::min<uint64_t>(options.path_capacity, 4);
-  options.storage_faulty_count =
-      std::min(options.storage_faulty_count, (options.replica_count - 1) / 2);
+  options.network.path_capacity = std::min<uint64_t>(options.network.path_capacity, 4);
+  options.storage.faulty_count =
+      std::min(options.storage.faulty_count, (options.replica_count - 1) / 2);
   // Short runs: a bounded requests phase, then the convergence phase.
   options.ticks_max_requests = std::min<uint64_t>(options.ticks_max_requests, 2'000);
   options.ticks_max_convergence = 5'000;
   if (sim_case.faults != 0) {
     // A level from 1 to 255 scales the fault rates up to heavy.
     const uint64_t level = sim_case.faults;
-    options.packet_loss_ppm = level * 1'000;
-    options.packet_replay_ppm = level * 500;
-    options.packet_corrupt_ppm = level * 200;
-    options.path_clog_ppm = level * 20;
+    options.network.packet_loss_ppm = level * 1'000;
+    options.network.packet_replay_ppm = level * 500;
+    options.network.packet_corrupt_ppm = level * 200;
+    options.network.path_clog_ppm = level * 20;
     options.crash_ppm = level * 4;
-    options.read_fault_ppm = options.write_fault_ppm = level * 200;
+    options.storage.read_fault_ppm = options.storage.write_fault_ppm = level * 200;
   }
   return options;
 }

@@ -56,7 +56,7 @@ MessagesMaxTerms messages_max_terms_replica(const Config& config, const ReplicaO
   terms.add(Term::join_view_quorum, std::min(replica.members_count, config.replicas_max));
   terms.add(Term::burst, 1);
   terms.add(Term::commit_reply, 1);  // May coincide with a burst.
-  if (replica.message_bus == MessageBus::tcp) {
+  if (replica.message_bus == MessageBusKind::tcp) {
     // Peers plus the clients the pipeline can serve; never a connection to itself.
     const uint32_t connections_max = replica.members_count + pipeline_limit - 1;
     terms.add(Term::connection_recv_buffers, connections_max);
@@ -82,24 +82,25 @@ std::optional<FieldError> options_validate(const Config& config, const Options& 
                       "must be in 0.." + std::to_string(config.pipeline_request_queue_max()) +
                           ", got " + std::to_string(replica.pipeline_requests_limit)};
   }
-  if (replica.message_bus != MessageBus::tcp && replica.message_bus != MessageBus::testing) {
+  if (replica.message_bus != MessageBusKind::tcp &&
+      replica.message_bus != MessageBusKind::testing) {
     return FieldError{"message_bus", "must be tcp or testing"};
   }
   return std::nullopt;
 }
 
-std::string_view message_bus_name(MessageBus bus) {
+std::string_view message_bus_name(MessageBusKind bus) {
   switch (bus) {
-    case MessageBus::tcp:
+    case MessageBusKind::tcp:
       return "tcp";
-    case MessageBus::testing:
+    case MessageBusKind::testing:
       return "testing";
   }
   POOL_ASSERT(false, "message bus %u", static_cast<unsigned>(bus));
 }
 
-std::optional<MessageBus> message_bus_by_name(std::string_view name) {
-  for (MessageBus bus : {MessageBus::tcp, MessageBus::testing}) {
+std::optional<MessageBusKind> message_bus_by_name(std::string_view name) {
+  for (MessageBusKind bus : {MessageBusKind::tcp, MessageBusKind::testing}) {
     if (message_bus_name(bus) == name) return bus;
   }
   return std::nullopt;

@@ -24,18 +24,18 @@ namespace pool {
 // How a replica talks to its peers: `tcp` keeps a receive buffer and a send queue of messages
 // per connection (terms of the formula); `testing` hands each message straight to a simulated
 // network, which copies it, so the replica keeps nothing for the bus.
-enum class MessageBus : uint8_t { tcp, testing };
+enum class MessageBusKind : uint8_t { tcp, testing };
 // "tcp" or "testing".
-std::string_view message_bus_name(MessageBus bus);
+std::string_view message_bus_name(MessageBusKind bus);
 // The bus called `name`, or nullopt.
-std::optional<MessageBus> message_bus_by_name(std::string_view name);
+std::optional<MessageBusKind> message_bus_by_name(std::string_view name);
 
 struct ClientOptions {};
 
 struct ReplicaOptions {
   uint32_t members_count;            // Replicas and standbys, 1..members_max.
   uint32_t pipeline_requests_limit;  // Requests queued behind the prepares, 0..request queue max.
-  MessageBus message_bus;
+  MessageBusKind message_bus;
 };
 
 // The process a pool serves, like the original's `union(ProcessType)`.

@@ -29,7 +29,7 @@ void label(benchmark::State& state) {
 
 void BM_PoolGetUnref(benchmark::State& state) {
   const Config config = config_of(state);
-  MessagePool pool(config, ReplicaOptions{3, 0, MessageBus::tcp}, "bench", poisoning_of(state));
+  MessagePool pool(config, ReplicaOptions{3, 0, MessageBusKind::tcp}, "bench", poisoning_of(state));
   for (auto _ : state) {
     Message* message = pool.get_message();
     benchmark::DoNotOptimize(message);
@@ -42,7 +42,7 @@ BENCHMARK(BM_PoolGetUnref)->ArgsProduct({{0, 1}, {0, 1}});
 
 void BM_PoolGetRefUnrefUnref(benchmark::State& state) {
   const Config config = config_of(state);
-  MessagePool pool(config, ReplicaOptions{3, 0, MessageBus::tcp}, "bench", poisoning_of(state));
+  MessagePool pool(config, ReplicaOptions{3, 0, MessageBusKind::tcp}, "bench", poisoning_of(state));
   for (auto _ : state) {
     Message* message = pool.get_message();
     benchmark::DoNotOptimize(message->ref());

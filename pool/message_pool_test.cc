@@ -11,14 +11,14 @@
 namespace pool {
 namespace {
 
-const Options replica_testing{ReplicaOptions{3, 0, MessageBus::testing}};
+const Options replica_testing{ReplicaOptions{3, 0, MessageBusKind::testing}};
 
 // The closed forms of formulas.md, written independently of the term-by-term code.
 uint32_t closed_form_replica(const Config& config, uint32_t members, uint32_t requests_limit,
-                             MessageBus bus) {
+                             MessageBusKind bus) {
   const bool production = config.name == "production";
   uint32_t sum = (production ? 60 : 21) + requests_limit + std::min(members, 6u);
-  if (bus == MessageBus::tcp) sum += 5 * (members + (production ? 7 : 3) + requests_limit);
+  if (bus == MessageBusKind::tcp) sum += 5 * (members + (production ? 7 : 3) + requests_limit);
   return sum;
 }
 
@@ -26,12 +26,12 @@ TEST(MessagesMax, ReplicaMatchesClosedFormForEveryOption) {
   for (const Config& config : {config_production(), config_test_min()}) {
     for (uint32_t members = 1; members <= config.members_max(); members += 1) {
       for (uint32_t limit = 0; limit <= config.pipeline_request_queue_max(); limit += 1) {
-        for (MessageBus bus : {MessageBus::tcp, MessageBus::testing}) {
+        for (MessageBusKind bus : {MessageBusKind::tcp, MessageBusKind::testing}) {
           const Options options{ReplicaOptions{members, limit, bus}};
           ASSERT_FALSE(options_validate(config, options).has_value());
           EXPECT_EQ(messages_max(config, options), closed_form_replica(config, members, limit, bus))
               << config.name << " members=" << members << " limit=" << limit
-              << " bus=" << (bus == MessageBus::tcp ? "tcp" : "testing");
+              << " bus=" << (bus == MessageBusKind::tcp ? "tcp" : "testing");
         }
       }
     }
@@ -39,10 +39,10 @@ TEST(MessagesMax, ReplicaMatchesClosedFormForEveryOption) {
 }
 
 TEST(MessagesMax, ReplicaExamplesFromFormulas) {
-  EXPECT_EQ(messages_max(config_production(), ReplicaOptions{3, 0, MessageBus::testing}), 63u);
-  EXPECT_EQ(messages_max(config_production(), ReplicaOptions{3, 0, MessageBus::tcp}), 113u);
-  EXPECT_EQ(messages_max(config_test_min(), ReplicaOptions{3, 0, MessageBus::testing}), 24u);
-  EXPECT_EQ(messages_max(config_test_min(), ReplicaOptions{3, 0, MessageBus::tcp}), 54u);
+  EXPECT_EQ(messages_max(config_production(), ReplicaOptions{3, 0, MessageBusKind::testing}), 63u);
+  EXPECT_EQ(messages_max(config_production(), ReplicaOptions{3, 0, MessageBusKind::tcp}), 113u);
+  EXPECT_EQ(messages_max(config_test_min(), ReplicaOptions{3, 0, MessageBusKind::testing}), 24u);
+  EXPECT_EQ(messages_max(config_test_min(), ReplicaOptions{3, 0, MessageBusKind::tcp}), 54u);
 }
 
 TEST(MessagesMax, ClientIsTwentyInBothProfiles) {
@@ -70,7 +70,7 @@ TEST(MessagesMax, TestingBusHasNoConnectionTerms) {
 TEST(MessagesMax, TcpConnectionsExcludeTheReplicaItself) {
   // members 4 + pipeline (4 prepares + 2 requests) − 1 = 9 connections, 4 queued sends each.
   const MessagesMaxTerms terms =
-      messages_max_terms(config_test_min(), ReplicaOptions{4, 2, MessageBus::tcp});
+      messages_max_terms(config_test_min(), ReplicaOptions{4, 2, MessageBusKind::tcp});
   EXPECT_EQ(terms.bound(Term::connection_recv_buffers), 9u);
   EXPECT_EQ(terms.bound(Term::connection_send_queues), 36u);
   EXPECT_EQ(terms.bound(Term::pipeline), 6u);
@@ -78,21 +78,21 @@ TEST(MessagesMax, TcpConnectionsExcludeTheReplicaItself) {
 
 TEST(MessagesMax, JoinViewQuorumIsCappedAtReplicasMax) {
   const Config config = config_test_min();
-  EXPECT_EQ(messages_max_terms(config, ReplicaOptions{2, 0, MessageBus::testing})
+  EXPECT_EQ(messages_max_terms(config, ReplicaOptions{2, 0, MessageBusKind::testing})
                 .bound(Term::join_view_quorum),
             2u);
-  EXPECT_EQ(messages_max_terms(config, ReplicaOptions{12, 0, MessageBus::testing})
+  EXPECT_EQ(messages_max_terms(config, ReplicaOptions{12, 0, MessageBusKind::testing})
                 .bound(Term::join_view_quorum),
             6u);
 }
 
 TEST(MessagesMax, TotalIsTheSumOfTheTerms) {
   const MessagesMaxTerms terms =
-      messages_max_terms(config_production(), ReplicaOptions{5, 10, MessageBus::tcp});
+      messages_max_terms(config_production(), ReplicaOptions{5, 10, MessageBusKind::tcp});
   uint32_t sum = 0;
   for (const auto& entry : terms.entries()) sum += entry.messages;
   EXPECT_EQ(terms.total(), sum);
-  EXPECT_EQ(messages_max(config_production(), ReplicaOptions{5, 10, MessageBus::tcp}), sum);
+  EXPECT_EQ(messages_max(config_production(), ReplicaOptions{5, 10, MessageBusKind::tcp}), sum);
 }
 
 TEST(MessagesMax, EveryTermHasANameAndAHolder) {
@@ -106,23 +106,23 @@ TEST(MessagesMax, EveryTermHasANameAndAHolder) {
 
 TEST(OptionsValidate, RejectsMembersOutOfRange) {
   const Config config = config_test_min();
-  auto zero = options_validate(config, ReplicaOptions{0, 0, MessageBus::tcp});
+  auto zero = options_validate(config, ReplicaOptions{0, 0, MessageBusKind::tcp});
   ASSERT_TRUE(zero.has_value());
   EXPECT_EQ(zero->field, "members_count");
   EXPECT_EQ(zero->message(), "members_count: must be in 1..12, got 0");
-  EXPECT_TRUE(options_validate(config, ReplicaOptions{13, 0, MessageBus::tcp}).has_value());
+  EXPECT_TRUE(options_validate(config, ReplicaOptions{13, 0, MessageBusKind::tcp}).has_value());
 }
 
 TEST(OptionsValidate, RejectsPipelineRequestsLimitAboveQueueMax) {
-  auto error = options_validate(config_test_min(), ReplicaOptions{3, 5, MessageBus::tcp});
+  auto error = options_validate(config_test_min(), ReplicaOptions{3, 5, MessageBusKind::tcp});
   ASSERT_TRUE(error.has_value());
   EXPECT_EQ(error->message(), "pipeline_requests_limit: must be in 0..4, got 5");
-  EXPECT_FALSE(
-      options_validate(config_production(), ReplicaOptions{3, 57, MessageBus::tcp}).has_value());
+  EXPECT_FALSE(options_validate(config_production(), ReplicaOptions{3, 57, MessageBusKind::tcp})
+                   .has_value());
 }
 
 TEST(OptionsValidateDeathTest, MessagesMaxAssertsOnInvalidOptions) {
-  EXPECT_DEATH(messages_max(config_test_min(), ReplicaOptions{0, 0, MessageBus::tcp}),
+  EXPECT_DEATH(messages_max(config_test_min(), ReplicaOptions{0, 0, MessageBusKind::tcp}),
                "invalid options: members_count: must be in 1..12, got 0");
 }
 
@@ -330,7 +330,7 @@ size_t pages_resident(const uint8_t* data, size_t size) {
 }
 
 TEST(MessagePool, ProductionBuffersTouchOnlyThePagesUsed) {
-  MessagePool pool(config_production(), ReplicaOptions{3, 0, MessageBus::tcp}, "replica");
+  MessagePool pool(config_production(), ReplicaOptions{3, 0, MessageBusKind::tcp}, "replica");
   ASSERT_EQ(pool.messages_max(), 113u);
   const Message& last = pool.message_at(112);
   const uint8_t* first_byte = pool.message_at(0).buffer.data();

@@ -3,71 +3,77 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "pool/assertion.h"
+
 namespace sim {
 
 namespace {
 constexpr uint64_t ppm = 1'000'000;
 }
 
-const char* failure_kind_name(FailureKind kind) {
-  switch (kind) {
-    case FailureKind::term_bound:
-      return "term_bound";
-    case FailureKind::exhaustion:
-      return "exhaustion";
-    case FailureKind::leak:
-      return "leak";
-    case FailureKind::safety:
-      return "safety";
-    case FailureKind::reply:
-      return "reply";
-    case FailureKind::liveness:
-      return "liveness";
-  }
-  return "unknown";
-}
-
 Cluster::Cluster(const Options& options)
     : options_(options),
       config_(options.config()),
-      cluster_prng_(Prng::derive(options.seed, 0x434C'5553)) {  // "CLUS".
-  const auto replica_count = static_cast<uint32_t>(options.replica_count);
-  const auto member_count = static_cast<uint32_t>(options.member_count());
-  const auto client_count = static_cast<uint32_t>(options.client_count);
-  network_ =
-      std::make_unique<Network>(options_, config_, scheduler_, trace_, member_count, client_count);
-  network_->set_deliver([this](uint32_t from, uint32_t to, const pool::Message& packet) {
-    return deliver(from, to, packet);
-  });
-  world_ =
-      std::make_unique<World>(World{options_, config_, scheduler_, trace_, *network_, failures_,
-                                    ledger_, replica_count, member_count, client_count});
+      commits_(failures_),
+      replies_(failures_, static_cast<uint32_t>(options.client_count)),
+      liveness_(options.ticks_max_convergence),
+      convergence_(replicas_, clients_, static_cast<uint32_t>(options.replica_count)),
+      cluster_prng_(prng_for(options.seed, PrngStream::cluster_faults)) {
+  const ClusterShape shape{static_cast<uint32_t>(options.replica_count),
+                           static_cast<uint32_t>(options.member_count()),
+                           static_cast<uint32_t>(options.client_count)};
+  POOL_ASSERT_GE(shape.replica_count, 1u);
+  POOL_ASSERT_LE(shape.replica_count, shape.member_count);
+  network_ = std::make_unique<Network>(options_.network, options_.seed, config_, scheduler_, trace_,
+                                       shape.member_count, shape.client_count);
+  context_ = std::make_unique<ProcessContext>(
+      ProcessContext{options_.seed, options_.bus, config_, shape, scheduler_, trace_, *network_,
+                     [this](const ProcessEvent& event) { on_event(event); }});
+  pools_.resize(shape.member_count + shape.client_count);
+  build_replicas();
+  build_clients();
+}
 
-  pools_.resize(member_count + client_count);
+void Cluster::build_replicas() {
+  const ClusterShape& shape = context_->shape;
   const pool::ReplicaOptions replica_options{
-      member_count, static_cast<uint32_t>(options.pipeline_requests_limit), options.bus};
+      shape.member_count, static_cast<uint32_t>(options_.replica.pipeline_requests_limit),
+      options_.bus};
   // The WAL holds two checkpoint intervals; the grid two checkpoints' blocks.
-  const auto wal_slot_count = static_cast<uint32_t>(2 * options.checkpoint_interval_ops);
-  const auto grid_slot_count = static_cast<uint32_t>(2 * options.checkpoint_block_count);
-  for (uint32_t r = 0; r < member_count; r++) {
-    build_pool(pools_[r], (r < replica_count ? "replica " : "standby ") + std::to_string(r),
+  const auto wal_slot_count = static_cast<uint32_t>(2 * options_.replica.checkpoint_interval_ops);
+  const auto grid_slot_count = static_cast<uint32_t>(2 * options_.replica.checkpoint_block_count);
+  for (uint32_t r = 0; r < shape.member_count; r++) {
+    build_pool(pools_[r], (r < shape.replica_count ? "replica " : "standby ") + std::to_string(r),
                replica_options);
-    const bool faulty = r >= 1 && r <= options.storage_faulty_count;
-    storages_.push_back(std::make_unique<Storage>(options_, scheduler_, r, faulty, wal_slot_count,
-                                                  client_count, grid_slot_count));
-    replicas_.push_back(
-        std::make_unique<Replica>(*world_, r, *pools_[r].pool, *pools_[r].census, *storages_[r]));
+    const bool faulty = r >= 1 && r <= options_.storage.faulty_count;
+    storages_.push_back(std::make_unique<Storage>(options_.storage, options_.seed, scheduler_, r,
+                                                  faulty, wal_slot_count, shape.client_count,
+                                                  grid_slot_count));
+    replicas_.push_back(std::make_unique<Replica>(*context_, options_.replica, r, *pools_[r].pool,
+                                                  *pools_[r].census, *storages_[r]));
     const Replica* replica = replicas_.back().get();
     pools_[r].census->set_context([replica] { return replica->activity(); });
+    network_->link(r, replicas_.back()->bus());
   }
-  restart_tick_.assign(member_count, UINT64_MAX);
-  for (uint32_t c = 0; c < client_count; c++) {
-    ProcessPool& process = pools_[member_count + c];
+  restart_tick_.assign(shape.member_count, UINT64_MAX);
+}
+
+void Cluster::build_clients() {
+  const ClusterShape& shape = context_->shape;
+  for (uint32_t c = 0; c < shape.client_count; c++) {
+    ProcessPool& process = pools_[shape.member_count + c];
     build_pool(process, "client " + std::to_string(c), pool::ClientOptions{});
-    const uint64_t quota =
-        options.requests_max / client_count + (c < options.requests_max % client_count);
-    clients_.push_back(std::make_unique<Client>(*world_, c, quota, *process.pool, *process.census));
+    const uint64_t quota = options_.requests_max / shape.client_count +
+                           (c < options_.requests_max % shape.client_count);
+    clients_.push_back(std::make_unique<Client>(*context_, options_.client, c, quota, *process.pool,
+                                                *process.census));
+    network_->link(shape.client_process(c), clients_.back()->bus());
   }
+}
+
+void Cluster::on_event(const ProcessEvent& event) {
+  commits_.on_event(event);
+  replies_.on_event(event);
 }
 
 Cluster::~Cluster() {
@@ -103,7 +109,7 @@ void Cluster::set_occupancy_observer(const OccupancyObserver& observer) {
     });
   }
   network_->set_use_observer([this, observer](uint32_t used) {
-    observer(scheduler_.now_tick(), network_process, used, nullptr);
+    observer(scheduler_.now_tick(), network_process_id, used, nullptr);
   });
 }
 
@@ -127,11 +133,6 @@ void Cluster::exhausted(const ProcessPool& process) {
   std::abort();
 }
 
-Network::Delivery Cluster::deliver(uint32_t from, uint32_t to, const pool::Message& packet) {
-  if (to < replicas_.size()) return replicas_[to]->deliver(from, packet);
-  return clients_[to - replicas_.size()]->deliver(from, packet);
-}
-
 void Cluster::tick_faults() {
   Prng& prng = cluster_prng_;
   const uint64_t now = scheduler_.now_tick();
@@ -146,85 +147,40 @@ void Cluster::tick_faults() {
     restart_tick_[replica->index()] =
         now + prng.range_inclusive(1, options_.restart_delay_ticks_max);
     const ProcessPool& process = pools_[replica->index()];
-    if (process.pool->used_count() != 0) {
-      failures_.fail({FailureKind::leak, process.owner, std::nullopt,
-                      std::to_string(process.pool->used_count()) +
-                          " messages still held after a crash released everything (" +
-                          process.census->describe() + ")"});
+    check_no_leak(failures_, process.owner, *process.pool, *process.census,
+                  "still held after a crash released everything");
+  }
+}
+
+void Cluster::restart_due(uint64_t tick) {
+  for (auto& replica : replicas_) {
+    if (replica->status() == Replica::Status::down && restart_tick_[replica->index()] <= tick) {
+      restart_tick_[replica->index()] = UINT64_MAX;
+      replica->restart();
     }
   }
 }
 
-// Every replica normal in the same view, with the primary's log and commit, nothing missing.
-bool Cluster::converged() const {
-  for (const auto& client : clients_) {
-    if (!client->done()) return false;
-  }
-  const Replica* primary = converged_primary();
-  if (primary == nullptr || primary->op() != primary->commit_min()) return false;
-  for (const auto& replica : replicas_) {
-    if (!replica_converged(*replica, *primary)) return false;
-  }
-  return true;
-}
-
-const Replica* Cluster::converged_primary() const {
-  uint32_t view = 0;
-  for (const auto& replica : replicas_) view = std::max(view, replica->view());
-  const Replica& primary = *replicas_[view % options_.replica_count];
-  if (primary.status() != Replica::Status::normal || primary.view() != view) return nullptr;
-  return &primary;
-}
-
-bool Cluster::replica_converged(const Replica& replica, const Replica& primary) {
-  return replica.status() == Replica::Status::normal && replica.view() == primary.view() &&
-         replica.commit_min() == primary.commit_min() && replica.op() == primary.op() &&
-         replica.log_complete() && !replica.syncing() && !replica.grid_missing();
-}
-
-uint64_t Cluster::progress_made() const {
-  uint64_t progress = 0;
-  for (const auto& replica : replicas_) {
-    progress += replica->commit_min() + replica->op();
-  }
-  for (const auto& client : clients_) progress += client->requests_done();
-  return progress;
-}
-
-std::string Cluster::waiters() const {
-  std::string text;
-  for (const auto& client : clients_) {
-    if (!client->done()) text += client->describe() + "; ";
-  }
-  const Replica* primary = converged_primary();
-  if (primary == nullptr) text += "no primary is normal in the latest view; ";
-  for (const auto& replica : replicas_) {
-    if (primary == nullptr || !replica_converged(*replica, *primary) || replica.get() == primary) {
-      text += replica->describe() + "; ";
-    }
-  }
-  return text;
+void Cluster::faults_stop(uint64_t tick, bool requests_done) {
+  POOL_ASSERT(faults_on_);
+  faults_on_ = false;
+  liveness_.start(tick);
+  trace_.record({tick, TraceKind::faults_off, network_process_id, 0, 0, requests_done, 0});
+  network_->faults_off();
+  for (auto& storage : storages_) storage->faults_off();
+  for (uint64_t& restart : restart_tick_) restart = std::min(restart, tick + 1);
 }
 
 Summary Cluster::run() {
   for (auto& replica : replicas_) replica->open();
   for (auto& client : clients_) client->open();
-  // Liveness is a budget of ticks without progress (a reply or a commit anywhere), as the
-  // original's: a long workload may take long, a stuck one fails.
-  uint64_t progress = 0;
-  uint64_t progress_tick = 0;
   for (uint64_t tick = 0;; tick++) {
     scheduler_.advance_to(tick);
     if (faults_on_) {
       network_->tick();
       tick_faults();
     }
-    for (auto& replica : replicas_) {
-      if (replica->status() == Replica::Status::down && restart_tick_[replica->index()] <= tick) {
-        restart_tick_[replica->index()] = UINT64_MAX;
-        replica->restart();
-      }
-    }
+    restart_due(tick);
     for (auto& replica : replicas_) replica->tick();
     for (auto& client : clients_) client->tick();
     while (!failures_.failed() && scheduler_.due(tick)) scheduler_.run_next();
@@ -234,23 +190,14 @@ Summary Cluster::run() {
       const bool requests_done = std::all_of(clients_.begin(), clients_.end(),
                                              [](const auto& client) { return client->done(); });
       if (requests_done || tick + 1 >= options_.ticks_max_requests) {
-        // The convergence phase: faults stop, every replica comes back.
-        faults_on_ = false;
-        progress_tick = tick;
-        trace_.record({tick, TraceKind::faults_off, 255, 0, 0, requests_done, 0});
-        network_->faults_off();
-        for (auto& storage : storages_) storage->faults_off();
-        for (uint64_t& restart : restart_tick_) restart = std::min(restart, tick + 1);
+        faults_stop(tick, requests_done);
       }
-    } else if (converged()) {
+    } else if (convergence_.converged()) {
       break;
-    } else if (const uint64_t now = progress_made(); now != progress) {
-      progress = now;
-      progress_tick = tick;
-    } else if (tick >= progress_tick + options_.ticks_max_convergence) {
+    } else if (!liveness_.observe(tick, convergence_.progress())) {
       failures_.fail({FailureKind::liveness, "cluster", std::nullopt,
-                      "no progress for " + std::to_string(options_.ticks_max_convergence) +
-                          " ticks after faults stopped; waiting: " + waiters()});
+                      "no progress for " + std::to_string(liveness_.ticks_max()) +
+                          " ticks after faults stopped; waiting: " + convergence_.waiters()});
       break;
     }
   }
@@ -268,11 +215,10 @@ void Cluster::teardown() {
   }
   network_->release_all();
   for (ProcessPool& process : pools_) {
-    if (process.pool->used_count() == 0) continue;
-    failures_.fail({FailureKind::leak, process.owner, std::nullopt,
-                    std::to_string(process.pool->used_count()) +
-                        " messages never came back at teardown (" + process.census->describe() +
-                        ")"});
+    if (check_no_leak(failures_, process.owner, *process.pool, *process.census,
+                      "never came back at teardown")) {
+      continue;
+    }
     // Keep the pool alive: its destructor would abort on the leak this report already names.
     static_cast<void>(process.pool.release());
   }
@@ -286,8 +232,8 @@ Summary Cluster::summarize() const {
   summary.trace_hash = trace_.hash();
   summary.ticks = scheduler_.now_tick();
   summary.events = trace_.events_count();
-  summary.ops_committed = ledger_.committed_max();
-  summary.requests_committed = ledger_.requests_committed();
+  summary.ops_committed = commits_.committed_max();
+  summary.requests_committed = commits_.requests_committed();
   summary.crashes = crashes_;
   summary.view_changes = trace_.count(TraceKind::view_change);
   summary.views_started = trace_.count(TraceKind::view_start);

@@ -13,17 +13,18 @@
 #include <vector>
 
 #include "pool/message_pool.h"
-#include "sim/census.h"
-#include "sim/client.h"
-#include "sim/failure.h"
-#include "sim/network.h"
+#include "sim/checkers.h"
+#include "sim/core/census.h"
+#include "sim/core/failure.h"
+#include "sim/core/prng.h"
+#include "sim/core/scheduler.h"
+#include "sim/core/trace.h"
 #include "sim/options.h"
-#include "sim/prng.h"
-#include "sim/replica.h"
-#include "sim/scheduler.h"
-#include "sim/storage.h"
-#include "sim/trace.h"
-#include "sim/world.h"
+#include "sim/vsr/client.h"
+#include "sim/vsr/process_context.h"
+#include "sim/vsr/replica.h"
+#include "sim/world/network.h"
+#include "sim/world/storage.h"
 
 namespace sim {
 
@@ -75,11 +76,10 @@ class Cluster {
   Trace& trace() { return trace_; }
 
   // Sees every change of a pool's use and of its terms' holders, at the tick it happens, for a
-  // run's trace. `process` numbers as TraceRecord's (network_process for the network, whose
+  // run's trace. `process` numbers as TraceRecord's (network_process_id for the network, whose
   // census is null). Set before run().
   using OccupancyObserver =
       std::function<void(uint64_t tick, uint8_t process, uint32_t used, const Census* census)>;
-  static constexpr uint8_t network_process = 255;
   void set_occupancy_observer(const OccupancyObserver& observer);
   // Called once when the run ends, before teardown releases every message (a run's trace ends
   // there, so that teardown's releases do not show as events of the run).
@@ -101,14 +101,14 @@ class Cluster {
   };
 
   void build_pool(ProcessPool& process, const std::string& owner, const pool::Options& options);
-  Network::Delivery deliver(uint32_t from, uint32_t to, const pool::Message& packet);
+  void build_replicas();
+  void build_clients();
+  // What the processes report goes to the checkers that subscribe to it.
+  void on_event(const ProcessEvent& event);
   void tick_faults();
-  bool converged() const;
-  const Replica* converged_primary() const;
-  static bool replica_converged(const Replica& replica, const Replica& primary);
-  // Grows with every commit, every new op and every reply a client accepts.
-  uint64_t progress_made() const;
-  std::string waiters() const;
+  void restart_due(uint64_t tick);
+  // The requests phase ends (every request answered, or its ticks spent): faults stop.
+  void faults_stop(uint64_t tick, bool requests_done);
   void teardown();
   Summary summarize() const;
   [[noreturn]] void exhausted(const ProcessPool& process);
@@ -118,13 +118,16 @@ class Cluster {
   Scheduler scheduler_;
   Trace trace_;
   Failures failures_;
-  CommitLedger ledger_;
+  CommitChecker commits_;
+  ReplyChecker replies_;
+  LivenessChecker liveness_;
   std::unique_ptr<Network> network_;
-  std::unique_ptr<World> world_;
+  std::unique_ptr<ProcessContext> context_;
   std::vector<ProcessPool> pools_;  // Replicas and standbys, then clients.
   std::vector<std::unique_ptr<Storage>> storages_;
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::vector<std::unique_ptr<Client>> clients_;
+  ConvergenceChecker convergence_;
   std::vector<uint64_t> restart_tick_;
   Prng cluster_prng_;
   uint64_t crashes_ = 0;

@@ -69,21 +69,22 @@ TEST(Cluster, FirstDivergenceNamesTheEarliestDifferentEvent) {
 }
 
 // A calm three-replica cluster: every request answered, every replica caught up.
-Options calm(pool::MessageBus bus) {
+Options calm(pool::MessageBusKind bus) {
   Options options = options_from_seed(11, "test_min");
   options.replica_count = 3;
   options.standby_count = 1;
   options.client_count = 4;
   options.bus = bus;
   options.requests_max = 60;
-  options.packet_loss_ppm = options.packet_replay_ppm = options.packet_corrupt_ppm = 0;
-  options.partition_ppm = options.path_clog_ppm = options.crash_ppm = 0;
-  options.read_fault_ppm = options.write_fault_ppm = 0;
+  options.network.packet_loss_ppm = options.network.packet_replay_ppm =
+      options.network.packet_corrupt_ppm = 0;
+  options.network.partition_ppm = options.network.path_clog_ppm = options.crash_ppm = 0;
+  options.storage.read_fault_ppm = options.storage.write_fault_ppm = 0;
   return options;
 }
 
 TEST(Cluster, ACalmClusterAnswersEveryRequestOnBothBuses) {
-  for (pool::MessageBus bus : {pool::MessageBus::testing, pool::MessageBus::tcp}) {
+  for (pool::MessageBusKind bus : {pool::MessageBusKind::testing, pool::MessageBusKind::tcp}) {
     const Summary summary = Cluster(calm(bus)).run();
     ASSERT_TRUE(summary.passed) << summary.failure->detail;
     EXPECT_EQ(summary.requests_answered, 60u);
@@ -94,7 +95,7 @@ TEST(Cluster, ACalmClusterAnswersEveryRequestOnBothBuses) {
 }
 
 TEST(Cluster, HoldersReachTheirTermsInNormalOperation) {
-  const Summary summary = Cluster(calm(pool::MessageBus::tcp)).run();
+  const Summary summary = Cluster(calm(pool::MessageBusKind::tcp)).run();
   ASSERT_TRUE(summary.passed);
   const PoolSummary& primary = summary.pools[0];
   auto peak = [&](const PoolSummary& pool_summary, pool::Term term) {
@@ -119,7 +120,7 @@ TEST(Cluster, HoldersReachTheirTermsInNormalOperation) {
 }
 
 TEST(Cluster, CrashedBackupsRecoverTheirWalAndCatchUp) {
-  Options options = calm(pool::MessageBus::testing);
+  Options options = calm(pool::MessageBusKind::testing);
   options.crash_ppm = 2'000;
   options.restart_delay_ticks_max = 200;
   options.requests_max = 120;
@@ -137,7 +138,7 @@ TEST(Cluster, CrashedBackupsRecoverTheirWalAndCatchUp) {
 }
 
 TEST(Cluster, APrimaryThatCrashesIsReplacedByAViewChange) {
-  Options options = calm(pool::MessageBus::testing);
+  Options options = calm(pool::MessageBusKind::testing);
   options.requests_max = 150;
   options.crash_ppm = 1'500;  // The primary too.
   options.restart_delay_ticks_max = 300;
@@ -158,21 +159,21 @@ TEST(Cluster, APrimaryThatCrashesIsReplacedByAViewChange) {
 }
 
 TEST(Cluster, AReplicaFarBehindSyncsFromACheckpointAndRepairsTheGrid) {
-  Options options = calm(pool::MessageBus::testing);
+  Options options = calm(pool::MessageBusKind::testing);
   options.requests_max = 300;
-  options.checkpoint_interval_ops = 8;  // The WAL wraps every 16 ops.
-  options.checkpoint_block_count = 6;
+  options.replica.checkpoint_interval_ops = 8;  // The WAL wraps every 16 ops.
+  options.replica.checkpoint_block_count = 6;
   options.crash_ppm = 800;
   options.restart_delay_ticks_max = 1'000;  // Long enough to fall a checkpoint behind.
   const Summary summary = Cluster(options).run();
   ASSERT_TRUE(summary.passed) << summary.failure->detail;
   EXPECT_GT(summary.checkpoints, 0u);
   EXPECT_GT(summary.syncs, 0u);
-  EXPECT_GE(summary.blocks_repaired, summary.syncs * options.checkpoint_block_count);
+  EXPECT_GE(summary.blocks_repaired, summary.syncs * options.replica.checkpoint_block_count);
 }
 
 TEST(Cluster, CrashesInTheMiddleOfViewChangesAreSurvived) {
-  Options options = calm(pool::MessageBus::tcp);
+  Options options = calm(pool::MessageBusKind::tcp);
   options.requests_max = 150;
   options.crash_ppm = 1'000;
   options.crash_view_change_ppm = 10'000;  // Most view changes lose a replica on the way.
@@ -183,7 +184,7 @@ TEST(Cluster, CrashesInTheMiddleOfViewChangesAreSurvived) {
 }
 
 TEST(Cluster, AShrunkTermIsReportedAsABreachOfThatTerm) {
-  Options options = calm(pool::MessageBus::testing);
+  Options options = calm(pool::MessageBusKind::testing);
   options.shrink_term = pool::Term::commit_prepare;
   const Summary summary = Cluster(options).run();
   ASSERT_FALSE(summary.passed);
@@ -192,13 +193,13 @@ TEST(Cluster, AShrunkTermIsReportedAsABreachOfThatTerm) {
 }
 
 TEST(Cluster, AFaultyNetworkIsToleratedAndHealsForLiveness) {
-  Options options = calm(pool::MessageBus::tcp);
-  options.packet_loss_ppm = 100'000;
-  options.packet_corrupt_ppm = 20'000;
-  options.packet_replay_ppm = 50'000;
-  options.partition_mode = PartitionMode::isolate_single;
-  options.partition_ppm = 2'000;
-  options.path_clog_ppm = 2'000;
+  Options options = calm(pool::MessageBusKind::tcp);
+  options.network.packet_loss_ppm = 100'000;
+  options.network.packet_corrupt_ppm = 20'000;
+  options.network.packet_replay_ppm = 50'000;
+  options.network.partition_mode = PartitionMode::isolate_single;
+  options.network.partition_ppm = 2'000;
+  options.network.path_clog_ppm = 2'000;
   const Summary summary = Cluster(options).run();
   ASSERT_TRUE(summary.passed) << summary.failure->detail;
   EXPECT_EQ(summary.requests_answered, options.requests_max);
@@ -215,7 +216,7 @@ namespace {
 // terms to their bounds (checked below, so that the teeth test cannot pass vacuously).
 Options stress() {
   Options options = options_from_seed(13, "test_min", Swarm::stress);
-  EXPECT_EQ(options.bus, pool::MessageBus::tcp);
+  EXPECT_EQ(options.bus, pool::MessageBusKind::tcp);
   return options;
 }
 
@@ -283,20 +284,6 @@ TEST(ClusterCheckers, ALivenessFailureNamesTheWaiters) {
       << summary.failure->detail;
   EXPECT_NE(summary.failure->detail.find("r0 normal primary view=0 log_view=0"), std::string::npos)
       << summary.failure->detail;
-}
-
-TEST(ClusterCheckers, TheLedgerCatchesTwoPreparesCommittedForOneOp) {
-  Failures failures;
-  CommitLedger ledger;
-  ledger.on_commit(failures, 0, 1, pool::U128{1, 1}, false);
-  ledger.on_commit(failures, 0, 2, pool::U128{2, 2}, true);
-  ledger.on_commit(failures, 1, 1, pool::U128{1, 1}, false);
-  EXPECT_FALSE(failures.failed());
-  EXPECT_EQ(ledger.requests_committed(), 1u);
-  ledger.on_commit(failures, 2, 2, pool::U128{9, 9}, true);
-  ASSERT_TRUE(failures.failed());
-  EXPECT_EQ(failures.first()->kind, FailureKind::safety);
-  EXPECT_EQ(failures.first()->process, "replica 2");
 }
 
 }  // namespace

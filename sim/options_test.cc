@@ -20,8 +20,8 @@ TEST(Options, TheSwarmExploresShapesAndBuses) {
   uint64_t replicas_min = 99, replicas_max = 0;
   for (uint64_t seed = 0; seed < 200; seed++) {
     const Options options = options_from_seed(seed, "test_min");
-    tcp |= options.bus == pool::MessageBus::tcp;
-    testing |= options.bus == pool::MessageBus::testing;
+    tcp |= options.bus == pool::MessageBusKind::tcp;
+    testing |= options.bus == pool::MessageBusKind::testing;
     standbys |= options.standby_count > 0;
     replicas_min = std::min(replicas_min, options.replica_count);
     replicas_max = std::max(replicas_max, options.replica_count);
@@ -60,15 +60,15 @@ TEST(Options, CombinationsAreChecked) {
   Options options = options_from_seed(1, "test_min");
   options.replica_count = 6;
   options.standby_count = 6;
-  options.storage_faulty_count = 0;
+  options.storage.faulty_count = 0;
   EXPECT_TRUE(options_validate(options).ok());
   options.replica_count = 2;
-  options.storage_faulty_count = 1;  // At most (replicas - 1) / 2 faulty disks: none of two.
+  options.storage.faulty_count = 1;  // At most (replicas - 1) / 2 faulty disks: none of two.
   EXPECT_NE(options_validate(options).message().find("--storage-faulty-count=1"),
             std::string::npos);
   options = options_from_seed(1, "test_min");
-  options.delay_ticks_min = 5;
-  options.delay_ticks_mean = 4;
+  options.network.delay_ticks_min = 5;
+  options.network.delay_ticks_mean = 4;
   EXPECT_NE(options_validate(options).message().find("--delay-ticks-mean=4"), std::string::npos);
 }
 

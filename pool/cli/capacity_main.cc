@@ -86,7 +86,7 @@ absl::StatusOr<Request> request_from_flags(const pool::cli::ParsedCommandLine& p
   }
 
   const std::string bus_name = absl::GetFlag(FLAGS_bus);
-  const std::optional<pool::MessageBus> bus = pool::message_bus_by_name(bus_name);
+  const std::optional<pool::MessageBusKind> bus = pool::message_bus_by_name(bus_name);
   if (!bus.has_value()) return pool::cli::flag_one_of("bus", bus_name, {"tcp", "testing"});
   const pool::ReplicaOptions replica{
       .members_count = absl::GetFlag(FLAGS_members),
@@ -105,7 +105,7 @@ std::string options_text(const pool::Options& options) {
   const auto& replica = std::get<pool::ReplicaOptions>(options);
   return "replica (members " + std::to_string(replica.members_count) +
          ", pipeline_requests_limit " + std::to_string(replica.pipeline_requests_limit) + ", bus " +
-         (replica.message_bus == pool::MessageBus::tcp ? "tcp" : "testing") + ")";
+         (replica.message_bus == pool::MessageBusKind::tcp ? "tcp" : "testing") + ")";
 }
 
 void print_json(const Request& request, const pool::MessagesMaxTerms& terms, uint64_t bytes) {

@@ -24,7 +24,20 @@ absl::Status set_flag(absl::CommandLineFlag& flag, std::string_view name, std::s
 
 }  // namespace
 
-absl::StatusOr<ParsedCommandLine> parse_command_line(int argc, const char* const* argv) {
+// The value of the flag at argv[index] ("--name=value" or "--name value"); moves index past it.
+absl::StatusOr<std::string> flag_value(int argc, const char* const* argv, int& index,
+                                       std::string_view body, std::string_view name) {
+  const size_t equals = body.find('=');
+  if (equals != std::string_view::npos) return std::string(body.substr(equals + 1));
+  if (index + 1 < argc) {
+    index += 1;
+    return std::string(argv[index]);
+  }
+  return absl::InvalidArgumentError(absl::StrCat("--", flag_name_dashed(name), " needs a value"));
+}
+
+absl::StatusOr<ParsedCommandLine> parse_command_line(
+    int argc, const char* const* argv, const std::set<std::string>& table_flag_names) {
   ParsedCommandLine parsed;
   bool flags_done = false;
   for (int index = 1; index < argc; index += 1) {
@@ -45,6 +58,13 @@ absl::StatusOr<ParsedCommandLine> parse_command_line(int argc, const char* const
     const std::string_view name = name_normalised;
     if (name == "help" || name == "helpfull" || name == "h") {
       parsed.help = true;
+      continue;
+    }
+    if (table_flag_names.count(name_normalised) != 0) {
+      absl::StatusOr<std::string> value = flag_value(argc, argv, index, body, name);
+      if (!value.ok()) return value.status();
+      parsed.table_flags.emplace_back(name_normalised, *std::move(value));
+      parsed.flags_set.insert(name_normalised);
       continue;
     }
     absl::CommandLineFlag* flag =
@@ -84,8 +104,8 @@ absl::StatusOr<ParsedCommandLine> parse_command_line(int argc, const char* const
   return parsed;
 }
 
-std::string help_text(std::string_view usage,
-                      const std::vector<std::string>& flag_path_substrings) {
+std::string help_text(std::string_view usage, const std::vector<std::string>& flag_path_substrings,
+                      const std::vector<std::pair<std::string, std::string>>& table_flags) {
   std::vector<absl::CommandLineFlag*> flags;
   for (const auto& [name, flag] : absl::GetAllFlags()) {
     const std::string file = flag->Filename();
@@ -105,6 +125,10 @@ std::string help_text(std::string_view usage,
         " (default: ", flag->DefaultValue().empty() ? "\"\"" : flag->DefaultValue(), ")\n");
   }
   text += "  --help\n      Print this text and exit.\n";
+  if (!table_flags.empty()) text += "\nOptions (default: as the seed chooses):\n";
+  for (const auto& [name, help] : table_flags) {
+    absl::StrAppend(&text, "  --", flag_name_dashed(name), "\n      ", help, "\n");
+  }
   return text;
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -19,15 +20,22 @@ struct ParsedCommandLine {
   std::vector<std::string> positional;  // Arguments that are not flags, in order.
   std::set<std::string> flags_set;      // Names of the flags given on the command line.
   bool help = false;                    // --help was given.
+  // Flags of the tool's own table (not Abseil flags), as given: (name with underscores, value).
+  std::vector<std::pair<std::string, std::string>> table_flags;
 };
 
 // Parses argv into the registered Abseil flags. Accepts --name=value, --name value, -name,
 // --bool, --nobool and "--" (the rest is positional).
-absl::StatusOr<ParsedCommandLine> parse_command_line(int argc, const char* const* argv);
+// `table_flag_names` (underscores) are flags a tool declares in a table of its own: their values
+// are collected in table_flags, never parsed here.
+absl::StatusOr<ParsedCommandLine> parse_command_line(
+    int argc, const char* const* argv, const std::set<std::string>& table_flag_names = {});
 
 // Usage text: `usage`, then each flag defined in a source file whose path contains one of
 // `flag_path_substrings`, sorted by name, with its help and default.
-std::string help_text(std::string_view usage, const std::vector<std::string>& flag_path_substrings);
+// `table_flags` (name with underscores, help) join them, in the same order.
+std::string help_text(std::string_view usage, const std::vector<std::string>& flag_path_substrings,
+                      const std::vector<std::pair<std::string, std::string>>& table_flags = {});
 
 // "pipeline-requests-limit" for Abseil's "pipeline_requests_limit": how users spell flags.
 std::string flag_name_dashed(std::string_view name);

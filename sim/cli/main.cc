@@ -1,0 +1,463 @@
+// sim: runs one seeded simulation of a cluster (our VOPR) and prints its verdict: the options the
+// seed chose, the run's figures, each pool's peak against its formula term by term, the trace
+// hash, and PASS, or the failure and a one-line command that replays it.
+// Exit codes: 0 pass, 1 failure, 2 bad input.
+#include <sys/random.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "pool/assertion.h"
+#include "pool/cli/flags.h"
+#include "pool/cli/subprocess.h"
+#include "sim/cli/minimize.h"
+#include "sim/cli/perfetto_trace.h"
+#include "sim/cli/summary_json.h"
+#include "sim/cluster.h"
+#include "sim/options.h"
+
+ABSL_FLAG(std::string, log, "short",
+          "quiet (the verdict only), short (options and summary) or full (and every event).");
+ABSL_FLAG(std::string, summary_json, "", "Write the summary as one JSON object to this path.");
+ABSL_FLAG(std::string, trace_events, "",
+          "Write every event (index, tick, chained hash, description) to this path, one per line.");
+ABSL_FLAG(std::string, trace_out, "",
+          "Write the run as Chrome trace-event JSON for Perfetto (ui.perfetto.dev) to this path.");
+ABSL_FLAG(bool, overwrite, false, "Replace existing output files.");
+ABSL_FLAG(bool, minimize, false,
+          "Search for the smallest configuration that fails as this run does (fewer processes, "
+          "faults, requests and ticks), printing each step and the minimal replay command.");
+
+// The swarm's options (replica count, faults, ...) are flags too, declared once in options.cc's
+// table; --help lists them.
+ABSL_FLAG(std::string, swarm, "default",
+          "How the seed draws the options: default, or stress (drives holders to their bounds).");
+
+namespace {
+
+constexpr std::string_view program = "sim";
+constexpr std::string_view usage =
+    "usage: sim [--seed=N] [--log=quiet|short|full] [--summary-json=PATH] [--trace-out=PATH]\n"
+    "           [option flags...]\n\n"
+    "Runs one deterministic simulation of a replicated cluster whose every message comes from a\n"
+    "pool sized by messages_max(), and checks that no pool runs dry, no holder exceeds its\n"
+    "formula term, nothing leaks, the committed log agrees, replies match requests, and the\n"
+    "cluster converges once faults stop. The seed chooses every option; flags pin them.\n"
+    "Exit codes: 0 pass, 1 failure, 2 bad input.";
+
+// The option table's flags: names for the parser, (name, help) for --help.
+std::set<std::string> option_flag_names() {
+  std::set<std::string> names;
+  for (const sim::OptionFlag& flag : sim::options_flags()) names.insert(flag.name);
+  return names;
+}
+
+std::vector<std::pair<std::string, std::string>> option_flags_help() {
+  std::vector<std::pair<std::string, std::string>> flags;
+  for (const sim::OptionFlag& flag : sim::options_flags()) flags.emplace_back(flag.name, flag.help);
+  return flags;
+}
+
+// The value given for option `name`, if any (the last one given wins).
+std::optional<std::string> option_given(const pool::cli::ParsedCommandLine& parsed,
+                                        std::string_view name) {
+  std::optional<std::string> value;
+  for (const auto& [given, text] : parsed.table_flags) {
+    if (given == name) value = text;
+  }
+  return value;
+}
+
+struct Run {
+  sim::Options options;
+  std::string log;
+  std::string summary_json;
+  std::string trace_events;
+  std::string trace_out;
+};
+
+absl::Status output_path_check(std::string_view flag, const std::string& path, bool overwrite) {
+  if (path.empty()) return absl::OkStatus();
+  std::error_code error;
+  if (std::filesystem::is_directory(path, error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", std::string(flag), "=", path, " is a directory; name a file"));
+  }
+  if (std::filesystem::exists(path, error) && !overwrite) {
+    return absl::InvalidArgumentError(absl::StrCat("--", std::string(flag), "=", path,
+                                                   " exists; pass --overwrite to replace it"));
+  }
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty() && !std::filesystem::is_directory(parent, error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", std::string(flag), "=", path, ": directory does not exist"));
+  }
+  return absl::OkStatus();
+}
+
+// The seed given, or a random one when --seed is absent. An empty --seed= is refused: it is
+// what a script's unset variable gives, and a random run would hide it.
+absl::StatusOr<uint64_t> seed_from_flags(const pool::cli::ParsedCommandLine& parsed) {
+  const std::optional<std::string> seed_text = option_given(parsed, "seed");
+  if (!seed_text) {
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof(seed), 0) != static_cast<ssize_t>(sizeof(seed))) {
+      return absl::InternalError("could not draw a random seed (getrandom failed)");
+    }
+    return seed;
+  }
+  const std::optional<uint64_t> seed = sim::parse_u64(*seed_text);
+  if (!seed) {
+    return absl::InvalidArgumentError("--seed=" + *seed_text +
+                                      " is not a 64-bit unsigned integer (decimal or 0x-hex)");
+  }
+  return *seed;
+}
+
+// The seed's draw, then every option flag given overriding it, validated.
+absl::StatusOr<sim::Options> options_from_flags(const pool::cli::ParsedCommandLine& parsed) {
+  absl::StatusOr<uint64_t> seed = seed_from_flags(parsed);
+  if (!seed.ok()) return seed.status();
+  const std::string profile = option_given(parsed, "profile").value_or("test_min");
+  if (!pool::config_by_name(profile)) {
+    return pool::cli::flag_one_of("profile", profile, {"test_min", "production"});
+  }
+  const std::string swarm_text = absl::GetFlag(FLAGS_swarm);
+  const std::optional<sim::Swarm> swarm = sim::swarm_by_name(swarm_text);
+  if (!swarm) return pool::cli::flag_one_of("swarm", swarm_text, {"default", "stress"});
+  sim::Options options = sim::options_from_seed(*seed, profile, *swarm);
+  for (const auto& [name, value] : parsed.table_flags) {
+    if (name == "seed" || name == "profile") continue;
+    if (auto status = sim::options_set(options, name, value); !status.ok()) return status;
+  }
+  if (auto status = sim::options_validate(options); !status.ok()) return status;
+  return options;
+}
+
+// The output files: none a directory, none existing unless --overwrite, no two the same.
+absl::Status outputs_check(const Run& run) {
+  const bool overwrite = absl::GetFlag(FLAGS_overwrite);
+  const std::vector<std::pair<std::string_view, std::string>> outputs = {
+      {"summary-json", run.summary_json},
+      {"trace-events", run.trace_events},
+      {"trace-out", run.trace_out}};
+  for (size_t i = 0; i < outputs.size(); i++) {
+    if (auto status = output_path_check(outputs[i].first, outputs[i].second, overwrite);
+        !status.ok()) {
+      return status;
+    }
+    for (size_t j = i + 1; j < outputs.size(); j++) {
+      if (!outputs[i].second.empty() && outputs[i].second == outputs[j].second) {
+        return absl::InvalidArgumentError(
+            "--summary-json, --trace-events and --trace-out must name different files");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Run> run_from_flags(const pool::cli::ParsedCommandLine& parsed) {
+  if (!parsed.positional.empty()) {
+    return absl::InvalidArgumentError("unexpected argument '" + parsed.positional.front() +
+                                      "' (flags only; see --help)");
+  }
+  Run run;
+  run.log = absl::GetFlag(FLAGS_log);
+  if (auto status = pool::cli::flag_one_of("log", run.log, {"quiet", "short", "full"});
+      !status.ok()) {
+    return status;
+  }
+  absl::StatusOr<sim::Options> options = options_from_flags(parsed);
+  if (!options.ok()) return options.status();
+  run.options = *std::move(options);
+  run.summary_json = absl::GetFlag(FLAGS_summary_json);
+  run.trace_events = absl::GetFlag(FLAGS_trace_events);
+  run.trace_out = absl::GetFlag(FLAGS_trace_out);
+  if (auto status = outputs_check(run); !status.ok()) return status;
+  return run;
+}
+
+void print_summary(const sim::Summary& summary, const std::string& log) {
+  if (log != "quiet") {
+    const sim::Options& options = summary.options;
+    std::printf(
+        "summary: seed %llu, %s, %s bus, %llu replicas + %llu standbys, %llu clients, "
+        "pipeline_requests_limit %llu\n",
+        static_cast<unsigned long long>(options.seed), options.profile.c_str(),
+        std::string(pool::message_bus_name(options.bus)).c_str(),
+        static_cast<unsigned long long>(options.replica_count),
+        static_cast<unsigned long long>(options.standby_count),
+        static_cast<unsigned long long>(options.client_count),
+        static_cast<unsigned long long>(options.replica.pipeline_requests_limit));
+    std::printf(
+        "ticks %llu, events %llu, requests committed %llu (ops %llu), requests answered "
+        "%llu, crashes %llu\n"
+        "view changes %llu (views started %llu, truncations %llu), checkpoints %llu, syncs %llu, "
+        "grid blocks repaired %llu\n",
+        static_cast<unsigned long long>(summary.ticks),
+        static_cast<unsigned long long>(summary.events),
+        static_cast<unsigned long long>(summary.requests_committed),
+        static_cast<unsigned long long>(summary.ops_committed),
+        static_cast<unsigned long long>(summary.requests_answered),
+        static_cast<unsigned long long>(summary.crashes),
+        static_cast<unsigned long long>(summary.view_changes),
+        static_cast<unsigned long long>(summary.views_started),
+        static_cast<unsigned long long>(summary.view_truncations),
+        static_cast<unsigned long long>(summary.checkpoints),
+        static_cast<unsigned long long>(summary.syncs),
+        static_cast<unsigned long long>(summary.blocks_repaired));
+    std::printf("pools (peak / messages_max; per term peak/bound):\n");
+    for (const sim::PoolSummary& pool_summary : summary.pools) {
+      std::string terms;
+      for (const sim::TermPeak& term : pool_summary.terms) {
+        if (term.peak == 0 && term.bound == 0) continue;
+        terms += " " + std::string(pool::term_name(term.term)) + " " + std::to_string(term.peak) +
+                 "/" + std::to_string(term.bound);
+      }
+      if (pool_summary.unpaid_peak > 0) {
+        terms += " testing_bus_buffer(no term) " + std::to_string(pool_summary.unpaid_peak);
+      }
+      std::printf("  %-10s %4u / %-4u%s\n", pool_summary.owner.c_str(), pool_summary.peak,
+                  pool_summary.messages_max, terms.c_str());
+    }
+    std::printf("trace hash %s\n", sim::hash_hex(summary.trace_hash).c_str());
+  }
+  if (summary.passed) {
+    std::printf("PASS seed=%llu\n", static_cast<unsigned long long>(summary.options.seed));
+  } else {
+    std::printf("FAIL %s: %s: %s\n", sim::failure_kind_name(summary.failure->kind),
+                summary.failure->process.c_str(), summary.failure->detail.c_str());
+    std::printf("replay: %s\n", sim::options_replay_command(summary.options).c_str());
+  }
+  std::fflush(stdout);
+}
+
+bool write_json(const std::string& path, const sim::Summary& summary) {
+  if (path.empty()) return true;
+  std::ofstream file(path);
+  file << sim::summary_json(summary).dump(2) << "\n";
+  if (!file) {
+    std::fprintf(stderr, "sim: could not write --summary-json=%s\n", path.c_str());
+    return false;
+  }
+  return true;
+}
+
+struct EventSink {
+  std::FILE* file = nullptr;
+  bool print = false;
+  uint32_t member_count = 0;
+  sim::PerfettoTrace* perfetto = nullptr;
+};
+
+void event_sink(void* context, uint64_t index, const sim::TraceRecord& record,
+                const pool::U128& hash) {
+  auto* sink = static_cast<EventSink*>(context);
+  if (sink->perfetto != nullptr) sink->perfetto->record(record);
+  if (sink->file == nullptr && !sink->print) return;
+  const std::string description = sim::trace_record_describe(record, sink->member_count);
+  if (sink->file != nullptr) {
+    std::fprintf(sink->file, "%llu %llu %s %s\n", static_cast<unsigned long long>(index),
+                 static_cast<unsigned long long>(record.tick), sim::hash_hex(hash).c_str(),
+                 description.c_str());
+  }
+  if (sink->print) std::printf("  %s\n", description.c_str());
+}
+
+// 'text' for /bin/sh, whatever the text holds.
+std::string shell_quoted(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+// One candidate of --minimize, in a process of its own: an exhaustion or an assertion ends it.
+// A run that ends any other way (bad flags, no binary, a signal without an assertion) is an
+// "error", which is never the same failure as anything.
+sim::Verdict run_candidate(const sim::Options& options, const std::string& self,
+                           const std::string& summary_path, std::string& output) {
+  std::error_code error;
+  std::filesystem::remove(summary_path, error);
+  const pool::cli::ProcessResult result =
+      pool::cli::run_command(shell_quoted(self) + sim::options_flags_text(options) +
+                             " --log=quiet --summary-json=" + shell_quoted(summary_path));
+  output = result.output;
+  sim::Verdict verdict;
+  verdict.passed = false;
+  if (result.exit_code == 0 || result.exit_code == 1) {
+    std::ifstream file(summary_path);
+    const nlohmann::json summary = nlohmann::json::parse(file, nullptr, false);
+    if (!summary.is_discarded() && summary.contains("passed")) {
+      verdict.passed = summary["passed"].get<bool>();
+      if (!verdict.passed) {
+        verdict.kind = summary["failure"]["kind"].get<std::string>();
+        if (summary["failure"]["term"].is_string()) {
+          verdict.term = summary["failure"]["term"].get<std::string>();
+        }
+      }
+      return verdict;
+    }
+  }
+  // Died without its summary: an assertion ("condition at file:line"), named without its values.
+  const size_t at = result.output.find("assertion failed: ");
+  if (at == std::string::npos) {
+    verdict.kind = "error";
+    return verdict;
+  }
+  const std::string line = result.output.substr(at + 18, result.output.find('\n', at) - at - 18);
+  verdict.kind = "crash";
+  verdict.term = line.substr(0, line.find(": ", line.find(" at ")));
+  return verdict;
+}
+
+// sim --minimize: exit 0 with the minimal failing configuration, 2 if the run does not fail.
+int minimize_main(const sim::Options& options) {
+  std::error_code error;
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe", error).string();
+  if (error) pool::cli::exit_bad_input(program, absl::InternalError("cannot find sim's binary"));
+  const std::string summary_path = (std::filesystem::temp_directory_path() /
+                                    ("poolsim_minimize_" + std::to_string(::getpid()) + ".json"))
+                                       .string();
+  std::printf("minimize: seed %llu, %s\n", static_cast<unsigned long long>(options.seed),
+              sim::options_shape(options).c_str());
+  std::string output;
+  const sim::Verdict failure = run_candidate(options, self, summary_path, output);
+  std::filesystem::remove(summary_path, error);
+  if (failure.passed) {
+    pool::cli::exit_bad_input(
+        program, absl::InvalidArgumentError("seed " + std::to_string(options.seed) +
+                                            " passes with these options: nothing to minimise"));
+  }
+  if (failure.kind == "error") {
+    std::fprintf(stderr, "%s", output.c_str());
+    pool::cli::exit_bad_input(
+        program, absl::InvalidArgumentError("the run ended without a verdict (above)"));
+  }
+  std::printf("minimize: the run fails with %s; searching for the smallest run that does\n",
+              failure.describe().c_str());
+  std::fflush(stdout);
+  const sim::MinimizeResult result = sim::minimize(
+      options, failure,
+      [&](const sim::Options& candidate) {
+        return run_candidate(candidate, self, summary_path, output);
+      },
+      [](const std::string& line) {
+        std::printf("minimize: %s\n", line.c_str());
+        std::fflush(stdout);
+      });
+  std::filesystem::remove(summary_path, error);
+  std::printf("minimize: %llu runs, %llu changes kept%s\n",
+              static_cast<unsigned long long>(result.runs),
+              static_cast<unsigned long long>(result.changes),
+              result.stopped ? " (stopped at the run limit; minimise the result again)" : "");
+  std::printf("minimal: %s\nfails with %s\nreplay: %s\n",
+              sim::options_shape(result.options).c_str(), result.verdict.describe().c_str(),
+              sim::options_replay_command(result.options).c_str());
+  return 0;
+}
+
+// For assertion failures: the seed and the command that replays the run.
+std::string failure_context;
+sim::PerfettoTrace* failing_trace = nullptr;  // Completed on an assertion, so it still opens.
+void print_failure_context(void*) {
+  std::fprintf(stderr, "%s\n", failure_context.c_str());
+  if (failing_trace != nullptr) failing_trace->abandon();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = pool::cli::parse_command_line(argc, argv, option_flag_names());
+  if (!parsed.ok()) pool::cli::exit_bad_input(program, parsed.status());
+  if (parsed->help) {
+    std::printf("%s",
+                pool::cli::help_text(usage, {"sim/cli/main.cc"}, option_flags_help()).c_str());
+    return 0;
+  }
+  auto run = run_from_flags(*parsed);
+  if (!run.ok()) pool::cli::exit_bad_input(program, run.status());
+  if (absl::GetFlag(FLAGS_minimize)) {
+    if (!run->summary_json.empty() || !run->trace_events.empty() || !run->trace_out.empty()) {
+      pool::cli::exit_bad_input(
+          program, absl::InvalidArgumentError("--minimize writes no files; replay its result"));
+    }
+    return minimize_main(run->options);
+  }
+
+  const sim::Options& options = run->options;
+  std::printf("seed %llu\n", static_cast<unsigned long long>(options.seed));
+  if (run->log != "quiet") {
+    std::printf("options%s\n", sim::options_flags_text(options).c_str());
+  }
+  std::fflush(stdout);
+  failure_context =
+      "seed " + std::to_string(options.seed) + "; replay: " + sim::options_replay_command(options);
+  pool::set_failure_context_hook(print_failure_context, nullptr);
+
+  sim::Cluster cluster(options);
+  EventSink sink;
+  sink.print = run->log == "full";
+  sink.member_count = static_cast<uint32_t>(options.member_count());
+  if (!run->trace_events.empty()) {
+    sink.file = std::fopen(run->trace_events.c_str(), "w");
+    if (sink.file == nullptr) {
+      pool::cli::exit_bad_input(
+          program,
+          absl::InvalidArgumentError("--trace-events=" + run->trace_events + ": cannot open"));
+    }
+  }
+  std::unique_ptr<sim::PerfettoTrace> perfetto;
+  if (!run->trace_out.empty()) {
+    auto opened = sim::PerfettoTrace::open(run->trace_out, cluster.pool_owners(), options.seed);
+    if (!opened.ok()) pool::cli::exit_bad_input(program, opened.status());
+    perfetto = *std::move(opened);
+    sink.perfetto = perfetto.get();
+    failing_trace = perfetto.get();
+    cluster.set_occupancy_observer(
+        [&perfetto](uint64_t tick, uint8_t process, uint32_t used, const sim::Census* census) {
+          if (perfetto) perfetto->occupancy(tick, process, used, census);
+        });
+  }
+  if (sink.print || sink.file != nullptr || perfetto) cluster.trace().set_sink(event_sink, &sink);
+  // The Perfetto trace ends with the run (before teardown releases every message), passed,
+  // failed or exhausted.
+  const auto finish_perfetto = [&](uint64_t tick) {
+    if (perfetto && !perfetto->finish(tick)) {
+      std::fprintf(stderr, "sim: could not write --trace-out=%s\n", run->trace_out.c_str());
+    }
+    sink.perfetto = nullptr;
+    failing_trace = nullptr;
+    perfetto.reset();
+  };
+  cluster.set_run_end_observer(finish_perfetto);
+  const auto finish_outputs = [&](const sim::Summary& summary) {
+    if (sink.file != nullptr) std::fclose(sink.file);
+    sink.file = nullptr;
+    finish_perfetto(summary.ticks);
+  };
+  const std::string log = run->log;
+  const std::string json_path = run->summary_json;
+  cluster.set_fatal_handler([&](const sim::Summary& summary) {
+    finish_outputs(summary);
+    print_summary(summary, log);
+    write_json(json_path, summary);
+    std::_Exit(1);
+  });
+  const sim::Summary summary = cluster.run();
+  finish_outputs(summary);
+  print_summary(summary, run->log);
+  // A failed write is reported, but never hides the verdict: a failed run still exits 1.
+  const bool written = write_json(run->summary_json, summary);
+  if (!summary.passed) return 1;
+  return written ? 0 : 2;
+}

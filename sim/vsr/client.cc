@@ -1,0 +1,166 @@
+#include "sim/vsr/client.h"
+
+#include <cstring>
+
+#include "sim/vsr/wire.h"
+
+namespace sim {
+
+using pool::Command;
+using pool::Term;
+
+Client::Client(const ProcessContext& context, const ClientOptions& options, uint32_t index,
+               uint64_t requests_quota, pool::MessagePool& pool, Census& census)
+    : context_(context),
+      options_(options),
+      index_(index),
+      process_(context_.shape.client_process(index)),
+      requests_quota_(requests_quota),
+      pool_(pool),
+      census_(census),
+      prng_(prng_for(context.seed, PrngStream::client_base, index)),
+      bus_(MessageBus::Shape{context.bus, context_.shape.client_process(index), true,
+                             context_.shape.member_count, context_.shape.replica_count, 0,
+                             context.config.connection_send_queue_max_client},
+           pool, census, context.network, context.scheduler) {
+  bus_.set_on_message(
+      [this](uint32_t from, pool::Message* message) { return on_message(from, message); });
+}
+
+Client::~Client() { close(); }
+
+void Client::open() {
+  bus_.open();
+  ping_timeout_.start();
+}
+
+void Client::close() {
+  if (inflight_ != nullptr) census_.release(pool_, Term::request_inflight, inflight_);
+  inflight_ = nullptr;
+  bus_.close();
+}
+
+std::string Client::describe() const {
+  if (inflight_ == nullptr) {
+    const std::string next =
+        requests_done_ < requests_quota_
+            ? " about to send its next request at tick " + std::to_string(think_until_tick_)
+            : " done";
+    return "c" + std::to_string(index_) + next + ", " + std::to_string(requests_done_) + "/" +
+           std::to_string(requests_quota_) + " requests answered";
+  }
+  return "c" + std::to_string(index_) + " request " + std::to_string(request_number_) +
+         " in flight since tick " + std::to_string(inflight_since_tick_) + " (attempt " +
+         std::to_string(request_timeout_.attempts + 1) + "), " + std::to_string(requests_done_) +
+         "/" + std::to_string(requests_quota_) + " answered";
+}
+
+void Client::tick() {
+  request_timeout_.tick();
+  ping_timeout_.tick();
+  if (ping_timeout_.fired()) {
+    ping_timeout_.reset();
+    send_ping();
+  }
+  if (inflight_ != nullptr && request_timeout_.fired()) {
+    context_.record(TraceKind::timeout, process_, 2, request_number_);
+    request_timeout_.backoff(prng_);
+    request_send();
+  }
+  if (inflight_ == nullptr && requests_done_ < requests_quota_ &&
+      context_.now_tick() >= think_until_tick_) {
+    request_next();
+  }
+}
+
+void Client::send_ping() {
+  // The client's burst: a ping built while its send queues may be full.
+  pool::Message* ping = census_.acquire(pool_, Term::burst);
+  auto* header = header_start<Command::ping_client>(ping, 0, 0, 0);
+  header->frame.release = 1;
+  header->client = client_id(index_);
+  header->ping_timestamp_monotonic = context_.now_tick() + 1;
+  header->session = session_;
+  message_seal(ping);
+  for (uint32_t replica = 0; replica < context_.shape.replica_count; replica++)
+    bus_.send(replica, ping);
+  census_.release(pool_, Term::burst, ping);
+}
+
+void Client::request_next() {
+  POOL_ASSERT(inflight_ == nullptr);
+  const bool register_first = !registered_;
+  const uint32_t body_size =
+      register_first
+          ? 0
+          : static_cast<uint32_t>(prng_.range_inclusive(0, options_.request_body_size_max));
+  request_number_ = register_first ? 0 : request_number_ + 1;
+  inflight_ = census_.acquire(pool_, Term::request_inflight);
+  auto* header = header_start<Command::request>(inflight_, 0, 0, body_size);
+  header->frame.release = 1;
+  header->parent = parent_;
+  header->client = client_id(index_);
+  header->session = session_;
+  header->timestamp = 0;
+  header->request = request_number_;
+  header->operation = register_first ? operation_register : operation_echo;
+  auto body = inflight_->body_used();
+  for (size_t i = 0; i < body.size(); i += 8) {
+    const uint64_t word = prng_.next();
+    std::memcpy(body.data() + i, &word, std::min<size_t>(8, body.size() - i));
+  }
+  message_seal(inflight_);
+  inflight_since_tick_ = context_.now_tick();
+  request_timeout_.start();
+  context_.record(TraceKind::request, process_, request_number_, 0);
+  request_send();
+}
+
+void Client::request_send() {
+  // Hedging: the primary of the latest view the client has heard of, and one other replica
+  // (which forwards the request to its primary).
+  const uint32_t primary = view_ % context_.shape.replica_count;
+  bus_.send(primary, inflight_);
+  if (context_.shape.replica_count > 1) {
+    const auto other = static_cast<uint32_t>(prng_.below(context_.shape.replica_count - 1));
+    bus_.send(other >= primary ? other + 1 : other, inflight_);
+  }
+}
+
+MessageBus::Receive Client::on_message(uint32_t from, pool::Message* message) {
+  // Replies and pongs name their sender's view.
+  if (from < context_.shape.replica_count) view_ = std::max(view_, message->header->frame.view);
+  if (message->header->frame.command == Command::reply) on_reply(message);
+  return MessageBus::Receive::done;  // pong_client: nothing to learn without clocks.
+}
+
+void Client::on_reply(pool::Message* message) {
+  const auto* reply = message->build<Command::reply>()->header;
+  if (inflight_ == nullptr || reply->client != client_id(index_) ||
+      reply->request != request_number_) {
+    return;  // A duplicate or an old reply.
+  }
+  const auto* request = inflight_->build<Command::request>()->header;
+  // The reply checker sees the request and its reply (checkers.h).
+  ProcessEvent event{ProcessEventKind::reply_accepted, index_};
+  event.op = reply->op;
+  event.request_header = request;
+  event.request_body = inflight_->body_used();
+  event.reply_header = reply;
+  event.reply_body = message->body_used();
+  context_.report(event);
+  parent_ = reply->context;
+  if (!registered_) {
+    registered_ = true;
+    session_ = reply->commit;
+  } else {
+    requests_done_ += 1;
+  }
+  context_.record(TraceKind::reply, process_, request_number_, reply->op);
+  census_.release(pool_, Term::request_inflight, inflight_);
+  inflight_ = nullptr;
+  request_timeout_.stop();
+  think_until_tick_ = context_.now_tick() + prng_.range_inclusive(0, 10);
+}
+
+}  // namespace sim

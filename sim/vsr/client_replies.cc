@@ -1,0 +1,114 @@
+#include "sim/vsr/client_replies.h"
+
+#include <algorithm>
+
+namespace sim {
+
+using pool::Term;
+
+ClientReplies::ClientReplies(Storage& storage, pool::MessagePool& pool, Census& census,
+                             const pool::Config& config)
+    : storage_(storage),
+      pool_(pool),
+      census_(census),
+      config_(config),
+      writes_(config.client_replies_iops_write_max),
+      reads_(config.client_replies_iops_read_max, nullptr) {}
+
+bool ClientReplies::ready() const {
+  return std::any_of(writes_.begin(), writes_.end(),
+                     [](const Write& write) { return write.message == nullptr; });
+}
+
+void ClientReplies::write_reply(uint32_t slot, pool::Message* reply) {
+  // A write to the same slot that has not started yet is replaced (coalesced).
+  for (Write& write : writes_) {
+    if (write.message != nullptr && write.slot == slot && !write.started) {
+      census_.release(pool_, Term::client_replies_writes, write.message);
+      write.message = census_.hold(Term::client_replies_writes, reply);
+      return;
+    }
+  }
+  const auto free = std::find_if(writes_.begin(), writes_.end(),
+                                 [](const Write& write) { return write.message == nullptr; });
+  POOL_ASSERT(free != writes_.end(), "write_reply without a free write slot");
+  free->message = census_.hold(Term::client_replies_writes, reply);
+  free->slot = slot;
+  free->started = false;
+  const bool slot_busy = std::any_of(writes_.begin(), writes_.end(), [&](const Write& write) {
+    return write.message != nullptr && write.slot == slot && write.started;
+  });
+  if (!slot_busy) write_start(static_cast<size_t>(free - writes_.begin()));
+}
+
+void ClientReplies::write_start(size_t index) {
+  Write& write = writes_[index];
+  write.started = true;
+  storage_.write(Zone::client_replies, write.slot, *write.message, [this, index](bool) {
+    Write& done = writes_[index];
+    pool::Message* message = done.message;
+    const uint32_t slot = done.slot;
+    done.message = nullptr;
+    done.started = false;
+    census_.release(pool_, Term::client_replies_writes, message);
+    // The next write queued for this slot, if any.
+    for (size_t next = 0; next < writes_.size(); next++) {
+      if (writes_[next].message != nullptr && writes_[next].slot == slot &&
+          !writes_[next].started) {
+        write_start(next);
+        break;
+      }
+    }
+    if (ready_callback_) {
+      auto callback = std::move(ready_callback_);
+      ready_callback_ = nullptr;
+      callback();
+    }
+  });
+}
+
+pool::Message* ClientReplies::read_reply_sync(uint32_t slot, const pool::U128& checksum) const {
+  for (const Write& write : writes_) {
+    if (write.message != nullptr && write.slot == slot &&
+        write.message->header->frame.checksum == checksum) {
+      return write.message;
+    }
+  }
+  return nullptr;
+}
+
+bool ClientReplies::read_reply(uint32_t slot, const pool::U128& checksum, ReadDone done) {
+  const auto free = std::find(reads_.begin(), reads_.end(), nullptr);
+  if (free == reads_.end()) return false;
+  *free = census_.acquire(pool_, Term::client_replies_reads);
+  const auto index = static_cast<size_t>(free - reads_.begin());
+  storage_.read(Zone::client_replies, slot, **free,
+                [this, index, checksum, done = std::move(done)](bool) {
+                  pool::Message* message = reads_[index];
+                  reads_[index] = nullptr;
+                  const bool valid =
+                      !pool::message_invalid(*message->header,
+                                             message->buffer.subspan(pool::header_size), config_)
+                           .has_value() &&
+                      message->header->frame.checksum == checksum;
+                  census_.release_later(Term::client_replies_reads);
+                  done(valid ? message : nullptr);
+                  census_.unref_later(pool_, message);
+                });
+  return true;
+}
+
+void ClientReplies::crash() {
+  for (Write& write : writes_) {
+    if (write.message != nullptr)
+      census_.release(pool_, Term::client_replies_writes, write.message);
+    write = Write{};
+  }
+  for (pool::Message*& read : reads_) {
+    if (read != nullptr) census_.release(pool_, Term::client_replies_reads, read);
+    read = nullptr;
+  }
+  ready_callback_ = nullptr;
+}
+
+}  // namespace sim

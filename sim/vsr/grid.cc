@@ -1,0 +1,262 @@
+#include "sim/vsr/grid.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "sim/vsr/wire.h"
+
+namespace sim {
+
+using pool::Term;
+
+namespace {
+constexpr uint8_t block_type_sessions = 1;
+constexpr uint8_t block_type_state = 2;
+constexpr size_t state_body_size = 64;
+}  // namespace
+
+std::vector<ClientSession> sessions_decode(std::span<const uint8_t> body, uint32_t client_count) {
+  body =
+      body.subspan(std::min<size_t>(body.size(), pool::header_size));  // The checkpoint's header.
+  std::vector<ClientSession> sessions(client_count);
+  for (uint32_t c = 0; c < client_count && (c + 1) * pool::header_size <= body.size(); c++) {
+    std::memcpy(&sessions[c].reply, body.data() + c * pool::header_size, pool::header_size);
+    sessions[c].registered = sessions[c].reply.frame.command == pool::Command::reply;
+  }
+  return sessions;
+}
+
+Grid::Grid(Storage& storage, pool::MessagePool& pool, Census& census, const pool::Config& config,
+           uint64_t checkpoint_interval_ops, uint32_t blocks_per_checkpoint, uint32_t client_count)
+    : storage_(storage),
+      pool_(pool),
+      census_(census),
+      config_(config),
+      checkpoint_interval_ops_(checkpoint_interval_ops),
+      blocks_per_checkpoint_(blocks_per_checkpoint),
+      client_count_(client_count),
+      reads_(config.grid_repair_reads_max) {
+  POOL_ASSERT_GT(blocks_per_checkpoint_, 0u);
+  POOL_ASSERT_EQ(storage.grid_slot_count(), 2 * blocks_per_checkpoint_);
+}
+
+uint64_t Grid::block_address(uint64_t checkpoint_op, uint32_t index) const {
+  POOL_ASSERT_LT(index, blocks_per_checkpoint_);
+  return (checkpoint_op / checkpoint_interval_ops_) * blocks_per_checkpoint_ + index + 1;
+}
+
+std::vector<uint8_t> Grid::block_bytes(const Checkpoint& checkpoint, uint32_t index,
+                                       const pool::PrepareHeader& prepare,
+                                       const std::vector<ClientSession>& sessions) const {
+  const size_t body_size =
+      index == 0 ? size_t{client_count_ + 1} * pool::header_size : state_body_size;
+  std::vector<uint8_t> bytes(pool::header_size + body_size, 0);
+  pool::BlockHeader header{};
+  header.frame.cluster = cluster_id;
+  header.frame.size = static_cast<uint32_t>(bytes.size());
+  header.frame.release = 1;
+  header.frame.protocol = pool::protocol_version;
+  header.frame.command = pool::Command::block;
+  std::memcpy(header.metadata_bytes.data(), &checkpoint.checksum, sizeof(checkpoint.checksum));
+  header.address = block_address(checkpoint.op, index);
+  header.snapshot = checkpoint.op;
+  header.block_type = index == 0 ? block_type_sessions : block_type_state;
+  uint8_t* body = bytes.data() + pool::header_size;
+  if (index == 0) {
+    std::memcpy(body, &prepare, pool::header_size);
+    for (uint32_t c = 0; c < client_count_ && c < sessions.size(); c++) {
+      if (sessions[c].registered) {
+        std::memcpy(body + (c + 1) * pool::header_size, &sessions[c].reply, pool::header_size);
+      }
+    }
+  } else {
+    // The rest of the state: bytes that only this checkpoint's block has.
+    const std::array<uint64_t, 3> seed = {checkpoint.checksum.low, checkpoint.checksum.high,
+                                          header.address};
+    const pool::U128 digest =
+        pool::checksum(std::span(reinterpret_cast<const uint8_t*>(seed.data()), sizeof(seed)));
+    for (size_t offset = 0; offset < state_body_size; offset += sizeof(digest)) {
+      std::memcpy(body + offset, &digest, sizeof(digest));
+    }
+  }
+  std::memcpy(bytes.data(), &header, pool::header_size);
+  pool::header_set_checksums(*reinterpret_cast<pool::Header*>(bytes.data()),
+                             std::span(bytes).subspan(pool::header_size));
+  return bytes;
+}
+
+bool Grid::block_valid(std::span<const uint8_t> bytes, uint64_t address,
+                       const Checkpoint* checkpoint) const {
+  // Never written, or short: not a block.
+  if (bytes.size() < pool::header_size) return false;
+  pool::BlockHeader header;
+  std::memcpy(&header, bytes.data(), pool::header_size);
+  const auto& as_header = *reinterpret_cast<const pool::Header*>(&header);
+  if (pool::message_invalid(as_header, bytes.subspan(pool::header_size), config_)) return false;
+  if (header.frame.command != pool::Command::block || header.address != address) return false;
+  if (checkpoint == nullptr) return true;
+  pool::U128 checksum;
+  std::memcpy(&checksum, header.metadata_bytes.data(), sizeof(checksum));
+  const bool any_checksum = checkpoint->checksum == pool::U128{0, 0};
+  return header.snapshot == checkpoint->op && (any_checksum || checksum == checkpoint->checksum);
+}
+
+void Grid::checkpoint_write(const Checkpoint& checkpoint, const pool::PrepareHeader& header,
+                            const std::vector<ClientSession>& sessions,
+                            std::function<void()> done) {
+  auto remaining = std::make_shared<uint32_t>(blocks_per_checkpoint_);
+  auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
+  for (uint32_t index = 0; index < blocks_per_checkpoint_; index++) {
+    const uint64_t address = block_address(checkpoint.op, index);
+    storage_.write_bytes(Zone::grid, slot(address),
+                         block_bytes(checkpoint, index, header, sessions),
+                         [remaining, shared_done](bool) {
+                           if (--*remaining == 0) (*shared_done)();
+                         });
+  }
+}
+
+void Grid::scrub(const Checkpoint& checkpoint, std::function<void()> done) {
+  auto remaining = std::make_shared<uint32_t>(blocks_per_checkpoint_);
+  auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
+  const uint64_t incarnation = incarnation_;
+  for (uint32_t index = 0; index < blocks_per_checkpoint_; index++) {
+    const uint64_t address = block_address(checkpoint.op, index);
+    storage_.read_bytes(
+        Zone::grid, slot(address),
+        [this, address, checkpoint, remaining, shared_done, incarnation](std::vector<uint8_t> bytes,
+                                                                         bool) {
+          if (incarnation != incarnation_) return;
+          // The grid moved past this checkpoint meanwhile, or syncs past it.
+          const bool current =
+              checkpoint.op + checkpoint_interval_ops_ >= current_.op && synced_.op <= current_.op;
+          const bool known =
+              !current || std::any_of(missing_.begin(), missing_.end(),
+                                      [address](const Missing& m) { return m.address == address; });
+          if (!known && !block_valid(bytes, address, &checkpoint)) {
+            missing_.push_back(Missing{address, checkpoint, false});
+          }
+          if (--*remaining == 0) (*shared_done)();
+        });
+  }
+}
+
+void Grid::sync_to(const Checkpoint& checkpoint) {
+  missing_.clear();
+  synced_sessions_.clear();
+  synced_header_ = pool::PrepareHeader{};
+  synced_ = checkpoint;
+  for (uint32_t index = 0; index < blocks_per_checkpoint_; index++) {
+    missing_.push_back(Missing{block_address(checkpoint.op, index), checkpoint, false});
+  }
+}
+
+bool Grid::synced() const {
+  return std::none_of(missing_.begin(), missing_.end(),
+                      [this](const Missing& m) { return m.checkpoint.op == synced_.op; });
+}
+
+std::vector<pool::BlockRequest> Grid::missing() const {
+  std::vector<pool::BlockRequest> requests;
+  for (const Missing& m : missing_) {
+    if (!m.writing) requests.push_back(pool::BlockRequest{pool::U128{0, 0}, m.address, {}});
+  }
+  return requests;
+}
+
+bool Grid::on_block(const pool::Message& block, std::function<void()> done) {
+  const auto* header = reinterpret_cast<const pool::BlockHeader*>(block.header);
+  const auto wanted = std::find_if(missing_.begin(), missing_.end(), [&](const Missing& m) {
+    return m.address == header->address && !m.writing;
+  });
+  if (wanted == missing_.end()) return false;
+  const std::span<const uint8_t> bytes = block.buffer.first(header->frame.size);
+  if (!block_valid(bytes, wanted->address, &wanted->checkpoint)) return false;
+  if (wanted->checkpoint.checksum == pool::U128{0, 0}) {
+    pool::U128 checksum;
+    std::memcpy(&checksum, header->metadata_bytes.data(), sizeof(checksum));
+    for (Missing& m : missing_) {
+      if (m.checkpoint.op == wanted->checkpoint.op) m.checkpoint.checksum = checksum;
+    }
+    if (synced_.op == wanted->checkpoint.op) synced_.checksum = checksum;
+  }
+  if (header->block_type == block_type_sessions) {
+    const std::span<const uint8_t> body = bytes.subspan(pool::header_size);
+    if (body.size() >= pool::header_size) {
+      std::memcpy(&synced_header_, body.data(), pool::header_size);
+    }
+    synced_sessions_ = sessions_decode(body, client_count_);
+  }
+  wanted->writing = true;
+  const uint64_t address = wanted->address;
+  const uint64_t incarnation = incarnation_;
+  storage_.write_bytes(
+      Zone::grid, slot(address), std::vector<uint8_t>(bytes.begin(), bytes.end()),
+      [this, address, incarnation, done = std::move(done)](bool) {
+        if (incarnation != incarnation_) return;
+        std::erase_if(missing_, [address](const Missing& m) { return m.address == address; });
+        done();
+      });
+  return true;
+}
+
+bool Grid::ours(uint64_t address) const {
+  if (current_.op == 0) return false;
+  const uint64_t first = block_address(current_.op, 0);
+  const uint64_t previous_first =
+      current_.op >= checkpoint_interval_ops_ ? first - blocks_per_checkpoint_ : first;
+  if (address < previous_first || address >= first + blocks_per_checkpoint_) return false;
+  return std::none_of(missing_.begin(), missing_.end(),
+                      [address](const Missing& m) { return m.address == address; });
+}
+
+bool Grid::serve(const pool::BlockRequest& request,
+                 std::function<void(pool::Message* block)> send) {
+  if (!ours(request.block_address)) return false;
+  const auto read = std::find_if(reads_.begin(), reads_.end(),
+                                 [](const Read& r) { return r.message == nullptr; });
+  if (read == reads_.end()) return false;
+  read->message = census_.acquire(pool_, Term::grid_repair_reads);
+  reads_in_flight_ += 1;
+  const auto index = static_cast<size_t>(read - reads_.begin());
+  const uint64_t address = request.block_address;
+  storage_.read(Zone::grid, slot(address), *read->message,
+                [this, index, address, send = std::move(send)](bool) {
+                  pool::Message* message = reads_[index].message;
+                  reads_[index].message = nullptr;
+                  reads_in_flight_ -= 1;
+                  const uint32_t size = message->header->frame.size;
+                  const bool valid = size >= pool::header_size && size <= message->buffer.size() &&
+                                     block_valid(message->buffer.first(size), address, nullptr);
+                  // As the journal's reads: the slot is free for the callback, the unref after.
+                  census_.release_later(Term::grid_repair_reads);
+                  if (valid) send(message);
+                  census_.unref_later(pool_, message);
+                });
+  return true;
+}
+
+void Grid::set_current(const Checkpoint& checkpoint) {
+  current_ = checkpoint;
+  const uint64_t keep_from = checkpoint.op >= checkpoint_interval_ops_
+                                 ? block_address(checkpoint.op - checkpoint_interval_ops_, 0)
+                                 : 1;
+  std::erase_if(missing_, [keep_from](const Missing& m) { return m.address < keep_from; });
+}
+
+void Grid::crash() {
+  for (Read& read : reads_) {
+    if (read.message != nullptr) census_.release(pool_, Term::grid_repair_reads, read.message);
+    read.message = nullptr;
+  }
+  reads_in_flight_ = 0;
+  missing_.clear();
+  synced_sessions_.clear();
+  synced_header_ = pool::PrepareHeader{};
+  synced_ = Checkpoint{};
+  current_ = Checkpoint{};
+  incarnation_ += 1;
+}
+
+}  // namespace sim

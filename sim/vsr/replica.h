@@ -1,0 +1,264 @@
+// A simulated replica: a simplified but real Viewstamped Replication (normal operation, view
+// changes, recovery, checkpoints, state sync and grid repair), whose every message lives in its
+// own pool and is held where and when the original holds it: the pipeline (the primary's prepare
+// and request queues; a cache of prepares on backups and during a view change), the journal's,
+// the client-replies zone's and the grid's IO slots, the loopback queue, commit_prepare, the
+// commit's reply, the join_view quorum, sync_view, bursts, and the bus.
+//
+// replica.cc: normal operation; replica_view_change.cc: view changes, the view message and
+// recovery; replica_sync.cc: checkpoints, state sync and grid repair.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pool/message_pool.h"
+#include "sim/core/census.h"
+#include "sim/core/prng.h"
+#include "sim/vsr/client_replies.h"
+#include "sim/vsr/grid.h"
+#include "sim/vsr/journal.h"
+#include "sim/vsr/process_context.h"
+#include "sim/vsr/replica_options.h"
+#include "sim/vsr/superblock.h"
+#include "sim/vsr/timeout.h"
+#include "sim/world/message_bus.h"
+#include "sim/world/storage.h"
+
+namespace sim {
+
+class Replica {
+ public:
+  enum class Status : uint8_t { down, recovering, normal, view_change };
+
+  Replica(const ProcessContext& context, const ReplicaOptions& options, uint32_t index,
+          pool::MessagePool& pool, Census& census, Storage& storage);
+  ~Replica();
+
+  // Starts a fresh replica (empty disk).
+  void open();
+  // Loses everything in memory and lets go of every message; the disk keeps what was written.
+  void crash();
+  // Starts again from the disk: recovery reads the WAL, then the replica catches up.
+  void restart();
+  void tick();
+
+  // The bus the network delivers to (the cluster links it, as the original's network.link).
+  MessageBus& bus() { return bus_; }
+
+  uint32_t index() const { return index_; }
+  Status status() const { return status_; }
+  bool standby() const { return index_ >= context_.shape.replica_count; }
+  bool primary() const { return index_ == primary_index(); }
+  uint64_t op() const { return op_; }
+  uint32_t view() const { return view_; }
+  // A sync is under way or waits to start (it holds a view message).
+  bool syncing() const { return sync_view_ != nullptr || syncing_; }
+  bool grid_missing() const { return grid_.missing_any(); }
+  uint64_t commit_min() const { return commit_min_; }
+  uint64_t commit_max() const { return commit_max_; }
+  // Every op after the checkpoint up to op is on disk (as far as the replica knows).
+  bool log_complete() const;
+  // "primary normal", "backup view_change", "standby recovering", "backup normal syncing".
+  std::string activity() const;
+  // "r1 normal op=12 commit_min=10 commit_max=12 pipeline=2 missing=[11]".
+  std::string describe() const;
+
+ private:
+  struct PipelineEntry {
+    pool::Message* prepare;
+    uint64_t ok_from;  // Bitset of replicas whose prepare_ok arrived.
+    bool ok_quorum_received;
+  };
+  struct RepairRequest {
+    uint64_t op;
+    uint32_t replica;
+    uint64_t sent_tick;
+  };
+
+  uint32_t primary_index() const { return primary_of(view_); }
+  uint32_t primary_of(uint32_t view) const { return view % context_.shape.replica_count; }
+  uint32_t quorum_replication() const;
+  uint32_t quorum_view_change() const;
+  pool::Message* acquire(pool::Term term) { return census_.acquire(pool_, term); }
+  void release(pool::Term term, pool::Message* message) { census_.release(pool_, term, message); }
+  void send(uint32_t to, pool::Message* message) { bus_.send(to, message); }
+  void send_to_other_members(pool::Message* message);
+  bool alive(uint64_t incarnation) const { return incarnation == incarnation_; }
+  void release_memory();
+
+  MessageBus::Receive on_message(uint32_t from, pool::Message* message);
+  void on_ping(uint32_t from, pool::Message* message);
+  void on_ping_client(uint32_t from);
+  void on_request(uint32_t from, pool::Message* message);
+  MessageBus::Receive on_prepare(uint32_t from, pool::Message* message);
+  void on_prepare_ok(uint32_t from, pool::Message* message);
+  void on_commit(pool::Message* message);
+  void on_get_headers(uint32_t from, pool::Message* message);
+  void on_headers(pool::Message* message);
+  void on_get_prepare(uint32_t from, pool::Message* message);
+  void on_exit_view(uint32_t from, pool::Message* message);
+  void on_join_view(uint32_t from, pool::Message* message);
+  void on_get_view(uint32_t from, pool::Message* message);
+  void on_view(pool::Message* message);
+  void on_get_blocks(uint32_t from, pool::Message* message);
+  void on_block(pool::Message* message);
+  // A message from a view after ours: ask that view's primary for its view message.
+  void on_view_ahead(uint32_t view);
+
+  // Primary.
+  void primary_pipeline_prepare(pool::Message* request, bool from_request_queue);
+  void commit_pipeline();
+  // Prepares queued requests while the prepare queue and the WAL have room.
+  void primary_drain_request_queue();
+  void on_prepare_timeout();
+  void send_commit();
+  // Every replica.
+  void write_prepare(pool::Message* prepare);
+  void write_prepare_done(uint64_t op);
+  void send_prepare_ok(uint64_t op);
+  void flush_loopback_queue();
+  void execute(pool::Message* prepare);
+  void repeat_reply(uint32_t client, uint32_t to);
+  void send_get_reply(uint32_t client);
+  void on_get_reply(uint32_t from, pool::Message* message);
+  void on_reply_repair(pool::Message* message);
+  void send_ping();
+  // Backups.
+  MessageBus::Receive on_prepare_repair(uint32_t from, pool::Message* message);
+  void advance_commit_max(uint64_t commit);
+  void commit_journal();
+  void commit_journal_read_done(pool::Message* prepare, uint64_t op);
+  // A client-reply write slot is free; if not, the commit resumes when one is.
+  bool commit_reply_ready();
+  void cache_prepare(pool::Message* prepare);
+  pool::Message* cached(uint64_t op, const pool::U128& checksum) const;
+  void repair();
+  void repair_prepares(uint64_t op_max);
+  void recovery_read_next();
+  uint32_t client_index(const pool::U128& client) const;
+  uint32_t choose_other_member();
+  bool commit_from_journal() const;
+  // The highest op the WAL can take before the next checkpoint is durable.
+  uint64_t op_prepare_max() const;
+  bool behind_checkpoint(uint64_t checkpoint_op) const;
+  bool sync_needed(uint64_t view_op) const;
+  bool header_fits(uint64_t op) const;
+
+  // View changes (replica_view_change.cc).
+  // Leaves the current view for a later one; enter_view_change also takes the same view (a
+  // replica that restarts in the middle of a view change resumes it).
+  void transition_to_view_change(uint32_t view);
+  bool view_change_message_accepted(uint32_t from, uint32_t view);
+  void send_exit_view();
+  void maybe_send_join_view();
+  pool::Message* build_join_view(pool::Term term);
+  void primary_join_view_quorum_check();
+  void primary_choose_log();
+  void primary_truncate_nacked();
+  // The join_views that say their replica never wrote the prepare of op we have.
+  uint32_t nacks(uint64_t op) const;
+  void primary_view_change_progress();
+  void primary_start_view();
+  void primary_pipeline_to_cache();
+  void release_join_views();
+  void send_view(uint32_t to);
+  void install_view(const pool::Message* view_message);
+  void start_normal_timeouts();
+  void head_take(std::span<const uint8_t> body);
+  // Installs headers of one view's log: each replaces what the journal had for its op.
+  void install_headers(std::span<const uint8_t> body, uint64_t op_max);
+  // Drops every header whose successor names another parent (stale); keeps those below a gap.
+  void verify_chain_from_head();
+  // Op's header is linked by the hash chain to the head (or to an anchor): canonical.
+  bool chained_to_head(uint64_t op) const;
+  void truncate_after(uint64_t op);
+  void superblock_view_update();
+  void enter_view_change(uint32_t view);
+  void request_view(uint32_t view);
+  void recovery_done();
+
+  // Checkpoints, state sync, grid repair (replica_sync.cc).
+  void checkpoint_maybe();
+  void checkpoint_adopt(const pool::PrepareHeader& header,
+                        const std::vector<ClientSession>& sessions);
+  void sync_maybe(pool::Message* view_message);
+  void sync_begin();
+  void sync_done();
+  void grid_repair();
+
+  const ProcessContext& context_;
+  const ReplicaOptions options_;
+  const uint32_t index_;
+  pool::MessagePool& pool_;
+  Census& census_;
+  Storage& storage_;
+  Prng prng_;
+  MessageBus bus_;
+  Journal journal_;
+  ClientReplies client_replies_;
+  uint64_t incarnation_ = 0;
+
+  Status status_ = Status::down;
+  uint32_t view_ = 0;
+  uint32_t log_view_ = 0;  // The latest view in which the replica was normal.
+  uint64_t op_ = 0;
+  uint64_t commit_min_ = 0;
+  uint64_t commit_max_ = 0;
+  pool::U128 commit_checksum_{0, 0};  // Of the prepare at commit_min (0 for the root).
+
+  // The pipeline: queues on the primary, a cache of prepares on a backup.
+  const uint32_t pipeline_prepare_queue_max_;
+  const uint32_t pipeline_requests_limit_;
+  std::deque<PipelineEntry> prepare_queue_;
+  std::deque<pool::Message*> request_queue_;
+  std::vector<pool::Message*> cache_;
+
+  pool::Message* commit_prepare_ = nullptr;
+  bool committing_ = false;
+  bool commit_reading_ = false;
+  pool::Message* loopback_queue_ = nullptr;
+  std::vector<ClientSession> clients_;
+
+  // View change: exit_view votes (a bitset) and, on the new primary, one join_view per replica.
+  uint64_t exit_view_from_ = 0;
+  bool join_view_sent_ = false;
+  std::vector<pool::Message*> join_view_from_all_replicas_;
+  bool log_chosen_ = false;
+  uint32_t pipeline_reads_in_flight_ = 0;
+  uint32_t view_requested_ = 0;
+  // The canonical head as the superblock and commit messages vouch for it.
+  uint64_t anchor_op_ = 0;
+  pool::U128 anchor_checksum_{0, 0};
+
+  // Checkpoints and state sync.
+  const uint64_t checkpoint_interval_ops_;
+  Grid grid_;
+  uint64_t op_checkpoint_ = 0;
+  pool::U128 checkpoint_checksum_{0, 0};
+  bool checkpointing_ = false;
+  pool::Message* sync_view_ = nullptr;  // The view message kept while the replica syncs.
+  bool syncing_ = false;                // Waiting for the blocks of sync_view_'s checkpoint.
+  Checkpoint sync_target_;
+
+  std::vector<RepairRequest> repairs_;
+  uint64_t get_headers_sent_tick_ = 0;
+  bool get_headers_sent_ = false;
+  uint32_t recovery_slot_next_ = 0;
+
+  Timeout ping_timeout_{100};
+  Timeout prepare_timeout_{25};
+  Timeout commit_message_timeout_{50};
+  Timeout repair_timeout_{10};
+  Timeout normal_heartbeat_timeout_{300};    // Backups: no word from the primary.
+  Timeout view_change_status_timeout_{400};  // The view change takes too long: the next view.
+  Timeout view_change_message_timeout_{50};  // Resend exit_view and join_view.
+  Timeout request_view_timeout_{50};         // At most one get_view per period.
+};
+
+const char* replica_status_name(Replica::Status status);
+
+}  // namespace sim

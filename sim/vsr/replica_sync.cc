@@ -1,0 +1,194 @@
+// Checkpoints, state sync and grid repair (see replica.h).
+#include <algorithm>
+#include <cstring>
+
+#include "sim/vsr/replica.h"
+#include "sim/vsr/wire.h"
+
+namespace sim {
+
+using pool::Command;
+using pool::Term;
+
+// Every checkpoint_interval_ops commits, the state (here: the client sessions, and blocks that
+// stand for the rest) goes to the grid, then the superblock names it: the WAL may reuse the
+// slots of the ops before it.
+void Replica::checkpoint_maybe() {
+  if (commit_min_ % checkpoint_interval_ops_ != 0 || commit_min_ <= op_checkpoint_) return;
+  POOL_ASSERT(!checkpointing_, "r%u: checkpoint %llu while the previous is being written", index_,
+              static_cast<unsigned long long>(commit_min_));
+  checkpointing_ = true;
+  const Checkpoint checkpoint{commit_min_, commit_checksum_};
+  context_.record(TraceKind::checkpoint, index_, checkpoint.op, 0);
+  const uint64_t incarnation = incarnation_;
+  const pool::PrepareHeader* executed = journal_.header(checkpoint.op);
+  POOL_ASSERT(executed != nullptr && executed->frame.checksum == checkpoint.checksum);
+  const pool::PrepareHeader header = *executed;
+  grid_.checkpoint_write(
+      checkpoint, header, clients_, [this, incarnation, checkpoint, header, sessions = clients_] {
+        if (!alive(incarnation)) return;
+        checkpointing_ = false;
+        if (checkpoint.op <= op_checkpoint_) return;  // A sync went past it meanwhile.
+        checkpoint_adopt(header, sessions);
+        grid_.scrub(checkpoint, [] {});  // A lost block write shows here: grid repair fetches it.
+        context_.record(TraceKind::checkpoint, index_, checkpoint.op, 1);
+        primary_drain_request_queue();  // The WAL has room again.
+        if (commit_from_journal()) commit_journal();
+      });
+}
+
+// The checkpoint at header.op is the replica's: the superblock names it (with the sessions it
+// holds), and the grid keeps its blocks and the previous checkpoint's.
+void Replica::checkpoint_adopt(const pool::PrepareHeader& header,
+                               const std::vector<ClientSession>& sessions) {
+  const Checkpoint checkpoint{header.op, header.frame.checksum};
+  op_checkpoint_ = checkpoint.op;
+  checkpoint_checksum_ = checkpoint.checksum;
+  Superblock superblock = superblock_decode(storage_.superblock_read());
+  superblock.checkpoint_op = checkpoint.op;
+  superblock.checkpoint_checksum = checkpoint.checksum;
+  superblock.checkpoint_header = header;
+  superblock.clients = sessions;
+  storage_.superblock_write(superblock_encode(superblock));
+  grid_.set_current(checkpoint);
+}
+
+// A view message whose checkpoint is beyond what repair can reach: the replica keeps it (the
+// original's sync_view) until it has the checkpoint's blocks, then joins that view.
+void Replica::sync_maybe(pool::Message* view_message) {
+  const auto* header = view_message->build<Command::view>()->header;
+  if (sync_view_ != nullptr) {
+    const auto* kept = sync_view_->build<Command::view>()->header;
+    if (kept->checkpoint_op > header->checkpoint_op ||
+        (kept->checkpoint_op == header->checkpoint_op && kept->frame.view >= header->frame.view)) {
+      return;
+    }
+    release(Term::sync_view, sync_view_);
+  }
+  sync_view_ = census_.hold(Term::sync_view, view_message);
+  sync_begin();
+}
+
+void Replica::sync_begin() {
+  if (sync_view_ == nullptr) return;
+  const uint64_t checkpoint_op = sync_view_->build<Command::view>()->header->checkpoint_op;
+  if (syncing_ && sync_target_.op == checkpoint_op) return;
+  if (!syncing_ && !sync_needed(sync_view_->build<Command::view>()->header->op)) {
+    // Commits caught up while the sync waited: repair reaches the rest, and the view comes
+    // again from its primary.
+    const uint32_t view = sync_view_->header->frame.view;
+    release(Term::sync_view, sync_view_);
+    sync_view_ = nullptr;
+    if (view > view_ || (view == view_ && status_ != Status::normal)) request_view(view);
+    return;
+  }
+  // The commit stage finishes what it has started first, as the original's sync waits for it.
+  if (committing_ || commit_reading_ || commit_prepare_ != nullptr || checkpointing_) return;
+  POOL_ASSERT(checkpoint_op > commit_min_, "r%u: a sync to checkpoint %llu from commit %llu",
+              index_, static_cast<unsigned long long>(checkpoint_op),
+              static_cast<unsigned long long>(commit_min_));
+  context_.record(TraceKind::sync_start, index_, checkpoint_op, commit_min_);
+  if (status_ == Status::normal && primary()) {
+    // A primary of a view the cluster has left: it steps down to sync.
+    primary_pipeline_to_cache();
+    commit_message_timeout_.stop();
+    prepare_timeout_.stop();
+  }
+  syncing_ = true;
+  // The view message carries the checkpoint's prepare header when its primary has it: the
+  // blocks must then name its checksum. Otherwise the first block names it.
+  sync_target_ = Checkpoint{checkpoint_op, pool::U128{0, 0}};
+  for (const pool::PrepareHeader& header : prepare_headers_in(sync_view_->body_used())) {
+    if (header.op == checkpoint_op) sync_target_.checksum = header.frame.checksum;
+  }
+  // The checkpoint replaces the log up to it; the headers after it stay (the replica may have
+  // acknowledged those ops).
+  for (pool::Message*& prepare : cache_) {
+    if (prepare != nullptr) release(Term::pipeline, prepare);
+    prepare = nullptr;
+  }
+  repairs_.clear();
+  get_headers_sent_ = false;
+  grid_.sync_to(sync_target_);
+  grid_repair();
+}
+
+void Replica::sync_done() {
+  POOL_ASSERT(syncing_ && sync_view_ != nullptr);
+  const Checkpoint checkpoint = grid_.synced_checkpoint();
+  POOL_ASSERT_EQ(checkpoint.op, sync_target_.op);
+  context_.report(
+      ProcessEvent{ProcessEventKind::synced, index_, checkpoint.op, checkpoint.checksum});
+  clients_ = grid_.synced_sessions();
+  commit_min_ = checkpoint.op;
+  op_ = std::max(op_, checkpoint.op);
+  commit_max_ = std::max(commit_max_, checkpoint.op);
+  commit_checksum_ = checkpoint.checksum;
+  anchor_op_ = 0;
+  const pool::PrepareHeader& header = grid_.synced_header();
+  POOL_ASSERT(header.op == checkpoint.op && header.frame.checksum == checkpoint.checksum,
+              "r%u: checkpoint %llu's block names another prepare", index_,
+              static_cast<unsigned long long>(checkpoint.op));
+  journal_.set_header(header);  // The log after the sync starts from the checkpoint's prepare.
+  checkpoint_adopt(header, clients_);
+  syncing_ = false;
+  context_.record(TraceKind::sync_done, index_, checkpoint.op, 0);
+
+  pool::Message* view_message = sync_view_;
+  sync_view_ = nullptr;
+  // The view may have moved on while the sync waited to begin: then a later view message
+  // brings this replica in.
+  if (view_message->header->frame.view >= view_) {
+    install_view(view_message);
+  } else {
+    request_view(view_);
+  }
+  release(Term::sync_view, view_message);
+}
+
+// --- Grid repair: blocks a peer's grid reads serve.
+
+void Replica::grid_repair() {
+  std::vector<pool::BlockRequest> requests = grid_.missing();
+  if (requests.empty() || context_.shape.member_count < 2) return;
+  const size_t requests_max =
+      (context_.config.message_size_max - pool::header_size) / sizeof(pool::BlockRequest);
+  if (requests.size() > requests_max) requests.resize(requests_max);
+  pool::Message* message = acquire(Term::burst);
+  header_start<Command::get_blocks>(
+      message, static_cast<uint8_t>(index_), 0,
+      static_cast<uint32_t>(requests.size() * sizeof(pool::BlockRequest)));
+  std::memcpy(message->body_used().data(), requests.data(),
+              requests.size() * sizeof(pool::BlockRequest));
+  message_seal(message);
+  send(choose_other_member(), message);
+  release(Term::burst, message);
+}
+
+void Replica::on_get_blocks(uint32_t from, pool::Message* message) {
+  if (from >= context_.shape.member_count || from == index_) return;
+  const auto body = message->body_used();
+  const uint64_t incarnation = incarnation_;
+  for (size_t offset = 0; offset + sizeof(pool::BlockRequest) <= body.size();
+       offset += sizeof(pool::BlockRequest)) {
+    pool::BlockRequest request;
+    std::memcpy(&request, body.data() + offset, sizeof(request));
+    // Every grid read busy: the rest of the request is dropped and the peer asks again.
+    if (!grid_.serve(request, [this, incarnation, from](pool::Message* block) {
+          if (alive(incarnation)) send(from, block);
+        })) {
+      if (grid_.reads_in_flight() >= context_.config.grid_repair_reads_max) break;
+    }
+  }
+}
+
+void Replica::on_block(pool::Message* message) {
+  const uint64_t incarnation = incarnation_;
+  grid_.on_block(*message, [this, incarnation] {
+    if (!alive(incarnation)) return;
+    context_.record(TraceKind::block_repaired, index_, grid_.missing().size(), syncing_);
+    if (syncing_ && grid_.synced()) sync_done();
+  });
+}
+
+}  // namespace sim

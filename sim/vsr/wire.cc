@@ -1,0 +1,37 @@
+#include "sim/vsr/wire.h"
+
+#include <cstring>
+#include <vector>
+
+namespace sim {
+
+void message_seal(pool::Message* message) {
+  pool::header_set_checksums(*message->header, message->body_used());
+}
+
+std::vector<pool::PrepareHeader> prepare_headers_in(std::span<const uint8_t> body) {
+  std::vector<pool::PrepareHeader> headers;
+  for (size_t offset = 0; offset + pool::header_size <= body.size(); offset += pool::header_size) {
+    pool::PrepareHeader header;
+    std::memcpy(&header, body.data() + offset, pool::header_size);
+    if (header.frame.command != pool::Command::prepare || header.op == 0 ||
+        header.frame.checksum !=
+            pool::header_checksum_calculate(*reinterpret_cast<const pool::Header*>(&header))) {
+      continue;
+    }
+    headers.push_back(header);
+  }
+  return headers;
+}
+
+pool::U128 echo_digest(const pool::U128& client, uint32_t request, std::span<const uint8_t> body) {
+  std::vector<uint8_t> bytes(sizeof(client) + sizeof(request) + body.size());
+  std::memcpy(bytes.data(), &client, sizeof(client));
+  std::memcpy(bytes.data() + sizeof(client), &request, sizeof(request));
+  if (!body.empty()) {
+    std::memcpy(bytes.data() + sizeof(client) + sizeof(request), body.data(), body.size());
+  }
+  return pool::checksum(bytes);
+}
+
+}  // namespace sim

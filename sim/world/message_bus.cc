@@ -1,0 +1,258 @@
+#include "sim/world/message_bus.h"
+
+#include <cstring>
+
+namespace sim {
+
+using pool::Term;
+
+MessageBus::MessageBus(const Shape& shape, pool::MessagePool& pool, Census& census,
+                       Network& network, Scheduler& scheduler)
+    : shape_(shape), pool_(pool), census_(census), network_(network), scheduler_(scheduler) {
+  if (shape.kind == pool::MessageBusKind::tcp) {
+    const uint32_t count =
+        shape.client ? shape.replica_count : shape.member_count - 1 + shape.client_connections_max;
+    connections_.resize(count);
+  }
+}
+
+MessageBus::~MessageBus() { POOL_ASSERT(!open_, "a bus must be closed before destruction"); }
+
+void MessageBus::open() {
+  POOL_ASSERT(!open_);
+  open_ = true;
+  incarnation_ += 1;
+  if (shape_.kind == pool::MessageBusKind::testing) {
+    // A client's formula pays for its receive buffers; a replica's testing formula adds nothing.
+    buffer_ = shape_.client ? census_.acquire(pool_, Term::connection_recv_buffers)
+                            : census_.acquire_unpaid(pool_);
+    return;
+  }
+  // Connections to every peer up front; a replica's client connections open when clients send.
+  size_t index = 0;
+  if (shape_.client) {
+    for (uint32_t replica = 0; replica < shape_.replica_count; replica++) {
+      connection_open(connections_[index++], replica);
+    }
+  } else {
+    for (uint32_t member = 0; member < shape_.member_count; member++) {
+      if (member != shape_.self) connection_open(connections_[index++], member);
+    }
+  }
+}
+
+void MessageBus::close() {
+  if (!open_) return;
+  open_ = false;
+  incarnation_ += 1;
+  resume_scheduled_ = false;
+  if (buffer_ != nullptr) {
+    if (shape_.client) {
+      census_.release(pool_, Term::connection_recv_buffers, buffer_);
+    } else {
+      census_.release_unpaid(pool_, buffer_);
+    }
+    buffer_ = nullptr;
+    buffer_suspended_ = false;
+  }
+  for (Connection& connection : connections_) {
+    if (connection.peer != free_peer) connection_close(connection);
+  }
+}
+
+void MessageBus::connection_open(Connection& connection, uint32_t peer) {
+  POOL_ASSERT_EQ(connection.peer, free_peer);
+  connection.peer = peer;
+  connection.generation += 1;
+  connection.recv_buffer = census_.acquire(pool_, Term::connection_recv_buffers);
+  connection.last_used_tick = scheduler_.now_tick();
+}
+
+void MessageBus::connection_close(Connection& connection) {
+  census_.release(pool_, Term::connection_recv_buffers, connection.recv_buffer);
+  connection.recv_buffer = nullptr;
+  for (pool::Message* message : connection.send_queue) {
+    census_.release(pool_, Term::connection_send_queues, message);
+  }
+  connection.send_queue.clear();
+  connection.peer = free_peer;
+  connection.generation += 1;
+  connection.sending = false;
+  connection.suspended = false;
+}
+
+uint32_t MessageBus::connections_used() const {
+  uint32_t count = 0;
+  for (const Connection& connection : connections_) count += connection.peer != free_peer;
+  return count;
+}
+
+MessageBus::Connection* MessageBus::connection_to(uint32_t peer) {
+  for (Connection& connection : connections_) {
+    if (connection.peer == peer) return &connection;
+  }
+  return nullptr;
+}
+
+MessageBus::Connection* MessageBus::connection_accept(uint32_t peer) {
+  if (Connection* existing = connection_to(peer)) return existing;
+  POOL_ASSERT(!shape_.client && peer >= shape_.member_count, "only clients connect on demand");
+  Connection* chosen = nullptr;
+  for (Connection& connection : connections_) {
+    if (connection.peer == free_peer) {
+      chosen = &connection;
+      break;
+    }
+  }
+  if (chosen == nullptr) {
+    // Every slot is taken: close the client connection idle the longest (never a suspended one).
+    for (Connection& connection : connections_) {
+      if (connection.peer < shape_.member_count || connection.suspended) continue;
+      if (chosen == nullptr || connection.last_used_tick < chosen->last_used_tick) {
+        chosen = &connection;
+      }
+    }
+    if (chosen == nullptr) return nullptr;
+    connection_close(*chosen);
+  }
+  connection_open(*chosen, peer);
+  return chosen;
+}
+
+void MessageBus::send(uint32_t to, pool::Message* message) {
+  POOL_ASSERT(open_);
+  if (shape_.kind == pool::MessageBusKind::testing) {
+    network_.submit(shape_.self, to, *message);
+    return;
+  }
+  const auto command = static_cast<uint8_t>(message->header->frame.command);
+  Connection* connection = connection_to(to);
+  if (connection == nullptr) {
+    network_.record_drop(shape_.self, to, command, DropReason::no_connection);
+    return;
+  }
+  if (connection->send_queue.size() == shape_.send_queue_max) {
+    network_.record_drop(shape_.self, to, command, DropReason::send_queue_full);
+    return;
+  }
+  connection->send_queue.push_back(census_.hold(Term::connection_send_queues, message));
+  connection->last_used_tick = scheduler_.now_tick();
+  if (!connection->sending) {
+    connection->sending = true;
+    const auto index = static_cast<size_t>(connection - connections_.data());
+    const uint64_t generation = connection->generation;
+    scheduler_.schedule_after(1, [this, index, generation] { send_next(index, generation); });
+  }
+}
+
+void MessageBus::send_next(size_t index, uint64_t generation) {
+  Connection& connection = connections_[index];
+  if (connection.generation != generation || !open_) return;
+  POOL_ASSERT(connection.sending && !connection.send_queue.empty());
+  // A clogged path fills the socket: the queue waits for it.
+  if (network_.clogged(shape_.self, connection.peer)) {
+    scheduler_.schedule(network_.clogged_until_tick(shape_.self, connection.peer),
+                        [this, index, generation] { send_next(index, generation); });
+    return;
+  }
+  pool::Message* message = connection.send_queue.front();
+  connection.send_queue.pop_front();
+  network_.submit(shape_.self, connection.peer, *message);
+  census_.release(pool_, Term::connection_send_queues, message);
+  if (connection.send_queue.empty()) {
+    connection.sending = false;
+  } else {
+    scheduler_.schedule_after(1, [this, index, generation] { send_next(index, generation); });
+  }
+}
+
+Network::Delivery MessageBus::deliver(uint32_t from, const pool::Message& packet) {
+  const auto command = static_cast<uint8_t>(packet.header->frame.command);
+  if (!open_) {
+    network_.record_drop(from, shape_.self, command, DropReason::receiver_down);
+    return Network::Delivery::consumed;
+  }
+  const auto body = packet.buffer.subspan(pool::header_size);
+  if (auto reason = pool::message_invalid(*packet.header, body, pool_.config())) {
+    network_.trace().record({scheduler_.now_tick(), TraceKind::invalid,
+                             static_cast<uint8_t>(shape_.self), static_cast<uint8_t>(from), command,
+                             0, 0});
+    return Network::Delivery::consumed;
+  }
+  pool::Message** buffer = nullptr;
+  bool paid = true;
+  if (shape_.kind == pool::MessageBusKind::testing) {
+    if (buffer_suspended_) {
+      network_.record_drop(from, shape_.self, command, DropReason::receiver_busy);
+      return Network::Delivery::consumed;
+    }
+    buffer = &buffer_;
+    paid = shape_.client;
+  } else {
+    Connection* connection = connection_accept(from);
+    if (connection == nullptr) {
+      network_.record_drop(from, shape_.self, command, DropReason::no_connection);
+      return Network::Delivery::consumed;
+    }
+    if (connection->suspended) return Network::Delivery::busy;
+    connection->last_used_tick = scheduler_.now_tick();
+    buffer = &connection->recv_buffer;
+  }
+  std::memcpy((*buffer)->buffer.data(), packet.buffer.data(), packet.header->frame.size);
+  network_.trace().record({scheduler_.now_tick(), TraceKind::deliver,
+                           static_cast<uint8_t>(shape_.self), static_cast<uint8_t>(from), command,
+                           packet.header->frame.checksum.low, 0});
+  if (receive(from, *buffer, paid) == Receive::suspend) {
+    if (shape_.kind == pool::MessageBusKind::testing) {
+      buffer_suspended_ = true;
+      buffer_suspended_from_ = from;
+    } else {
+      connection_to(from)->suspended = true;
+    }
+  }
+  return Network::Delivery::consumed;
+}
+
+MessageBus::Receive MessageBus::receive(uint32_t from, pool::Message*& buffer, bool paid) {
+  const Receive result = on_message_(from, buffer);
+  if (result == Receive::done && open_) buffer_renew(buffer, paid);
+  return result;
+}
+
+void MessageBus::buffer_renew(pool::Message*& buffer, bool paid) {
+  if (buffer->references == 1) return;
+  // The process kept the message (zero copy): the bus needs a buffer of its own again.
+  if (paid) {
+    census_.release(pool_, Term::connection_recv_buffers, buffer);
+    buffer = census_.acquire(pool_, Term::connection_recv_buffers);
+  } else {
+    census_.release_unpaid(pool_, buffer);
+    buffer = census_.acquire_unpaid(pool_);
+  }
+}
+
+void MessageBus::resume() {
+  if (resume_scheduled_ || !open_) return;
+  resume_scheduled_ = true;
+  scheduler_.schedule_after(0, [this, incarnation = incarnation_] { resume_now(incarnation); });
+}
+
+void MessageBus::resume_now(uint64_t incarnation) {
+  if (incarnation != incarnation_ || !open_) return;
+  resume_scheduled_ = false;
+  if (shape_.kind == pool::MessageBusKind::testing) {
+    if (buffer_suspended_ &&
+        receive(buffer_suspended_from_, buffer_, shape_.client) == Receive::done) {
+      buffer_suspended_ = false;
+    }
+    return;
+  }
+  for (Connection& connection : connections_) {
+    if (!connection.suspended || !open_) continue;
+    if (receive(connection.peer, connection.recv_buffer, true) == Receive::done) {
+      connection.suspended = false;
+    }
+  }
+}
+
+}  // namespace sim

@@ -1,0 +1,110 @@
+#include "sim/world/storage.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace sim {
+
+namespace {
+constexpr uint64_t ppm = 1'000'000;
+}
+
+Storage::Storage(const StorageOptions& options, uint64_t seed, Scheduler& scheduler,
+                 uint32_t replica, bool faulty, uint32_t wal_slot_count, uint32_t client_count,
+                 uint32_t grid_slot_count)
+    : wal_headers(wal_slot_count),
+      options_(options),
+      scheduler_(scheduler),
+      prng_(prng_for(seed, PrngStream::storage_base, replica)),
+      faulty_(faulty),
+      faulty_from_start_(faulty),
+      wal_(wal_slot_count),
+      client_replies_(client_count),
+      grid_(grid_slot_count) {}
+
+std::vector<uint8_t>& Storage::slot_bytes(Zone zone, uint32_t slot) {
+  std::vector<std::vector<uint8_t>>& slots = zone == Zone::wal_prepares     ? wal_
+                                             : zone == Zone::client_replies ? client_replies_
+                                                                            : grid_;
+  POOL_ASSERT_LT(slot, slots.size());
+  return slots[slot];
+}
+
+void Storage::write(Zone zone, uint32_t slot, const pool::Message& message,
+                    std::function<void(bool lost)> done) {
+  // The caller's IOPS slot keeps the message alive until done runs.
+  const pool::Message* source = &message;
+  write_after_latency(
+      zone, slot,
+      [source](std::vector<uint8_t>& bytes) {
+        bytes.assign(source->buffer.begin(), source->buffer.begin() + source->header->frame.size);
+      },
+      std::move(done));
+}
+
+void Storage::write_bytes(Zone zone, uint32_t slot, std::vector<uint8_t> bytes,
+                          std::function<void(bool lost)> done) {
+  write_after_latency(
+      zone, slot,
+      [bytes = std::move(bytes)](std::vector<uint8_t>& slot_bytes) { slot_bytes = bytes; },
+      std::move(done));
+}
+
+void Storage::write_after_latency(Zone zone, uint32_t slot,
+                                  std::function<void(std::vector<uint8_t>&)> copy,
+                                  std::function<void(bool lost)> done) {
+  const uint64_t latency =
+      prng_.range_inclusive(write_latency_ticks_min(), write_latency_ticks_max());
+  const bool lost = faulty_ && prng_.chance(options_.write_fault_ppm, ppm);
+  scheduler_.schedule_after(latency, [this, zone, slot, lost, copy = std::move(copy),
+                                      done = std::move(done), incarnation = incarnation_] {
+    if (incarnation != incarnation_) return;
+    if (!lost) {
+      copy(slot_bytes(zone, slot));
+      if (zone == Zone::wal_prepares) wal_slots_written_ = std::max(wal_slots_written_, slot + 1);
+    }
+    done(lost);
+  });
+}
+
+void Storage::read(Zone zone, uint32_t slot, pool::Message& into,
+                   std::function<void(bool corrupted)> done) {
+  const uint64_t latency =
+      prng_.range_inclusive(read_latency_ticks_min(), read_latency_ticks_max());
+  const bool corrupt = faulty_ && prng_.chance(options_.read_fault_ppm, ppm);
+  const uint64_t corrupt_at = prng_.next();
+  pool::Message* target = &into;
+  scheduler_.schedule_after(latency, [this, zone, slot, target, corrupt, corrupt_at,
+                                      done = std::move(done), incarnation = incarnation_] {
+    if (incarnation != incarnation_) return;
+    const std::vector<uint8_t>& bytes = slot_bytes(zone, slot);
+    // The header is always read whole; an unwritten slot reads as zeros.
+    std::memset(target->buffer.data(), 0, pool::header_size);
+    if (!bytes.empty()) std::memcpy(target->buffer.data(), bytes.data(), bytes.size());
+    const size_t size = std::max<size_t>(bytes.size(), pool::header_size);
+    if (corrupt) target->buffer[corrupt_at % size] ^= 0x5A;
+    done(corrupt);
+  });
+}
+
+void Storage::read_bytes(Zone zone, uint32_t slot,
+                         std::function<void(std::vector<uint8_t> bytes, bool corrupted)> done) {
+  const uint64_t latency =
+      prng_.range_inclusive(read_latency_ticks_min(), read_latency_ticks_max());
+  const bool corrupt = faulty_ && prng_.chance(options_.read_fault_ppm, ppm);
+  const uint64_t corrupt_at = prng_.next();
+  scheduler_.schedule_after(latency, [this, zone, slot, corrupt, corrupt_at, done = std::move(done),
+                                      incarnation = incarnation_] {
+    if (incarnation != incarnation_) return;
+    std::vector<uint8_t> bytes = slot_bytes(zone, slot);
+    if (corrupt && !bytes.empty()) bytes[corrupt_at % bytes.size()] ^= 0x5A;
+    done(std::move(bytes), corrupt);
+  });
+}
+
+void Storage::faults_off() {
+  faulty_ = false;
+  faults_on_ = false;
+}
+
+}  // namespace sim
