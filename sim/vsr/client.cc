@@ -63,7 +63,8 @@ void Client::tick() {
     send_ping();
   }
   if (inflight_ != nullptr && request_timeout_.fired()) {
-    context_.record(TraceKind::timeout, process_, 2, request_number_);
+    context_.record(TraceKind::timeout, process_, timeout_trace_code(TimeoutKind::client_request),
+                    request_number_);
     request_timeout_.backoff(prng_);
     request_send();
   }

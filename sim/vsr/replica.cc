@@ -50,18 +50,21 @@ Replica::Replica(const ProcessContext& context, const ReplicaOptions& options, u
       client_replies_(storage, pool, census, context.config),
       pipeline_prepare_queue_max_(context.config.pipeline_prepare_queue_max),
       pipeline_requests_limit_(static_cast<uint32_t>(options.pipeline_requests_limit)),
-      cache_(pipeline_prepare_queue_max_ + pipeline_requests_limit_, nullptr),
-      clients_(context_.shape.client_count),
-      join_view_from_all_replicas_(context_.shape.replica_count, nullptr),
       checkpoint_interval_ops_(options.checkpoint_interval_ops),
       grid_(storage, pool, census, context.config, options.checkpoint_interval_ops,
-            static_cast<uint32_t>(options.checkpoint_block_count), context_.shape.client_count) {
-  bus_.set_on_message(
-      [this](uint32_t from, pool::Message* message) { return on_message(from, message); });
+            static_cast<uint32_t>(options.checkpoint_block_count), context_.shape.client_count),
+      state_(volatile_state()) {
+  POOL_ASSERT_LT(index, context_.shape.member_count);
+  POOL_ASSERT_GE(checkpoint_interval_ops_, 2u * pipeline_prepare_queue_max_);
+  bus_.set_on_message([this](uint32_t from, pool::Message* message) {
+    const MessageBus::Receive receive = on_message(from, message);
+    verify();
+    return receive;
+  });
 }
 
 Replica::~Replica() {
-  if (status_ != Status::down) crash();
+  if (state_.status != Status::down) crash();
 }
 
 uint32_t Replica::quorum_replication() const {
@@ -80,66 +83,67 @@ uint32_t Replica::quorum_view_change() const {
 // checkpoint's trigger, so a slot is overwritten only once its op is checkpointed, and every
 // replica keeps the ops from a pipeline past its previous checkpoint on.
 uint64_t Replica::op_prepare_max() const {
-  return op_checkpoint_ + checkpoint_interval_ops_ + pipeline_prepare_queue_max_;
+  return state_.op_checkpoint + checkpoint_interval_ops_ + pipeline_prepare_queue_max_;
 }
 
 // Op's header may take its slot in the ring: the op there before it is committed, and is not
 // commit_min itself (whose header heads a log that has nothing after the commit).
 bool Replica::header_fits(uint64_t op) const {
-  return op > commit_min_ && op < commit_min_ + journal_.slot_count();
+  return op > state_.commit_min && op < state_.commit_min + journal_.slot_count();
 }
 
 // A peer's checkpoint so far ahead that the WALs may no longer hold the ops after our commit:
 // time to ask the primary for its view message, which tells (sync_needed).
 bool Replica::behind_checkpoint(uint64_t checkpoint_op) const {
-  return commit_min_ + checkpoint_interval_ops_ < checkpoint_op + pipeline_prepare_queue_max_ + 1;
+  return state_.commit_min + checkpoint_interval_ops_ <
+         checkpoint_op + pipeline_prepare_queue_max_ + 1;
 }
 
 // The primary's WAL holds the ops (op − slot_count, op]: if the op after our commit is older,
 // no peer can be relied on to repair it, and only a sync catches up. (Its checkpoint is then
 // past our commit: the primary prepares at most an interval and a pipeline past it.)
 bool Replica::sync_needed(uint64_t view_op) const {
-  return commit_min_ + journal_.slot_count() <= view_op;  // Its head must fit our ring too.
+  return state_.commit_min + journal_.slot_count() <= view_op;  // Its head must fit our ring too.
 }
 
 bool Replica::commit_from_journal() const {
-  if (syncing_) return false;
-  if (status_ == Status::view_change) return true;
-  return status_ == Status::normal && prepare_queue_.empty() && request_queue_.empty();
+  if (syncing_blocks()) return false;
+  if (state_.status == Status::view_change) return true;
+  return state_.status == Status::normal && state_.pipeline.prepares().empty() &&
+         state_.pipeline.requests().empty();
 }
 
 void Replica::open() {
-  POOL_ASSERT(status_ == Status::down);
+  POOL_ASSERT(state_.status == Status::down);
   bus_.open();
   Superblock empty;
   empty.clients.assign(context_.shape.client_count, ClientSession{});
   storage_.superblock_write(superblock_encode(empty));
-  status_ = Status::normal;
+  state_.status = Status::normal;
   start_normal_timeouts();
 }
 
 void Replica::release_memory() {
-  for (PipelineEntry& entry : prepare_queue_) release(Term::pipeline, entry.prepare);
-  prepare_queue_.clear();
-  for (pool::Message* request : request_queue_) release(Term::pipeline, request);
-  request_queue_.clear();
-  for (pool::Message*& prepare : cache_) {
+  for (PipelineEntry& entry : state_.pipeline.prepares()) release(Term::pipeline, entry.prepare);
+  state_.pipeline.prepares_clear();
+  for (pool::Message* request : state_.pipeline.requests()) release(Term::pipeline, request);
+  state_.pipeline.requests_clear();
+  for (pool::Message*& prepare : state_.pipeline.cache()) {
     if (prepare != nullptr) release(Term::pipeline, prepare);
     prepare = nullptr;
   }
-  if (commit_prepare_ != nullptr) release(Term::commit_prepare, commit_prepare_);
-  commit_prepare_ = nullptr;
-  if (loopback_queue_ != nullptr) release(Term::loopback_queue, loopback_queue_);
-  loopback_queue_ = nullptr;
+  if (state_.commit_prepare != nullptr) release(Term::commit_prepare, state_.commit_prepare);
+  state_.commit_prepare = nullptr;
+  if (state_.loopback_queue != nullptr) release(Term::loopback_queue, state_.loopback_queue);
+  state_.loopback_queue = nullptr;
   release_join_views();
-  if (sync_view_ != nullptr) release(Term::sync_view, sync_view_);
-  sync_view_ = nullptr;
+  if (state_.sync_view != nullptr) release(Term::sync_view, state_.sync_view);
+  state_.sync_view = nullptr;
 }
 
 void Replica::crash() {
-  POOL_ASSERT(status_ != Status::down);
-  context_.record(TraceKind::crash, index_, op_, commit_min_);
-  status_ = Status::down;
+  POOL_ASSERT(state_.status != Status::down);
+  context_.record(TraceKind::crash, index_, state_.op, state_.commit_min);
   incarnation_ += 1;
   storage_.crash();
   bus_.close();
@@ -147,32 +151,31 @@ void Replica::crash() {
   client_replies_.crash();
   grid_.crash();
   release_memory();
-  view_ = log_view_ = 0;
-  op_ = commit_min_ = commit_max_ = 0;
-  commit_checksum_ = {0, 0};
-  committing_ = commit_reading_ = false;
-  clients_.assign(clients_.size(), ClientSession{});
-  repairs_.clear();
-  get_headers_sent_ = false;
-  exit_view_from_ = 0;
-  join_view_sent_ = log_chosen_ = false;
-  pipeline_reads_in_flight_ = 0;
-  view_requested_ = 0;
-  anchor_op_ = 0;
-  anchor_checksum_ = {0, 0};
-  op_checkpoint_ = 0;
-  checkpoint_checksum_ = {0, 0};
-  checkpointing_ = syncing_ = false;
-  for (Timeout* timeout :
-       {&ping_timeout_, &prepare_timeout_, &commit_message_timeout_, &repair_timeout_,
-        &normal_heartbeat_timeout_, &view_change_status_timeout_, &view_change_message_timeout_,
-        &request_view_timeout_}) {
-    timeout->stop();
+  POOL_ASSERT(state_.pipeline.empty() && state_.commit_prepare == nullptr &&
+                  state_.loopback_queue == nullptr && state_.sync_view == nullptr,
+              "r%u: a message outlives the crash", index_);
+  state_ = volatile_state();
+  POOL_ASSERT(state_.status == Status::down);
+}
+
+void Replica::verify() const {
+  POOL_ASSERT_LE(state_.log_view, state_.view);
+  POOL_ASSERT_LE(state_.commit_min, state_.commit_max);
+  POOL_ASSERT_EQ(state_.sync_view != nullptr, state_.sync_stage != SyncStage::idle);
+  POOL_ASSERT(state_.sync_stage != SyncStage::fetching_blocks || state_.status != Status::down);
+  if (state_.status == Status::down) {
+    POOL_ASSERT(state_.pipeline.empty() && state_.commit_prepare == nullptr);
+    return;
   }
+  POOL_ASSERT(state_.commit_prepare == nullptr ||
+              state_.commit_prepare->header->frame.command == Command::prepare);
+  POOL_ASSERT(state_.loopback_queue == nullptr ||
+              state_.loopback_queue->header->frame.command == Command::prepare_ok);
+  state_.pipeline.verify(context_.shape.replica_count);
 }
 
 bool Replica::log_complete() const {
-  for (uint64_t op = std::max(op_checkpoint_, commit_min_) + 1; op <= op_; op++) {
+  for (uint64_t op = std::max(state_.op_checkpoint, state_.commit_min) + 1; op <= state_.op; op++) {
     if (!journal_.prepared(op)) return false;
   }
   return true;
@@ -182,22 +185,24 @@ std::string Replica::activity() const {
   return std::string(standby()   ? "standby "
                      : primary() ? "primary "
                                  : "backup ") +
-         replica_status_name(status_) + (syncing_ ? " syncing" : "");
+         replica_status_name(state_.status) + (syncing_blocks() ? " syncing" : "");
 }
 
 std::string Replica::describe() const {
-  std::string text = "r" + std::to_string(index_) + (standby() ? " (standby) " : " ") +
-                     replica_status_name(status_) + (primary() ? " primary" : "") +
-                     " view=" + std::to_string(view_) + " log_view=" + std::to_string(log_view_) +
-                     (syncing_ ? " syncing" : "") + (grid_.missing_any() ? " grid_missing" : "") +
-                     " checkpoint=" + std::to_string(op_checkpoint_) +
-                     " op=" + std::to_string(op_) + " commit_min=" + std::to_string(commit_min_) +
-                     " commit_max=" + std::to_string(commit_max_) +
-                     " pipeline=" + std::to_string(prepare_queue_.size()) + "+" +
-                     std::to_string(request_queue_.size());
+  std::string text =
+      "r" + std::to_string(index_) + (standby() ? " (standby) " : " ") +
+      replica_status_name(state_.status) + (primary() ? " primary" : "") +
+      " view=" + std::to_string(state_.view) + " log_view=" + std::to_string(state_.log_view) +
+      (syncing_blocks() ? " syncing" : "") + (grid_.missing_any() ? " grid_missing" : "") +
+      " checkpoint=" + std::to_string(state_.op_checkpoint) + " op=" + std::to_string(state_.op) +
+      " commit_min=" + std::to_string(state_.commit_min) +
+      " commit_max=" + std::to_string(state_.commit_max) +
+      " pipeline=" + std::to_string(state_.pipeline.prepares().size()) + "+" +
+      std::to_string(state_.pipeline.requests().size());
   std::string missing;
   uint32_t missing_count = 0;
-  for (uint64_t op = commit_min_ + 1; op <= op_ && status_ != Status::down; op++) {
+  for (uint64_t op = state_.commit_min + 1; op <= state_.op && state_.status != Status::down;
+       op++) {
     if (journal_.prepared(op)) continue;
     if (missing_count++ < 8) missing += (missing.empty() ? "" : ",") + std::to_string(op);
   }
@@ -227,53 +232,52 @@ uint32_t Replica::client_index(const pool::U128& client) const {
 // --- Ticks and timeouts.
 
 void Replica::tick() {
-  if (status_ == Status::down || status_ == Status::recovering) return;
-  for (Timeout* timeout :
-       {&ping_timeout_, &prepare_timeout_, &commit_message_timeout_, &repair_timeout_,
-        &normal_heartbeat_timeout_, &view_change_status_timeout_, &view_change_message_timeout_,
-        &request_view_timeout_}) {
-    timeout->tick();
-  }
-  if (ping_timeout_.fired()) {
-    context_.record(TraceKind::timeout, index_, 0, 0);
-    ping_timeout_.reset();
+  if (state_.status == Status::down || state_.status == Status::recovering) return;
+  verify();  // As the previous tick's events left it.
+  for (Timeout& timeout : state_.timeouts) timeout.tick();
+  if (timeout(TimeoutKind::ping).fired()) {
+    context_.record(TraceKind::timeout, index_, timeout_trace_code(TimeoutKind::ping), 0);
+    timeout(TimeoutKind::ping).reset();
     send_ping();
   }
-  if (request_view_timeout_.fired()) request_view_timeout_.stop();
-  if (status_ == Status::normal && primary() && prepare_timeout_.fired()) {
-    context_.record(TraceKind::timeout, index_, 1, 0);
+  if (timeout(TimeoutKind::request_view).fired()) timeout(TimeoutKind::request_view).stop();
+  if (state_.status == Status::normal && primary() && timeout(TimeoutKind::prepare).fired()) {
+    context_.record(TraceKind::timeout, index_, timeout_trace_code(TimeoutKind::prepare), 0);
     on_prepare_timeout();
   }
-  if (status_ == Status::normal && primary() && commit_message_timeout_.fired()) {
-    commit_message_timeout_.reset();
+  if (state_.status == Status::normal && primary() &&
+      timeout(TimeoutKind::commit_message).fired()) {
+    timeout(TimeoutKind::commit_message).reset();
     send_commit();
   }
-  if (repair_timeout_.fired()) {
-    repair_timeout_.reset();
-    repair_timeout_.after_ticks = prng_.range_inclusive(5, 15);
-    if (syncing_ || grid_.missing_any()) grid_repair();
-    if (sync_view_ != nullptr && !syncing_) sync_begin();
+  if (timeout(TimeoutKind::repair).fired()) {
+    timeout(TimeoutKind::repair).reset();
+    timeout(TimeoutKind::repair).after_ticks = prng_.range_inclusive(5, 15);
+    if (syncing_blocks() || grid_.missing_any()) grid_repair();
+    if (state_.sync_view != nullptr && !syncing_blocks()) sync_begin();
     repair();
   }
-  if (!syncing_) {
-    if (normal_heartbeat_timeout_.fired()) {
+  if (!syncing_blocks()) {
+    if (timeout(TimeoutKind::normal_heartbeat).fired()) {
       // No prepare or commit from the primary: its view is over (standbys only listen).
-      context_.record(TraceKind::timeout, index_, 2, view_);
-      normal_heartbeat_timeout_.stop();
-      if (status_ == Status::normal && !primary() && !standby()) {
-        transition_to_view_change(view_ + 1);
+      context_.record(TraceKind::timeout, index_, timeout_trace_code(TimeoutKind::normal_heartbeat),
+                      state_.view);
+      timeout(TimeoutKind::normal_heartbeat).stop();
+      if (state_.status == Status::normal && !primary() && !standby()) {
+        transition_to_view_change(state_.view + 1);
       }
     }
-    if (view_change_status_timeout_.fired()) {
-      context_.record(TraceKind::timeout, index_, 3, view_);
-      if (status_ == Status::view_change) transition_to_view_change(view_ + 1);
+    if (timeout(TimeoutKind::view_change_status).fired()) {
+      context_.record(TraceKind::timeout, index_,
+                      timeout_trace_code(TimeoutKind::view_change_status), state_.view);
+      if (state_.status == Status::view_change) transition_to_view_change(state_.view + 1);
     }
-    if (view_change_message_timeout_.fired()) {
-      view_change_message_timeout_.reset();
-      if (status_ == Status::view_change) {
+    if (timeout(TimeoutKind::view_change_message).fired()) {
+      timeout(TimeoutKind::view_change_message).reset();
+      if (state_.status == Status::view_change) {
         send_exit_view();
-        if (join_view_sent_) {
-          join_view_sent_ = false;
+        if (state_.join_view_sent) {
+          state_.join_view_sent = false;
           maybe_send_join_view();
         }
       }
@@ -285,10 +289,10 @@ void Replica::tick() {
 
 void Replica::send_ping() {
   pool::Message* ping = acquire(Term::burst);
-  auto* header = header_start<Command::ping>(ping, static_cast<uint8_t>(index_), view_, 0);
+  auto* header = header_start<Command::ping>(ping, static_cast<uint8_t>(index_), state_.view, 0);
   header->frame.release = 1;
-  header->checkpoint_id = checkpoint_checksum_;
-  header->checkpoint_op = op_checkpoint_;
+  header->checkpoint_id = state_.checkpoint_checksum;
+  header->checkpoint_op = state_.op_checkpoint;
   header->ping_timestamp_monotonic = context_.now_tick() + 1;
   header->release_count = 1;
   message_seal(ping);
@@ -297,28 +301,29 @@ void Replica::send_ping() {
 }
 
 void Replica::on_prepare_timeout() {
-  if (prepare_queue_.empty()) {
-    prepare_timeout_.stop();
+  if (state_.pipeline.prepares().empty()) {
+    timeout(TimeoutKind::prepare).stop();
     return;
   }
   // The oldest prepare goes again to the replicas that have not acknowledged it.
-  PipelineEntry& head = prepare_queue_.front();
+  PipelineEntry& head = state_.pipeline.prepares().front();
   for (uint32_t replica = 0; replica < context_.shape.replica_count; replica++) {
     if (replica != index_ && (head.ok_from & (uint64_t{1} << replica)) == 0) {
       send(replica, head.prepare);
     }
   }
   repair();  // Our own write, if it never started.
-  prepare_timeout_.backoff(prng_);
+  timeout(TimeoutKind::prepare).backoff(prng_);
 }
 
 void Replica::send_commit() {
   pool::Message* commit = acquire(Term::burst);
-  auto* header = header_start<Command::commit>(commit, static_cast<uint8_t>(index_), view_, 0);
-  header->commit = commit_min_;
-  header->commit_checksum = commit_checksum_;
-  header->checkpoint_id = checkpoint_checksum_;
-  header->checkpoint_op = op_checkpoint_;
+  auto* header =
+      header_start<Command::commit>(commit, static_cast<uint8_t>(index_), state_.view, 0);
+  header->commit = state_.commit_min;
+  header->commit_checksum = state_.commit_checksum;
+  header->checkpoint_id = state_.checkpoint_checksum;
+  header->checkpoint_op = state_.op_checkpoint;
   header->timestamp_monotonic = context_.now_tick() + 1;
   message_seal(commit);
   send_to_other_members(commit);
@@ -328,15 +333,16 @@ void Replica::send_commit() {
 // --- Receiving.
 
 MessageBus::Receive Replica::on_message(uint32_t from, pool::Message* message) {
-  if (status_ == Status::down || status_ == Status::recovering) return MessageBus::Receive::done;
+  if (state_.status == Status::down || state_.status == Status::recovering)
+    return MessageBus::Receive::done;
   const uint32_t view = message->header->frame.view;
   const bool from_replica = from < context_.shape.member_count;
   switch (message->header->frame.command) {
     case Command::ping:
-      if (from_replica && view > view_) on_view_ahead(view);
+      if (from_replica && view > state_.view) on_view_ahead(view);
       if (from_replica) {
         const auto* ping = message->build<Command::ping>()->header;
-        if (behind_checkpoint(ping->checkpoint_op)) on_view_ahead(view_);
+        if (behind_checkpoint(ping->checkpoint_op)) on_view_ahead(state_.view);
       }
       on_ping(from, message);
       break;
@@ -344,16 +350,16 @@ MessageBus::Receive Replica::on_message(uint32_t from, pool::Message* message) {
       on_ping_client(from);
       break;
     case Command::request:
-      if (status_ == Status::normal && !syncing_) on_request(from, message);
+      if (state_.status == Status::normal && !syncing_blocks()) on_request(from, message);
       break;
     case Command::prepare:
       return on_prepare(from, message);
     case Command::prepare_ok:
-      if (status_ == Status::normal && view == view_) on_prepare_ok(from, message);
+      if (state_.status == Status::normal && view == state_.view) on_prepare_ok(from, message);
       break;
     case Command::commit:
-      if (view > view_) on_view_ahead(view);
-      if (view == view_) on_commit(message);
+      if (view > state_.view) on_view_ahead(view);
+      if (view == state_.view) on_commit(message);
       break;
     case Command::get_headers:
       on_get_headers(from, message);
@@ -398,7 +404,7 @@ void Replica::on_ping(uint32_t from, pool::Message* message) {
   if (from >= context_.shape.member_count) return;
   // The ping/pong transient: the ping is held by the bus while the pong is built.
   pool::Message* pong = acquire(Term::burst);
-  auto* header = header_start<Command::pong>(pong, static_cast<uint8_t>(index_), view_, 0);
+  auto* header = header_start<Command::pong>(pong, static_cast<uint8_t>(index_), state_.view, 0);
   header->frame.release = 1;
   header->ping_timestamp_monotonic =
       message->build<Command::ping>()->header->ping_timestamp_monotonic;
@@ -411,7 +417,8 @@ void Replica::on_ping(uint32_t from, pool::Message* message) {
 void Replica::on_ping_client(uint32_t from) {
   if (from < context_.shape.member_count) return;
   pool::Message* pong = acquire(Term::burst);
-  auto* header = header_start<Command::pong_client>(pong, static_cast<uint8_t>(index_), view_, 0);
+  auto* header =
+      header_start<Command::pong_client>(pong, static_cast<uint8_t>(index_), state_.view, 0);
   header->frame.release = 1;
   header->ping_timestamp_monotonic = context_.now_tick() + 1;
   message_seal(pong);
@@ -427,7 +434,7 @@ void Replica::on_request(uint32_t from, pool::Message* message) {
   const bool forwarded = from != context_.shape.client_process(client);
   if (forwarded && (from >= context_.shape.member_count || !primary())) return;
   const uint32_t reply_to = context_.shape.client_process(client);
-  const ClientSession& entry = clients_[client];
+  const ClientSession& entry = state_.clients[client];
   if (entry.registered && request->request < entry.reply.request) return;  // Old.
   if (entry.registered && request->request == entry.reply.request) {
     repeat_reply(client, reply_to);
@@ -443,28 +450,28 @@ void Replica::on_request(uint32_t from, pool::Message* message) {
     const auto* header = reinterpret_cast<const pool::PrepareHeader*>(queued->header);
     return header->client == request->client && header->request == request->request;
   };
-  for (const PipelineEntry& entry_queued : prepare_queue_) {
+  for (const PipelineEntry& entry_queued : state_.pipeline.prepares()) {
     if (same_request(entry_queued.prepare)) return;
   }
-  for (const pool::Message* queued : request_queue_) {
+  for (const pool::Message* queued : state_.pipeline.requests()) {
     const auto* header = reinterpret_cast<const pool::RequestHeader*>(queued->header);
     if (header->client == request->client && header->request == request->request) return;
   }
   if (!entry.registered && request->operation != operation_register) return;
   // Ops before the pipeline still to commit from the journal (a restarted lone replica).
-  if (prepare_queue_.empty() && commit_min_ < op_) return;
+  if (state_.pipeline.prepares().empty() && state_.commit_min < state_.op) return;
   // The WAL cannot take ops beyond the next checkpoint: the request waits in the queue.
-  if (prepare_queue_.size() < pipeline_prepare_queue_max_ && request_queue_.empty() &&
-      op_ + 1 <= op_prepare_max()) {
+  if (state_.pipeline.prepares().size() < pipeline_prepare_queue_max_ &&
+      state_.pipeline.requests().empty() && state_.op + 1 <= op_prepare_max()) {
     primary_pipeline_prepare(message, false);
-  } else if (request_queue_.size() < pipeline_requests_limit_) {
-    request_queue_.push_back(census_.hold(Term::pipeline, message));
+  } else if (state_.pipeline.requests().size() < pipeline_requests_limit_) {
+    state_.pipeline.request_push(census_.hold(Term::pipeline, message));
   }
   // Otherwise the pipeline is full: the client retries.
 }
 
 void Replica::repeat_reply(uint32_t client, uint32_t to) {
-  const pool::ReplyHeader& reply = clients_[client].reply;
+  const pool::ReplyHeader& reply = state_.clients[client].reply;
   if (reply.frame.size == pool::header_size) {
     // A body-less reply is rebuilt from the client table's header.
     pool::Message* rebuilt = acquire(Term::burst);
@@ -494,7 +501,7 @@ void Replica::repeat_reply(uint32_t client, uint32_t to) {
 // Client-reply repair, as the original's request_reply: a peer reads its copy for us.
 void Replica::send_get_reply(uint32_t client) {
   if (context_.shape.member_count < 2) return;
-  const pool::ReplyHeader& reply = clients_[client].reply;
+  const pool::ReplyHeader& reply = state_.clients[client].reply;
   pool::Message* message = acquire(Term::burst);
   auto* header = header_start<Command::get_reply>(message, static_cast<uint8_t>(index_), 0, 0);
   header->reply_checksum = reply.frame.checksum;
@@ -509,8 +516,8 @@ void Replica::on_get_reply(uint32_t from, pool::Message* message) {
   if (from >= context_.shape.member_count) return;
   const auto* request = message->build<Command::get_reply>()->header;
   const uint32_t client = client_index(request->reply_client);
-  if (client == UINT32_MAX || !clients_[client].registered ||
-      clients_[client].reply.frame.checksum != request->reply_checksum) {
+  if (client == UINT32_MAX || !state_.clients[client].registered ||
+      state_.clients[client].reply.frame.checksum != request->reply_checksum) {
     return;
   }
   repeat_reply(client, from);
@@ -520,8 +527,9 @@ void Replica::on_get_reply(uint32_t from, pool::Message* message) {
 void Replica::on_reply_repair(pool::Message* message) {
   const auto* reply = message->build<Command::reply>()->header;
   const uint32_t client = client_index(reply->client);
-  if (client == UINT32_MAX || !clients_[client].registered ||
-      clients_[client].reply.frame.checksum != reply->frame.checksum || !client_replies_.ready()) {
+  if (client == UINT32_MAX || !state_.clients[client].registered ||
+      state_.clients[client].reply.frame.checksum != reply->frame.checksum ||
+      !client_replies_.ready()) {
     return;
   }
   client_replies_.write_reply(client, message);
@@ -530,32 +538,32 @@ void Replica::on_reply_repair(pool::Message* message) {
 // --- The primary's pipeline.
 
 void Replica::primary_pipeline_prepare(pool::Message* message, bool from_request_queue) {
-  POOL_ASSERT(primary() && status_ == Status::normal);
-  POOL_ASSERT_LT(prepare_queue_.size(), pipeline_prepare_queue_max_);
-  POOL_ASSERT_LE(op_ + 1, op_prepare_max());
+  POOL_ASSERT(primary() && state_.status == Status::normal);
+  POOL_ASSERT_LT(state_.pipeline.prepares().size(), pipeline_prepare_queue_max_);
+  POOL_ASSERT_LE(state_.op + 1, op_prepare_max());
   // The request's buffer becomes the prepare: the pipeline's reference carries over.
   const pool::RequestHeader request = *message->build<Command::request>()->header;
   if (!from_request_queue) census_.hold(Term::pipeline, message);
   const uint32_t body_size = request.frame.size - pool::header_size;
-  const pool::PrepareHeader* parent = journal_.header(op_);
+  const pool::PrepareHeader* parent = journal_.header(state_.op);
   auto* header =
-      header_start<Command::prepare>(message, static_cast<uint8_t>(index_), view_, body_size);
+      header_start<Command::prepare>(message, static_cast<uint8_t>(index_), state_.view, body_size);
   header->frame.release = 1;
   header->parent = parent != nullptr ? parent->frame.checksum : pool::U128{0, 0};
   header->request_checksum = request.frame.checksum;
   header->client = request.client;
-  header->op = op_ + 1;
-  header->commit = commit_max_;
+  header->op = state_.op + 1;
+  header->commit = state_.commit_max;
   header->timestamp = context_.now_tick() + 1;
   header->request = request.request;
   header->operation = request.operation;
   message_seal(message);
 
-  if (prepare_queue_.empty()) prepare_timeout_.start();
-  prepare_queue_.push_back(PipelineEntry{message, 0, false});
+  if (state_.pipeline.prepares().empty()) timeout(TimeoutKind::prepare).start();
+  state_.pipeline.prepare_push(PipelineEntry{message, 0, false});
   context_.record(TraceKind::prepare, index_, header->op, client_index(request.client));
 
-  op_ = header->op;
+  state_.op = header->op;
   journal_.set_header(*header);
   send_to_other_members(message);
   write_prepare(message);
@@ -579,7 +587,7 @@ void Replica::write_prepare(pool::Message* prepare) {
 void Replica::write_prepare_done(uint64_t op) {
   context_.record(TraceKind::journal_write, index_, op, journal_.prepared(op) ? 0 : 1);
   bus_.resume();
-  if (status_ == Status::normal) {
+  if (state_.status == Status::normal) {
     send_prepare_ok(op);
     flush_loopback_queue();
   }
@@ -588,25 +596,26 @@ void Replica::write_prepare_done(uint64_t op) {
 }
 
 void Replica::send_prepare_ok(uint64_t op) {
-  if (standby() || status_ != Status::normal || syncing_) return;
+  if (standby() || state_.status != Status::normal || syncing_blocks()) return;
   const pool::PrepareHeader* prepare = journal_.header(op);
   if (prepare == nullptr || !journal_.prepared(op)) return;
   const bool to_self = primary();
-  if (to_self && loopback_queue_ != nullptr) return;  // One message to itself at a time.
+  if (to_self && state_.loopback_queue != nullptr) return;  // One message to itself at a time.
   const Term term = to_self ? Term::loopback_queue : Term::burst;
   pool::Message* ok = acquire(term);
-  auto* header = header_start<Command::prepare_ok>(ok, static_cast<uint8_t>(index_), view_, 0);
+  auto* header =
+      header_start<Command::prepare_ok>(ok, static_cast<uint8_t>(index_), state_.view, 0);
   header->parent = prepare->parent;
   header->prepare_checksum = prepare->frame.checksum;
   header->client = prepare->client;
   header->op = op;
-  header->commit_min = commit_min_;
+  header->commit_min = state_.commit_min;
   header->timestamp = prepare->timestamp;
   header->request = prepare->request;
   header->operation = prepare->operation;
   message_seal(ok);
   if (to_self) {
-    loopback_queue_ = ok;
+    state_.loopback_queue = ok;
     return;
   }
   send(primary_index(), ok);
@@ -614,9 +623,9 @@ void Replica::send_prepare_ok(uint64_t op) {
 }
 
 void Replica::flush_loopback_queue() {
-  if (loopback_queue_ == nullptr) return;
-  pool::Message* message = loopback_queue_;
-  loopback_queue_ = nullptr;
+  if (state_.loopback_queue == nullptr) return;
+  pool::Message* message = state_.loopback_queue;
+  state_.loopback_queue = nullptr;
   on_prepare_ok(index_, message);
   release(Term::loopback_queue, message);
 }
@@ -624,7 +633,7 @@ void Replica::flush_loopback_queue() {
 void Replica::on_prepare_ok(uint32_t from, pool::Message* message) {
   if (!primary() || from >= context_.shape.replica_count) return;
   const auto* ok = message->build<Command::prepare_ok>()->header;
-  for (PipelineEntry& entry : prepare_queue_) {
+  for (PipelineEntry& entry : state_.pipeline.prepares()) {
     if (entry.prepare->header->frame.checksum != ok->prepare_checksum) continue;
     entry.ok_from |= uint64_t{1} << from;
     // A quorum that includes the primary's own write: the primary's log stays complete.
@@ -639,41 +648,50 @@ void Replica::on_prepare_ok(uint32_t from, pool::Message* message) {
 }
 
 void Replica::commit_pipeline() {
-  if (committing_) return;
-  committing_ = true;
+  if (state_.commit_stage == CommitStage::pipeline || state_.commit_stage == CommitStage::journal) {
+    return;  // A commit loop runs already (this is a call from inside it).
+  }
+  // A journal read of the next op may be in flight; it stays so.
+  const CommitStage resumed = state_.commit_stage;
+  POOL_ASSERT(resumed == CommitStage::idle || resumed == CommitStage::journal_read);
+  state_.commit_stage = CommitStage::pipeline;
   bool committed = false;
-  while (status_ == Status::normal) {
+  while (state_.status == Status::normal) {
     // As the original's commit_start_pipeline: commit_prepare is taken first and kept while the
     // commit waits for a client-reply write slot (commit_reply_setup).
-    if (commit_prepare_ == nullptr) {
-      if (prepare_queue_.empty() || !prepare_queue_.front().ok_quorum_received) break;
-      if (prepare_queue_.front().prepare->build<Command::prepare>()->header->op !=
-          commit_min_ + 1) {
+    if (state_.commit_prepare == nullptr) {
+      if (state_.pipeline.prepares().empty() ||
+          !state_.pipeline.prepares().front().ok_quorum_received)
+        break;
+      if (state_.pipeline.prepares().front().prepare->build<Command::prepare>()->header->op !=
+          state_.commit_min + 1) {
         break;  // The ops before the pipeline commit from the journal first.
       }
-      commit_prepare_ = census_.hold(Term::commit_prepare, prepare_queue_.front().prepare);
+      state_.commit_prepare =
+          census_.hold(Term::commit_prepare, state_.pipeline.prepares().front().prepare);
     }
     if (!commit_reply_ready()) break;
-    execute(commit_prepare_);
+    execute(state_.commit_prepare);
     committed = true;
-    release(Term::commit_prepare, commit_prepare_);
-    commit_prepare_ = nullptr;
+    release(Term::commit_prepare, state_.commit_prepare);
+    state_.commit_prepare = nullptr;
     primary_drain_request_queue();
   }
   // Progress resets the backoff, as the original does when a quorum arrives.
-  if (prepare_queue_.empty()) {
-    prepare_timeout_.stop();
+  if (state_.pipeline.prepares().empty()) {
+    timeout(TimeoutKind::prepare).stop();
   } else if (committed) {
-    prepare_timeout_.reset();
+    timeout(TimeoutKind::prepare).reset();
   }
-  committing_ = false;
+  POOL_ASSERT(state_.commit_stage == CommitStage::pipeline);
+  state_.commit_stage = resumed;
 }
 
 void Replica::primary_drain_request_queue() {
-  while (status_ == Status::normal && primary() && !request_queue_.empty() &&
-         prepare_queue_.size() < pipeline_prepare_queue_max_ && op_ + 1 <= op_prepare_max()) {
-    pool::Message* request = request_queue_.front();
-    request_queue_.pop_front();
+  while (state_.status == Status::normal && primary() && !state_.pipeline.requests().empty() &&
+         state_.pipeline.prepares().size() < pipeline_prepare_queue_max_ &&
+         state_.op + 1 <= op_prepare_max()) {
+    pool::Message* request = state_.pipeline.request_pop();
     primary_pipeline_prepare(request, true);
   }
 }
@@ -683,7 +701,7 @@ bool Replica::commit_reply_ready() {
   const uint64_t incarnation = incarnation_;
   client_replies_.on_ready([this, incarnation] {
     if (!alive(incarnation)) return;
-    if (status_ == Status::normal && primary() && !prepare_queue_.empty()) {
+    if (state_.status == Status::normal && primary() && !state_.pipeline.prepares().empty()) {
       commit_pipeline();
     } else {
       commit_journal();
@@ -694,7 +712,7 @@ bool Replica::commit_reply_ready() {
 
 void Replica::execute(pool::Message* message) {
   const pool::PrepareHeader prepare = *message->build<Command::prepare>()->header;
-  POOL_ASSERT_EQ(prepare.op, commit_min_ + 1);
+  POOL_ASSERT_EQ(prepare.op, state_.commit_min + 1);
   ProcessEvent committed{ProcessEventKind::committed, index_, prepare.op, prepare.frame.checksum};
   committed.request = prepare.operation == operation_echo;
   context_.report(committed);
@@ -703,7 +721,7 @@ void Replica::execute(pool::Message* message) {
   POOL_ASSERT(client != UINT32_MAX);
   const bool echo = prepare.operation == operation_echo;
   pool::Message* reply = acquire(Term::commit_reply);
-  auto* header = header_start<Command::reply>(reply, static_cast<uint8_t>(index_), view_,
+  auto* header = header_start<Command::reply>(reply, static_cast<uint8_t>(index_), state_.view,
                                               echo ? sizeof(pool::U128) : 0);
   header->frame.release = 1;
   header->request_checksum = prepare.request_checksum;
@@ -720,17 +738,18 @@ void Replica::execute(pool::Message* message) {
   }
   message_seal(reply);
 
-  if (!prepare_queue_.empty() && prepare_queue_.front().prepare == message) {
+  if (!state_.pipeline.prepares().empty() &&
+      state_.pipeline.prepares().front().prepare == message) {
     release(Term::pipeline, message);
-    prepare_queue_.pop_front();
+    state_.pipeline.prepare_pop();
   }
-  commit_min_ = prepare.op;
-  commit_max_ = std::max(commit_max_, commit_min_);
-  commit_checksum_ = prepare.frame.checksum;
+  state_.commit_min = prepare.op;
+  state_.commit_max = std::max(state_.commit_max, state_.commit_min);
+  state_.commit_checksum = prepare.frame.checksum;
   context_.record(TraceKind::commit, index_, prepare.op, prepare.frame.checksum.low);
 
-  clients_[client].registered = true;
-  clients_[client].reply = *header;
+  state_.clients[client].registered = true;
+  state_.clients[client].reply = *header;
   if (echo) client_replies_.write_reply(client, reply);
   // The primary answers, and so does one backup chosen by the op (hedging, as the original).
   const uint32_t backup =
@@ -739,7 +758,7 @@ void Replica::execute(pool::Message* message) {
                 (primary_index() + 1 + prepare.op % (context_.shape.replica_count - 1)) %
                 context_.shape.replica_count)
           : UINT32_MAX;
-  if (status_ == Status::normal && (primary() || index_ == backup)) {
+  if (state_.status == Status::normal && (primary() || index_ == backup)) {
     send(context_.shape.client_process(client), reply);
   }
   release(Term::commit_reply, reply);
@@ -752,17 +771,18 @@ MessageBus::Receive Replica::on_prepare(uint32_t from, pool::Message* message) {
   const auto* prepare = message->build<Command::prepare>()->header;
   // The normal path: a prepare of this view from this view's primary. Any other prepare can
   // only repair an op whose header the replica already knows.
-  if (status_ != Status::normal || syncing_ || primary() || prepare->frame.view != view_ ||
-      prepare->frame.replica != primary_index()) {
-    if (prepare->frame.view > view_ && prepare->frame.replica == primary_of(prepare->frame.view)) {
+  if (state_.status != Status::normal || syncing_blocks() || primary() ||
+      prepare->frame.view != state_.view || prepare->frame.replica != primary_index()) {
+    if (prepare->frame.view > state_.view &&
+        prepare->frame.replica == primary_of(prepare->frame.view)) {
       on_view_ahead(prepare->frame.view);
     }
     return on_prepare_repair(from, message);
   }
-  normal_heartbeat_timeout_.ticks = 0;  // Heard from the primary (the jitter stays).
+  timeout(TimeoutKind::normal_heartbeat).ticks = 0;  // Heard from the primary (the jitter stays).
   advance_commit_max(prepare->commit);
   const uint64_t op = prepare->op;
-  if (op <= commit_min_ || op > op_prepare_max()) return MessageBus::Receive::done;
+  if (op <= state_.commit_min || op > op_prepare_max()) return MessageBus::Receive::done;
   const pool::U128 checksum = prepare->frame.checksum;
   if (journal_.has_prepare(op, checksum)) {
     send_prepare_ok(op);
@@ -777,115 +797,115 @@ MessageBus::Receive Replica::on_prepare(uint32_t from, pool::Message* message) {
       below != nullptr && below->frame.checksum != prepare->parent) {
     journal_.remove_header(op - 1);
   }
-  op_ = std::max(op_, op);
+  state_.op = std::max(state_.op, op);
   journal_.set_header(*prepare);
-  if (op > commit_min_ && op <= commit_min_ + cache_.size()) cache_prepare(message);
+  if (op > state_.commit_min && op <= state_.commit_min + state_.pipeline.cache_size())
+    cache_prepare(message);
   write_prepare(message);
   commit_journal();
   return MessageBus::Receive::done;
 }
 
 MessageBus::Receive Replica::on_prepare_repair(uint32_t from, pool::Message* message) {
-  if (syncing_) return MessageBus::Receive::done;
+  if (syncing_blocks()) return MessageBus::Receive::done;
   const auto* prepare = message->build<Command::prepare>()->header;
   const uint64_t op = prepare->op;
   const pool::PrepareHeader* known = journal_.header(op);
   if (known == nullptr || known->frame.checksum != prepare->frame.checksum) {
     return MessageBus::Receive::done;
   }
-  if (op <= op_checkpoint_ || journal_.writing(op)) return MessageBus::Receive::done;
+  if (op <= state_.op_checkpoint || journal_.writing(op)) return MessageBus::Receive::done;
   if (journal_.prepared(op)) {
     // A primary's retry of a prepare from an earlier view: it is in our log, so acknowledge it.
     if (from == primary_index()) send_prepare_ok(op);
     return MessageBus::Receive::done;
   }
-  if (op > commit_min_ && op <= commit_min_ + cache_.size()) cache_prepare(message);
+  if (op > state_.commit_min && op <= state_.commit_min + state_.pipeline.cache_size())
+    cache_prepare(message);
   write_prepare(message);
   return MessageBus::Receive::done;
 }
 
 void Replica::cache_prepare(pool::Message* prepare) {
   const uint64_t op = prepare->build<Command::prepare>()->header->op;
-  pool::Message*& slot = cache_[op % cache_.size()];
+  pool::Message*& slot = state_.pipeline.cache_slot(op);
   if (slot == prepare) return;
   if (slot != nullptr) release(Term::pipeline, slot);
   slot = census_.hold(Term::pipeline, prepare);
 }
 
-pool::Message* Replica::cached(uint64_t op, const pool::U128& checksum) const {
-  pool::Message* prepare = cache_[op % cache_.size()];
-  if (prepare == nullptr) return nullptr;
-  const auto* header = prepare->build<Command::prepare>()->header;
-  return header->op == op && header->frame.checksum == checksum ? prepare : nullptr;
-}
-
 void Replica::on_commit(pool::Message* message) {
-  if (status_ != Status::normal || primary()) return;
+  if (state_.status != Status::normal || primary()) return;
   const auto* commit = message->build<Command::commit>()->header;
   if (commit->frame.replica != primary_index()) return;
-  normal_heartbeat_timeout_.ticks = 0;  // Heard from the primary (the jitter stays).
-  if (behind_checkpoint(commit->checkpoint_op)) on_view_ahead(view_);
+  timeout(TimeoutKind::normal_heartbeat).ticks = 0;  // Heard from the primary (the jitter stays).
+  if (behind_checkpoint(commit->checkpoint_op)) on_view_ahead(state_.view);
   advance_commit_max(commit->commit);
   // The primary vouches for the prepare at `commit`: a stale header there goes.
-  if (commit->commit > commit_min_) {
+  if (commit->commit > state_.commit_min) {
     if (const pool::PrepareHeader* known = journal_.header(commit->commit);
         known != nullptr && known->frame.checksum != commit->commit_checksum) {
       journal_.remove_header(commit->commit);
     }
-    if (commit->commit >= anchor_op_) {
-      anchor_op_ = commit->commit;
-      anchor_checksum_ = commit->commit_checksum;
+    if (commit->commit >= state_.anchor_op) {
+      state_.anchor_op = commit->commit;
+      state_.anchor_checksum = commit->commit_checksum;
     }
   }
   commit_journal();
 }
 
-void Replica::advance_commit_max(uint64_t commit) { commit_max_ = std::max(commit_max_, commit); }
+void Replica::advance_commit_max(uint64_t commit) {
+  state_.commit_max = std::max(state_.commit_max, commit);
+}
 
 void Replica::commit_journal() {
-  if (committing_ || commit_reading_ || !commit_from_journal()) return;
-  committing_ = true;
+  if (state_.commit_stage != CommitStage::idle || !commit_from_journal()) return;
+  state_.commit_stage = CommitStage::journal;
   while (commit_from_journal()) {
-    if (commit_prepare_ == nullptr) {
-      if (commit_min_ >= commit_max_) break;
-      const uint64_t op = commit_min_ + 1;
+    if (state_.commit_prepare == nullptr) {
+      if (state_.commit_min >= state_.commit_max) break;
+      const uint64_t op = state_.commit_min + 1;
       const pool::PrepareHeader* header = journal_.header(op);
       if (header == nullptr) break;  // Repair fetches it.
-      if (header->parent != commit_checksum_) {
+      if (header->parent != state_.commit_checksum) {
         journal_.remove_header(op);  // Stale: the chain from the commit does not hold.
         break;
       }
       if (!chained_to_head(op)) break;  // Repair links it to the head (or replaces it).
-      if (pool::Message* prepare = cached(op, header->frame.checksum)) {
-        commit_prepare_ = census_.hold(Term::commit_prepare, prepare);
+      if (pool::Message* prepare = state_.pipeline.cached(op, header->frame.checksum)) {
+        state_.commit_prepare = census_.hold(Term::commit_prepare, prepare);
       } else {
         if (!journal_.prepared(op)) break;
         const uint64_t incarnation = incarnation_;
-        commit_reading_ =
+        const bool reading =
             journal_.read_prepare(op, header->frame.checksum, Journal::ReadPurpose::commit,
                                   [this, incarnation, op](pool::Message* read) {
                                     if (alive(incarnation)) commit_journal_read_done(read, op);
                                   });
+        if (reading) state_.commit_stage = CommitStage::journal_read;
         break;
       }
     }
     if (!commit_reply_ready()) break;
-    execute(commit_prepare_);
-    release(Term::commit_prepare, commit_prepare_);
-    commit_prepare_ = nullptr;
+    execute(state_.commit_prepare);
+    release(Term::commit_prepare, state_.commit_prepare);
+    state_.commit_prepare = nullptr;
   }
-  committing_ = false;
+  if (state_.commit_stage == CommitStage::journal) state_.commit_stage = CommitStage::idle;
 }
 
 void Replica::commit_journal_read_done(pool::Message* prepare, uint64_t op) {
   context_.record(TraceKind::journal_read, index_, op, prepare == nullptr);
-  commit_reading_ = false;
-  if (!commit_from_journal() || op != commit_min_ + 1 || commit_prepare_ != nullptr) return;
+  POOL_ASSERT(state_.commit_stage == CommitStage::journal_read);
+  state_.commit_stage = CommitStage::idle;
+  if (!commit_from_journal() || op != state_.commit_min + 1 || state_.commit_prepare != nullptr)
+    return;
   if (prepare == nullptr) {
     journal_.mark_faulty(op);  // Corrupt or stale: repair it from a peer.
     return;
   }
-  commit_prepare_ = census_.hold(Term::commit_prepare, prepare);
+  state_.commit_prepare = census_.hold(Term::commit_prepare, prepare);
   // The commit goes on in the next event, once the read has dropped its own message, as the
   // original's commit stages do.
   const uint64_t incarnation = incarnation_;
@@ -901,14 +921,14 @@ void Replica::on_get_headers(uint32_t from, pool::Message* message) {
   const auto* request = message->build<Command::get_headers>()->header;
   // From the top of the range down: the asker chains them from a header it trusts above.
   std::vector<const pool::PrepareHeader*> found;
-  for (uint64_t op = std::min(request->op_max, op_);
+  for (uint64_t op = std::min(request->op_max, state_.op);
        op >= request->op_min && op > 0 && found.size() < headers_per_message(context_.config);
        op--) {
     if (const pool::PrepareHeader* header = journal_.header(op)) found.push_back(header);
   }
   if (found.empty()) return;
   pool::Message* headers = acquire(Term::burst);
-  header_start<Command::headers>(headers, static_cast<uint8_t>(index_), view_,
+  header_start<Command::headers>(headers, static_cast<uint8_t>(index_), state_.view,
                                  static_cast<uint32_t>(found.size() * pool::header_size));
   for (size_t i = 0; i < found.size(); i++) {
     std::memcpy(headers->body_used().data() + i * pool::header_size, found[i], pool::header_size);
@@ -919,10 +939,10 @@ void Replica::on_get_headers(uint32_t from, pool::Message* message) {
 }
 
 void Replica::on_headers(pool::Message* message) {
-  if (syncing_) return;
+  if (syncing_blocks()) return;
   std::vector<pool::PrepareHeader> received = prepare_headers_in(message->body_used());
   std::erase_if(received, [this](const pool::PrepareHeader& header) {
-    return !header_fits(header.op) || header.op > std::max(op_, commit_max_);
+    return !header_fits(header.op) || header.op > std::max(state_.op, state_.commit_max);
   });
   // A peer's header is taken only where the hash chain from a header we trust reaches it:
   // a peer may still hold another view's uncommitted op.
@@ -932,30 +952,32 @@ void Replica::on_headers(pool::Message* message) {
     const pool::PrepareHeader* known = journal_.header(header.op);
     if (known != nullptr && known->frame.checksum == header.frame.checksum) continue;
     const pool::PrepareHeader* above = journal_.header(header.op + 1);
-    const bool chained = (above != nullptr && above->parent == header.frame.checksum) ||
-                         (header.op == anchor_op_ && header.frame.checksum == anchor_checksum_);
+    const bool chained =
+        (above != nullptr && above->parent == header.frame.checksum) ||
+        (header.op == state_.anchor_op && header.frame.checksum == state_.anchor_checksum);
     if (!chained) continue;
     journal_.set_header(header);
-    op_ = std::max(op_, header.op);
+    state_.op = std::max(state_.op, header.op);
     if (const pool::PrepareHeader* below = journal_.header(header.op - 1);
         below != nullptr && below->frame.checksum != header.parent) {
       journal_.remove_header(header.op - 1);  // Stale: the chain names another parent.
     }
   }
-  get_headers_sent_ = false;
+  state_.get_headers_sent = false;
   repair();
 }
 
 void Replica::on_get_prepare(uint32_t from, pool::Message* message) {
   if (from >= context_.shape.member_count) return;
   const auto* request = message->build<Command::get_prepare>()->header;
-  for (const PipelineEntry& entry : prepare_queue_) {
+  for (const PipelineEntry& entry : state_.pipeline.prepares()) {
     if (entry.prepare->header->frame.checksum == request->prepare_checksum) {
       send(from, entry.prepare);
       return;
     }
   }
-  if (pool::Message* prepare = cached(request->prepare_op, request->prepare_checksum)) {
+  if (pool::Message* prepare =
+          state_.pipeline.cached(request->prepare_op, request->prepare_checksum)) {
     send(from, prepare);
     return;
   }
@@ -976,74 +998,76 @@ void Replica::on_get_prepare(uint32_t from, pool::Message* message) {
 }
 
 void Replica::repair() {
-  if (syncing_) return;
-  const bool primary_elect = status_ == Status::view_change && primary() && log_chosen_;
-  if (status_ != Status::normal && !primary_elect) return;
-  uint64_t op_repair_max = op_;
-  if (status_ == Status::normal && primary()) {
-    for (const PipelineEntry& entry : prepare_queue_) write_prepare(entry.prepare);
+  if (syncing_blocks()) return;
+  const bool primary_elect = state_.status == Status::view_change && primary() && state_.log_chosen;
+  if (state_.status != Status::normal && !primary_elect) return;
+  uint64_t op_repair_max = state_.op;
+  if (state_.status == Status::normal && primary()) {
+    for (const PipelineEntry& entry : state_.pipeline.prepares()) write_prepare(entry.prepare);
     // Ops before the pipeline (committed, or a restarted lone replica's) repair like a backup's.
-    op_repair_max = op_ - prepare_queue_.size();
+    op_repair_max = state_.op - state_.pipeline.prepares().size();
   }
   // Headers missing after the commit: ask another member for the range. Up to commit_max
   // too: a restarted replica may know of commits beyond its own log.
   uint64_t missing_min = 0;
   uint64_t missing_max = 0;
-  const uint64_t op_known_max = std::min<uint64_t>(std::max(op_repair_max, commit_max_),
-                                                   commit_min_ + journal_.slot_count() - 1);
-  for (uint64_t op = commit_min_ + 1; op <= op_known_max; op++) {
+  const uint64_t op_known_max = std::min<uint64_t>(std::max(op_repair_max, state_.commit_max),
+                                                   state_.commit_min + journal_.slot_count() - 1);
+  for (uint64_t op = state_.commit_min + 1; op <= op_known_max; op++) {
     if (journal_.header(op) != nullptr) continue;
     if (missing_min == 0) missing_min = op;
     missing_max = op;
   }
   const uint64_t now = context_.now_tick();
   if (missing_min > 0 &&
-      (!get_headers_sent_ || now >= get_headers_sent_tick_ + repair_expiry_ticks)) {
+      (!state_.get_headers_sent || now >= state_.get_headers_sent_tick + repair_expiry_ticks)) {
     pool::Message* request = acquire(Term::burst);
     auto* header = header_start<Command::get_headers>(request, static_cast<uint8_t>(index_), 0, 0);
     header->op_min = missing_min;
     header->op_max = missing_max;
     message_seal(request);
-    const bool ask_primary = status_ == Status::normal && !primary() && prng_.chance(1, 2);
+    const bool ask_primary = state_.status == Status::normal && !primary() && prng_.chance(1, 2);
     send(ask_primary ? primary_index() : choose_other_member(), request);
     release(Term::burst, request);
-    get_headers_sent_ = true;
-    get_headers_sent_tick_ = now;
+    state_.get_headers_sent = true;
+    state_.get_headers_sent_tick = now;
   }
   repair_prepares(op_repair_max);
 }
 
 void Replica::repair_prepares(uint64_t op_max) {
   const uint64_t now = context_.now_tick();
-  std::erase_if(repairs_, [&](const RepairRequest& r) {
+  std::erase_if(state_.repairs, [&](const RepairRequest& r) {
     return now >= r.sent_tick + repair_expiry_ticks || journal_.prepared(r.op);
   });
   // From the checkpoint on: recovery replays the committed ops after it too.
-  for (uint64_t op = op_checkpoint_ + 1; op <= op_max && journal_.writes_available() > 0; op++) {
+  for (uint64_t op = state_.op_checkpoint + 1; op <= op_max && journal_.writes_available() > 0;
+       op++) {
     const pool::PrepareHeader* header = journal_.header(op);
     if (header == nullptr || journal_.prepared(op) || journal_.writing(op)) continue;
     if (op > op_prepare_max()) break;
-    if (pool::Message* prepare = cached(op, header->frame.checksum)) {
+    if (pool::Message* prepare = state_.pipeline.cached(op, header->frame.checksum)) {
       write_prepare(prepare);
       continue;
     }
-    if (std::any_of(repairs_.begin(), repairs_.end(),
+    if (std::any_of(state_.repairs.begin(), state_.repairs.end(),
                     [op](const RepairRequest& r) { return r.op == op; })) {
       continue;
     }
     // Any other member may serve it; each has at most repairs_per_replica_max requests.
     const uint32_t to = choose_other_member();
-    const auto in_flight = std::count_if(repairs_.begin(), repairs_.end(),
+    const auto in_flight = std::count_if(state_.repairs.begin(), state_.repairs.end(),
                                          [to](const RepairRequest& r) { return r.replica == to; });
     if (in_flight >= repairs_per_replica_max) continue;
     pool::Message* request = acquire(Term::burst);
-    auto* get = header_start<Command::get_prepare>(request, static_cast<uint8_t>(index_), view_, 0);
+    auto* get =
+        header_start<Command::get_prepare>(request, static_cast<uint8_t>(index_), state_.view, 0);
     get->prepare_checksum = header->frame.checksum;
     get->prepare_op = op;
     message_seal(request);
     send(to, request);
     release(Term::burst, request);
-    repairs_.push_back(RepairRequest{op, to, now});
+    state_.repairs.push_back(RepairRequest{op, to, now});
   }
 }
 

@@ -9,6 +9,7 @@
 // recovery; replica_sync.cc: checkpoints, state sync and grid repair.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <span>
@@ -21,6 +22,7 @@
 #include "sim/vsr/client_replies.h"
 #include "sim/vsr/grid.h"
 #include "sim/vsr/journal.h"
+#include "sim/vsr/pipeline.h"
 #include "sim/vsr/process_context.h"
 #include "sim/vsr/replica_options.h"
 #include "sim/vsr/superblock.h"
@@ -50,16 +52,16 @@ class Replica {
   MessageBus& bus() { return bus_; }
 
   uint32_t index() const { return index_; }
-  Status status() const { return status_; }
+  Status status() const { return state_.status; }
   bool standby() const { return index_ >= context_.shape.replica_count; }
   bool primary() const { return index_ == primary_index(); }
-  uint64_t op() const { return op_; }
-  uint32_t view() const { return view_; }
+  uint64_t op() const { return state_.op; }
+  uint32_t view() const { return state_.view; }
   // A sync is under way or waits to start (it holds a view message).
-  bool syncing() const { return sync_view_ != nullptr || syncing_; }
+  bool syncing() const { return state_.sync_stage != SyncStage::idle; }
   bool grid_missing() const { return grid_.missing_any(); }
-  uint64_t commit_min() const { return commit_min_; }
-  uint64_t commit_max() const { return commit_max_; }
+  uint64_t commit_min() const { return state_.commit_min; }
+  uint64_t commit_max() const { return state_.commit_max; }
   // Every op after the checkpoint up to op is on disk (as far as the replica knows).
   bool log_complete() const;
   // "primary normal", "backup view_change", "standby recovering", "backup normal syncing".
@@ -68,18 +70,21 @@ class Replica {
   std::string describe() const;
 
  private:
-  struct PipelineEntry {
-    pool::Message* prepare;
-    uint64_t ok_from;  // Bitset of replicas whose prepare_ok arrived.
-    bool ok_quorum_received;
-  };
+  using PipelineEntry = Pipeline::Entry;
+  // A commit in progress: a loop committing from the pipeline or from the journal, or a journal
+  // read of the next op to commit in flight.
+  enum class CommitStage : uint8_t { idle, pipeline, journal, journal_read };
+  enum class CheckpointStage : uint8_t { idle, writing };
+  // State sync: a view message kept for a checkpoint beyond repair's reach, then its blocks
+  // being fetched.
+  enum class SyncStage : uint8_t { idle, view_held, fetching_blocks };
   struct RepairRequest {
     uint64_t op;
     uint32_t replica;
     uint64_t sent_tick;
   };
 
-  uint32_t primary_index() const { return primary_of(view_); }
+  uint32_t primary_index() const { return primary_of(state_.view); }
   uint32_t primary_of(uint32_t view) const { return view % context_.shape.replica_count; }
   uint32_t quorum_replication() const;
   uint32_t quorum_view_change() const;
@@ -88,9 +93,17 @@ class Replica {
   void send(uint32_t to, pool::Message* message) { bus_.send(to, message); }
   void send_to_other_members(pool::Message* message);
   bool alive(uint64_t incarnation) const { return incarnation == incarnation_; }
+  // The volatile state's invariants (after every message handled and every tick).
+  void verify() const;
   void release_memory();
 
   MessageBus::Receive on_message(uint32_t from, pool::Message* message);
+  // Normal operation (replica.cc): what each handler ignores, decided in one place.
+  // (ignore_X declarations for replica.cc's handlers go here.)
+
+  // View changes and sync (replica_view_change.cc, replica_sync.cc): what each handler ignores.
+  // (ignore_X declarations for those files' handlers go here.)
+
   void on_ping(uint32_t from, pool::Message* message);
   void on_ping_client(uint32_t from);
   void on_request(uint32_t from, pool::Message* message);
@@ -135,7 +148,6 @@ class Replica {
   // A client-reply write slot is free; if not, the commit resumes when one is.
   bool commit_reply_ready();
   void cache_prepare(pool::Message* prepare);
-  pool::Message* cached(uint64_t op, const pool::U128& checksum) const;
   void repair();
   void repair_prepares(uint64_t op_max);
   void recovery_read_next();
@@ -202,61 +214,83 @@ class Replica {
   ClientReplies client_replies_;
   uint64_t incarnation_ = 0;
 
-  Status status_ = Status::down;
-  uint32_t view_ = 0;
-  uint32_t log_view_ = 0;  // The latest view in which the replica was normal.
-  uint64_t op_ = 0;
-  uint64_t commit_min_ = 0;
-  uint64_t commit_max_ = 0;
-  pool::U128 commit_checksum_{0, 0};  // Of the prepare at commit_min (0 for the root).
-
-  // The pipeline: queues on the primary, a cache of prepares on a backup.
+  // The pipeline's sizes and the checkpoint interval, fixed at start-up.
   const uint32_t pipeline_prepare_queue_max_;
   const uint32_t pipeline_requests_limit_;
-  std::deque<PipelineEntry> prepare_queue_;
-  std::deque<pool::Message*> request_queue_;
-  std::vector<pool::Message*> cache_;
-
-  pool::Message* commit_prepare_ = nullptr;
-  bool committing_ = false;
-  bool commit_reading_ = false;
-  pool::Message* loopback_queue_ = nullptr;
-  std::vector<ClientSession> clients_;
-
-  // View change: exit_view votes (a bitset) and, on the new primary, one join_view per replica.
-  uint64_t exit_view_from_ = 0;
-  bool join_view_sent_ = false;
-  std::vector<pool::Message*> join_view_from_all_replicas_;
-  bool log_chosen_ = false;
-  uint32_t pipeline_reads_in_flight_ = 0;
-  uint32_t view_requested_ = 0;
-  // The canonical head as the superblock and commit messages vouch for it.
-  uint64_t anchor_op_ = 0;
-  pool::U128 anchor_checksum_{0, 0};
-
-  // Checkpoints and state sync.
   const uint64_t checkpoint_interval_ops_;
   Grid grid_;
-  uint64_t op_checkpoint_ = 0;
-  pool::U128 checkpoint_checksum_{0, 0};
-  bool checkpointing_ = false;
-  pool::Message* sync_view_ = nullptr;  // The view message kept while the replica syncs.
-  bool syncing_ = false;                // Waiting for the blocks of sync_view_'s checkpoint.
-  Checkpoint sync_target_;
 
-  std::vector<RepairRequest> repairs_;
-  uint64_t get_headers_sent_tick_ = 0;
-  bool get_headers_sent_ = false;
-  uint32_t recovery_slot_next_ = 0;
+  // What a crash loses: everything in memory (the disk keeps the rest). crash() releases the
+  // messages it holds, then replaces it whole.
+  struct VolatileState {
+    VolatileState(uint32_t client_count, uint32_t replica_count, uint32_t prepare_queue_max,
+                  uint32_t requests_limit)
+        : pipeline(prepare_queue_max, requests_limit),
+          clients(client_count),
+          join_view_from_all_replicas(replica_count, nullptr) {}
 
-  Timeout ping_timeout_{100};
-  Timeout prepare_timeout_{25};
-  Timeout commit_message_timeout_{50};
-  Timeout repair_timeout_{10};
-  Timeout normal_heartbeat_timeout_{300};    // Backups: no word from the primary.
-  Timeout view_change_status_timeout_{400};  // The view change takes too long: the next view.
-  Timeout view_change_message_timeout_{50};  // Resend exit_view and join_view.
-  Timeout request_view_timeout_{50};         // At most one get_view per period.
+    Status status = Status::down;
+    uint32_t view = 0;
+    uint32_t log_view = 0;  // The latest view in which the replica was normal.
+    uint64_t op = 0;
+    uint64_t commit_min = 0;
+    uint64_t commit_max = 0;
+    pool::U128 commit_checksum{0, 0};  // Of the prepare at commit_min (0 for the root).
+
+    Pipeline pipeline;
+    pool::Message* commit_prepare = nullptr;
+    CommitStage commit_stage = CommitStage::idle;
+    pool::Message* loopback_queue = nullptr;
+    std::vector<ClientSession> clients;
+
+    // View change: exit_view votes (a bitset) and, on the new primary, one join_view per
+    // replica.
+    uint64_t exit_view_from = 0;
+    bool join_view_sent = false;
+    std::vector<pool::Message*> join_view_from_all_replicas;
+    bool log_chosen = false;
+    uint32_t pipeline_reads_in_flight = 0;
+    uint32_t view_requested = 0;
+    // The canonical head as the superblock and commit messages vouch for it.
+    uint64_t anchor_op = 0;
+    pool::U128 anchor_checksum{0, 0};
+
+    // Checkpoints and state sync.
+    uint64_t op_checkpoint = 0;
+    pool::U128 checkpoint_checksum{0, 0};
+    CheckpointStage checkpoint_stage = CheckpointStage::idle;
+    SyncStage sync_stage = SyncStage::idle;
+    pool::Message* sync_view = nullptr;  // The view message kept while the replica syncs.
+    Checkpoint sync_target;
+
+    std::vector<RepairRequest> repairs;
+    uint64_t get_headers_sent_tick = 0;
+    bool get_headers_sent = false;
+    uint32_t recovery_slot_next = 0;
+
+    // By TimeoutKind (a replica's come first).
+    std::array<Timeout, replica_timeout_count> timeouts = {{
+        Timeout{100},  // ping
+        Timeout{25},   // prepare
+        Timeout{300},  // normal_heartbeat: backups, no word from the primary.
+        Timeout{400},  // view_change_status: the view change takes too long; the next view.
+        Timeout{50},   // commit_message
+        Timeout{10},   // repair
+        Timeout{50},   // view_change_message: resend exit_view and join_view.
+        Timeout{50},   // request_view: at most one get_view per period.
+    }};
+  };
+  VolatileState volatile_state() const {
+    return VolatileState(context_.shape.client_count, context_.shape.replica_count,
+                         pipeline_prepare_queue_max_, pipeline_requests_limit_);
+  }
+  Timeout& timeout(TimeoutKind kind) {
+    POOL_ASSERT_LT(static_cast<size_t>(kind), replica_timeout_count);
+    return state_.timeouts[static_cast<size_t>(kind)];
+  }
+  bool syncing_blocks() const { return state_.sync_stage == SyncStage::fetching_blocks; }
+
+  VolatileState state_;
 };
 
 const char* replica_status_name(Replica::Status status);

@@ -14,21 +14,25 @@ using pool::Term;
 // stand for the rest) goes to the grid, then the superblock names it: the WAL may reuse the
 // slots of the ops before it.
 void Replica::checkpoint_maybe() {
-  if (commit_min_ % checkpoint_interval_ops_ != 0 || commit_min_ <= op_checkpoint_) return;
-  POOL_ASSERT(!checkpointing_, "r%u: checkpoint %llu while the previous is being written", index_,
-              static_cast<unsigned long long>(commit_min_));
-  checkpointing_ = true;
-  const Checkpoint checkpoint{commit_min_, commit_checksum_};
+  if (state_.commit_min % checkpoint_interval_ops_ != 0 ||
+      state_.commit_min <= state_.op_checkpoint)
+    return;
+  POOL_ASSERT(state_.checkpoint_stage == CheckpointStage::idle,
+              "r%u: checkpoint %llu while the previous is being written", index_,
+              static_cast<unsigned long long>(state_.commit_min));
+  state_.checkpoint_stage = CheckpointStage::writing;
+  const Checkpoint checkpoint{state_.commit_min, state_.commit_checksum};
   context_.record(TraceKind::checkpoint, index_, checkpoint.op, 0);
   const uint64_t incarnation = incarnation_;
   const pool::PrepareHeader* executed = journal_.header(checkpoint.op);
   POOL_ASSERT(executed != nullptr && executed->frame.checksum == checkpoint.checksum);
   const pool::PrepareHeader header = *executed;
   grid_.checkpoint_write(
-      checkpoint, header, clients_, [this, incarnation, checkpoint, header, sessions = clients_] {
+      checkpoint, header, state_.clients,
+      [this, incarnation, checkpoint, header, sessions = state_.clients] {
         if (!alive(incarnation)) return;
-        checkpointing_ = false;
-        if (checkpoint.op <= op_checkpoint_) return;  // A sync went past it meanwhile.
+        state_.checkpoint_stage = CheckpointStage::idle;
+        if (checkpoint.op <= state_.op_checkpoint) return;  // A sync went past it meanwhile.
         checkpoint_adopt(header, sessions);
         grid_.scrub(checkpoint, [] {});  // A lost block write shows here: grid repair fetches it.
         context_.record(TraceKind::checkpoint, index_, checkpoint.op, 1);
@@ -42,8 +46,8 @@ void Replica::checkpoint_maybe() {
 void Replica::checkpoint_adopt(const pool::PrepareHeader& header,
                                const std::vector<ClientSession>& sessions) {
   const Checkpoint checkpoint{header.op, header.frame.checksum};
-  op_checkpoint_ = checkpoint.op;
-  checkpoint_checksum_ = checkpoint.checksum;
+  state_.op_checkpoint = checkpoint.op;
+  state_.checkpoint_checksum = checkpoint.checksum;
   Superblock superblock = superblock_decode(storage_.superblock_read());
   superblock.checkpoint_op = checkpoint.op;
   superblock.checkpoint_checksum = checkpoint.checksum;
@@ -57,91 +61,97 @@ void Replica::checkpoint_adopt(const pool::PrepareHeader& header,
 // original's sync_view) until it has the checkpoint's blocks, then joins that view.
 void Replica::sync_maybe(pool::Message* view_message) {
   const auto* header = view_message->build<Command::view>()->header;
-  if (sync_view_ != nullptr) {
-    const auto* kept = sync_view_->build<Command::view>()->header;
+  if (state_.sync_view != nullptr) {
+    const auto* kept = state_.sync_view->build<Command::view>()->header;
     if (kept->checkpoint_op > header->checkpoint_op ||
         (kept->checkpoint_op == header->checkpoint_op && kept->frame.view >= header->frame.view)) {
       return;
     }
-    release(Term::sync_view, sync_view_);
+    release(Term::sync_view, state_.sync_view);
   }
-  sync_view_ = census_.hold(Term::sync_view, view_message);
+  state_.sync_view = census_.hold(Term::sync_view, view_message);
+  if (state_.sync_stage == SyncStage::idle) state_.sync_stage = SyncStage::view_held;
   sync_begin();
 }
 
 void Replica::sync_begin() {
-  if (sync_view_ == nullptr) return;
-  const uint64_t checkpoint_op = sync_view_->build<Command::view>()->header->checkpoint_op;
-  if (syncing_ && sync_target_.op == checkpoint_op) return;
-  if (!syncing_ && !sync_needed(sync_view_->build<Command::view>()->header->op)) {
+  if (state_.sync_view == nullptr) return;
+  const uint64_t checkpoint_op = state_.sync_view->build<Command::view>()->header->checkpoint_op;
+  if (syncing_blocks() && state_.sync_target.op == checkpoint_op) return;
+  if (!syncing_blocks() && !sync_needed(state_.sync_view->build<Command::view>()->header->op)) {
     // Commits caught up while the sync waited: repair reaches the rest, and the view comes
     // again from its primary.
-    const uint32_t view = sync_view_->header->frame.view;
-    release(Term::sync_view, sync_view_);
-    sync_view_ = nullptr;
-    if (view > view_ || (view == view_ && status_ != Status::normal)) request_view(view);
+    const uint32_t view = state_.sync_view->header->frame.view;
+    release(Term::sync_view, state_.sync_view);
+    state_.sync_view = nullptr;
+    state_.sync_stage = SyncStage::idle;
+    if (view > state_.view || (view == state_.view && state_.status != Status::normal))
+      request_view(view);
     return;
   }
   // The commit stage finishes what it has started first, as the original's sync waits for it.
-  if (committing_ || commit_reading_ || commit_prepare_ != nullptr || checkpointing_) return;
-  POOL_ASSERT(checkpoint_op > commit_min_, "r%u: a sync to checkpoint %llu from commit %llu",
+  if (state_.commit_stage != CommitStage::idle || state_.commit_prepare != nullptr ||
+      state_.checkpoint_stage != CheckpointStage::idle) {
+    return;
+  }
+  POOL_ASSERT(checkpoint_op > state_.commit_min, "r%u: a sync to checkpoint %llu from commit %llu",
               index_, static_cast<unsigned long long>(checkpoint_op),
-              static_cast<unsigned long long>(commit_min_));
-  context_.record(TraceKind::sync_start, index_, checkpoint_op, commit_min_);
-  if (status_ == Status::normal && primary()) {
+              static_cast<unsigned long long>(state_.commit_min));
+  context_.record(TraceKind::sync_start, index_, checkpoint_op, state_.commit_min);
+  if (state_.status == Status::normal && primary()) {
     // A primary of a view the cluster has left: it steps down to sync.
     primary_pipeline_to_cache();
-    commit_message_timeout_.stop();
-    prepare_timeout_.stop();
+    timeout(TimeoutKind::commit_message).stop();
+    timeout(TimeoutKind::prepare).stop();
   }
-  syncing_ = true;
+  state_.sync_stage = SyncStage::fetching_blocks;
   // The view message carries the checkpoint's prepare header when its primary has it: the
   // blocks must then name its checksum. Otherwise the first block names it.
-  sync_target_ = Checkpoint{checkpoint_op, pool::U128{0, 0}};
-  for (const pool::PrepareHeader& header : prepare_headers_in(sync_view_->body_used())) {
-    if (header.op == checkpoint_op) sync_target_.checksum = header.frame.checksum;
+  state_.sync_target = Checkpoint{checkpoint_op, pool::U128{0, 0}};
+  for (const pool::PrepareHeader& header : prepare_headers_in(state_.sync_view->body_used())) {
+    if (header.op == checkpoint_op) state_.sync_target.checksum = header.frame.checksum;
   }
   // The checkpoint replaces the log up to it; the headers after it stay (the replica may have
   // acknowledged those ops).
-  for (pool::Message*& prepare : cache_) {
+  for (pool::Message*& prepare : state_.pipeline.cache()) {
     if (prepare != nullptr) release(Term::pipeline, prepare);
     prepare = nullptr;
   }
-  repairs_.clear();
-  get_headers_sent_ = false;
-  grid_.sync_to(sync_target_);
+  state_.repairs.clear();
+  state_.get_headers_sent = false;
+  grid_.sync_to(state_.sync_target);
   grid_repair();
 }
 
 void Replica::sync_done() {
-  POOL_ASSERT(syncing_ && sync_view_ != nullptr);
+  POOL_ASSERT(syncing_blocks() && state_.sync_view != nullptr);
   const Checkpoint checkpoint = grid_.synced_checkpoint();
-  POOL_ASSERT_EQ(checkpoint.op, sync_target_.op);
+  POOL_ASSERT_EQ(checkpoint.op, state_.sync_target.op);
   context_.report(
       ProcessEvent{ProcessEventKind::synced, index_, checkpoint.op, checkpoint.checksum});
-  clients_ = grid_.synced_sessions();
-  commit_min_ = checkpoint.op;
-  op_ = std::max(op_, checkpoint.op);
-  commit_max_ = std::max(commit_max_, checkpoint.op);
-  commit_checksum_ = checkpoint.checksum;
-  anchor_op_ = 0;
+  state_.clients = grid_.synced_sessions();
+  state_.commit_min = checkpoint.op;
+  state_.op = std::max(state_.op, checkpoint.op);
+  state_.commit_max = std::max(state_.commit_max, checkpoint.op);
+  state_.commit_checksum = checkpoint.checksum;
+  state_.anchor_op = 0;
   const pool::PrepareHeader& header = grid_.synced_header();
   POOL_ASSERT(header.op == checkpoint.op && header.frame.checksum == checkpoint.checksum,
               "r%u: checkpoint %llu's block names another prepare", index_,
               static_cast<unsigned long long>(checkpoint.op));
   journal_.set_header(header);  // The log after the sync starts from the checkpoint's prepare.
-  checkpoint_adopt(header, clients_);
-  syncing_ = false;
+  checkpoint_adopt(header, state_.clients);
   context_.record(TraceKind::sync_done, index_, checkpoint.op, 0);
 
-  pool::Message* view_message = sync_view_;
-  sync_view_ = nullptr;
+  pool::Message* view_message = state_.sync_view;
+  state_.sync_view = nullptr;
+  state_.sync_stage = SyncStage::idle;
   // The view may have moved on while the sync waited to begin: then a later view message
   // brings this replica in.
-  if (view_message->header->frame.view >= view_) {
+  if (view_message->header->frame.view >= state_.view) {
     install_view(view_message);
   } else {
-    request_view(view_);
+    request_view(state_.view);
   }
   release(Term::sync_view, view_message);
 }
@@ -186,8 +196,8 @@ void Replica::on_block(pool::Message* message) {
   const uint64_t incarnation = incarnation_;
   grid_.on_block(*message, [this, incarnation] {
     if (!alive(incarnation)) return;
-    context_.record(TraceKind::block_repaired, index_, grid_.missing().size(), syncing_);
-    if (syncing_ && grid_.synced()) sync_done();
+    context_.record(TraceKind::block_repaired, index_, grid_.missing().size(), syncing_blocks());
+    if (syncing_blocks() && grid_.synced()) sync_done();
   });
 }
 

@@ -14,7 +14,6 @@
 #include "pool/message_pool.h"
 #include "sim/core/prng.h"
 #include "sim/core/scheduler.h"
-#include "sim/vsr/superblock.h"
 
 namespace sim {
 
