@@ -374,6 +374,88 @@ void print_failure_context(void*) {
   if (failing_trace != nullptr) failing_trace->abandon();
 }
 
+// The run's outputs besides stdout: the event file and the Perfetto trace.
+struct Outputs {
+  EventSink sink;
+  std::unique_ptr<sim::PerfettoTrace> perfetto;
+  std::string trace_out;
+
+  // The Perfetto trace ends with the run (before teardown releases every message), passed,
+  // failed or exhausted.
+  void finish_perfetto(uint64_t tick) {
+    if (perfetto && !perfetto->finish(tick)) {
+      std::fprintf(stderr, "sim: could not write --trace-out=%s\n", trace_out.c_str());
+    }
+    sink.perfetto = nullptr;
+    failing_trace = nullptr;
+    perfetto.reset();
+  }
+  void finish(const sim::Summary& summary) {
+    if (sink.file != nullptr) std::fclose(sink.file);
+    sink.file = nullptr;
+    finish_perfetto(summary.ticks);
+  }
+};
+
+// Opens the event file and the Perfetto trace the flags ask for, and connects them to the run.
+void outputs_open(const Run& run, sim::Cluster& cluster, Outputs& outputs) {
+  EventSink& sink = outputs.sink;
+  sink.print = run.log == "full";
+  sink.member_count = static_cast<uint32_t>(run.options.member_count());
+  if (!run.trace_events.empty()) {
+    sink.file = std::fopen(run.trace_events.c_str(), "w");
+    if (sink.file == nullptr) {
+      pool::cli::exit_bad_input(
+          program,
+          absl::InvalidArgumentError("--trace-events=" + run.trace_events + ": cannot open"));
+    }
+  }
+  outputs.trace_out = run.trace_out;
+  if (!run.trace_out.empty()) {
+    auto opened = sim::PerfettoTrace::open(run.trace_out, cluster.pool_owners(), run.options.seed);
+    if (!opened.ok()) pool::cli::exit_bad_input(program, opened.status());
+    outputs.perfetto = *std::move(opened);
+    sink.perfetto = outputs.perfetto.get();
+    failing_trace = outputs.perfetto.get();
+    cluster.set_occupancy_observer(
+        [&outputs](uint64_t tick, uint8_t process, uint32_t used, const sim::Census* census) {
+          if (outputs.perfetto) outputs.perfetto->occupancy(tick, process, used, census);
+        });
+  }
+  if (sink.print || sink.file != nullptr || outputs.perfetto) {
+    cluster.trace().set_sink(event_sink, &sink);
+  }
+  cluster.set_run_end_observer([&outputs](uint64_t tick) { outputs.finish_perfetto(tick); });
+}
+
+// Runs the simulation the flags describe: exit 0 pass, 1 failure, 2 a summary not written.
+int simulate(const Run& run) {
+  const sim::Options& options = run.options;
+  std::printf("seed %llu\n", static_cast<unsigned long long>(options.seed));
+  if (run.log != "quiet") std::printf("options%s\n", sim::options_flags_text(options).c_str());
+  std::fflush(stdout);
+  failure_context =
+      "seed " + std::to_string(options.seed) + "; replay: " + sim::options_replay_command(options);
+  pool::set_failure_context_hook(print_failure_context, nullptr);
+
+  sim::Cluster cluster(options);
+  Outputs outputs;
+  outputs_open(run, cluster, outputs);
+  cluster.set_fatal_handler([&](const sim::Summary& summary) {
+    outputs.finish(summary);
+    print_summary(summary, run.log);
+    write_json(run.summary_json, summary);
+    std::_Exit(1);
+  });
+  const sim::Summary summary = cluster.run();
+  outputs.finish(summary);
+  print_summary(summary, run.log);
+  // A failed write is reported, but never hides the verdict: a failed run still exits 1.
+  const bool written = write_json(run.summary_json, summary);
+  if (!summary.passed) return 1;
+  return written ? 0 : 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -393,71 +475,5 @@ int main(int argc, char** argv) {
     }
     return minimize_main(run->options);
   }
-
-  const sim::Options& options = run->options;
-  std::printf("seed %llu\n", static_cast<unsigned long long>(options.seed));
-  if (run->log != "quiet") {
-    std::printf("options%s\n", sim::options_flags_text(options).c_str());
-  }
-  std::fflush(stdout);
-  failure_context =
-      "seed " + std::to_string(options.seed) + "; replay: " + sim::options_replay_command(options);
-  pool::set_failure_context_hook(print_failure_context, nullptr);
-
-  sim::Cluster cluster(options);
-  EventSink sink;
-  sink.print = run->log == "full";
-  sink.member_count = static_cast<uint32_t>(options.member_count());
-  if (!run->trace_events.empty()) {
-    sink.file = std::fopen(run->trace_events.c_str(), "w");
-    if (sink.file == nullptr) {
-      pool::cli::exit_bad_input(
-          program,
-          absl::InvalidArgumentError("--trace-events=" + run->trace_events + ": cannot open"));
-    }
-  }
-  std::unique_ptr<sim::PerfettoTrace> perfetto;
-  if (!run->trace_out.empty()) {
-    auto opened = sim::PerfettoTrace::open(run->trace_out, cluster.pool_owners(), options.seed);
-    if (!opened.ok()) pool::cli::exit_bad_input(program, opened.status());
-    perfetto = *std::move(opened);
-    sink.perfetto = perfetto.get();
-    failing_trace = perfetto.get();
-    cluster.set_occupancy_observer(
-        [&perfetto](uint64_t tick, uint8_t process, uint32_t used, const sim::Census* census) {
-          if (perfetto) perfetto->occupancy(tick, process, used, census);
-        });
-  }
-  if (sink.print || sink.file != nullptr || perfetto) cluster.trace().set_sink(event_sink, &sink);
-  // The Perfetto trace ends with the run (before teardown releases every message), passed,
-  // failed or exhausted.
-  const auto finish_perfetto = [&](uint64_t tick) {
-    if (perfetto && !perfetto->finish(tick)) {
-      std::fprintf(stderr, "sim: could not write --trace-out=%s\n", run->trace_out.c_str());
-    }
-    sink.perfetto = nullptr;
-    failing_trace = nullptr;
-    perfetto.reset();
-  };
-  cluster.set_run_end_observer(finish_perfetto);
-  const auto finish_outputs = [&](const sim::Summary& summary) {
-    if (sink.file != nullptr) std::fclose(sink.file);
-    sink.file = nullptr;
-    finish_perfetto(summary.ticks);
-  };
-  const std::string log = run->log;
-  const std::string json_path = run->summary_json;
-  cluster.set_fatal_handler([&](const sim::Summary& summary) {
-    finish_outputs(summary);
-    print_summary(summary, log);
-    write_json(json_path, summary);
-    std::_Exit(1);
-  });
-  const sim::Summary summary = cluster.run();
-  finish_outputs(summary);
-  print_summary(summary, run->log);
-  // A failed write is reported, but never hides the verdict: a failed run still exits 1.
-  const bool written = write_json(run->summary_json, summary);
-  if (!summary.passed) return 1;
-  return written ? 0 : 2;
+  return simulate(*run);
 }

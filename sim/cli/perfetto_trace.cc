@@ -134,9 +134,14 @@ void PerfettoTrace::slice_end(int pid, int tid, uint64_t tick) {
 }
 
 void PerfettoTrace::record(const TraceRecord& record) {
+  tick_last_ = std::max(tick_last_, record.tick);
+  if (!record_replica(record)) record_workload(record);
+}
+
+// A replica's log, status, view change and sync events; false for any other kind.
+bool PerfettoTrace::record_replica(const TraceRecord& record) {
   const int pid = pid_of(record.process);
   const uint64_t tick = record.tick;
-  tick_last_ = std::max(tick_last_, tick);
   switch (record.kind) {
     case TraceKind::prepare:
       instant(pid, tid_log, tick, "prepare", {{"op", record.a}, {"client", record.b}});
@@ -190,6 +195,18 @@ void PerfettoTrace::record(const TraceRecord& record) {
     case TraceKind::block_repaired:
       instant(pid, tid_sync, tick, "block repaired", {{"blocks_missing", record.a}});
       break;
+    default:
+      return false;
+  }
+  return true;
+}
+
+// The clients' requests and the network's partitions, clogs and end of faults. Packets and IO
+// are left to the counters.
+void PerfettoTrace::record_workload(const TraceRecord& record) {
+  const int pid = pid_of(record.process);
+  const uint64_t tick = record.tick;
+  switch (record.kind) {
     case TraceKind::request: {
       const auto open = open_slices_.find({pid, tid_log});
       if (record.b == 0 || open == open_slices_.end()) {
@@ -220,7 +237,7 @@ void PerfettoTrace::record(const TraceRecord& record) {
     case TraceKind::faults_off:
       instant(pid, tid_log, tick, "faults off", nlohmann::json::object());
       break;
-    default:  // Packets and IO: the counters show them.
+    default:
       break;
   }
 }

@@ -41,6 +41,8 @@ class PerfettoTrace {
   void abandon();
 
  private:
+  bool record_replica(const TraceRecord& record);
+  void record_workload(const TraceRecord& record);
   struct Counter {
     int pid;
     std::string name;

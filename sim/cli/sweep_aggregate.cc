@@ -100,6 +100,43 @@ void SweepAggregate::term_add(const std::string& role, const std::string& term,
   stats.peak_ratio_max = std::max(stats.peak_ratio_max, other.peak_ratio_max);
 }
 
+// census_at_peak: "journal_reads 1/3, pipeline 6/6, ... [backup normal]".
+void SweepAggregate::holders_add(const std::string& census, uint64_t pool_peak) {
+  const size_t open = census.rfind(" [");
+  if (open == std::string::npos || census.back() != ']') return;
+  Holders& holders = holders_[census.substr(open + 2, census.size() - open - 3)];
+  holders.pools += 1;
+  holders.peak_counts[pool_peak] += 1;
+  std::istringstream entries(census.substr(0, open));
+  std::string entry;
+  while (std::getline(entries, entry, ',')) {
+    const size_t start = entry.find_first_not_of(' ');
+    const size_t space = entry.rfind(' ');
+    if (start == std::string::npos || space == std::string::npos || space < start) continue;
+    const uint64_t held = std::strtoull(entry.c_str() + space + 1, nullptr, 10);
+    auto& [sum, max] = holders.held[entry.substr(start, space - start)];
+    sum += held;
+    max = std::max(max, held);
+  }
+}
+
+// One pool's figures for a term, into this seed's stats for the term's role.
+void SweepAggregate::seed_term_add(TermStats& stats, uint64_t peak, uint64_t bound, uint64_t seed) {
+  if (!stats.seen || peak > stats.peak_max) {
+    stats.peak_max = peak;
+    stats.bound_at_peak_max = bound;
+    stats.seed_at_peak_max = seed;
+  }
+  stats.seen = true;
+  stats.seeds_at_bound = stats.seeds_at_bound > 0 || (bound > 0 && peak == bound) ? 1 : 0;
+  stats.bound_min = std::min(stats.bound_min, bound);
+  stats.bound_max = std::max(stats.bound_max, bound);
+  if (bound > 0) {
+    stats.peak_ratio_max =
+        std::max(stats.peak_ratio_max, static_cast<double>(peak) / static_cast<double>(bound));
+  }
+}
+
 absl::Status SweepAggregate::add_summary(const nlohmann::json& summary) try {
   const uint64_t seed = summary.at("seed").get<uint64_t>();
   if (summary.value("crashed", false)) {
@@ -134,43 +171,11 @@ absl::Status SweepAggregate::add_summary(const nlohmann::json& summary) try {
     if (messages_max == 0) return absl::InvalidArgumentError("a pool has messages_max 0");
     pool_peaks_[role][{pool_peak, messages_max}] += 1;
     if (role.rfind("replica", 0) == 0) {
-      // census_at_peak: "journal_reads 1/3, pipeline 6/6, ... [backup normal]".
-      const std::string census = pool_summary.at("census_at_peak").get<std::string>();
-      const size_t open = census.rfind(" [");
-      if (open != std::string::npos && census.back() == ']') {
-        Holders& holders = holders_[census.substr(open + 2, census.size() - open - 3)];
-        holders.pools += 1;
-        holders.peak_counts[pool_peak] += 1;
-        std::istringstream entries(census.substr(0, open));
-        std::string entry;
-        while (std::getline(entries, entry, ',')) {
-          const size_t start = entry.find_first_not_of(' ');
-          const size_t space = entry.rfind(' ');
-          if (start == std::string::npos || space == std::string::npos || space < start) continue;
-          const uint64_t held = std::strtoull(entry.c_str() + space + 1, nullptr, 10);
-          auto& [sum, max] = holders.held[entry.substr(start, space - start)];
-          sum += held;
-          max = std::max(max, held);
-        }
-      }
+      holders_add(pool_summary.at("census_at_peak").get<std::string>(), pool_peak);
     }
     for (const auto& [term, figures] : pool_summary.at("terms").items()) {
-      const uint64_t peak = figures.at("peak").get<uint64_t>();
-      const uint64_t bound = figures.at("bound").get<uint64_t>();
-      TermStats& stats = seed_terms[role][term];
-      if (!stats.seen || peak > stats.peak_max) {
-        stats.peak_max = peak;
-        stats.bound_at_peak_max = bound;
-        stats.seed_at_peak_max = seed;
-      }
-      stats.seen = true;
-      stats.seeds_at_bound = stats.seeds_at_bound > 0 || (bound > 0 && peak == bound) ? 1 : 0;
-      stats.bound_min = std::min(stats.bound_min, bound);
-      stats.bound_max = std::max(stats.bound_max, bound);
-      if (bound > 0) {
-        stats.peak_ratio_max =
-            std::max(stats.peak_ratio_max, static_cast<double>(peak) / static_cast<double>(bound));
-      }
+      seed_term_add(seed_terms[role][term], figures.at("peak").get<uint64_t>(),
+                    figures.at("bound").get<uint64_t>(), seed);
     }
   }
   for (const auto& [role, role_terms] : seed_terms) {
@@ -180,6 +185,37 @@ absl::Status SweepAggregate::add_summary(const nlohmann::json& summary) try {
   return seeds_add(seed, seed);
 } catch (const nlohmann::json::exception& exception) {
   return absl::InvalidArgumentError(std::string("not a sim summary: ") + exception.what());
+}
+
+// An aggregate's pool peaks and its holders at each role's peak, folded in.
+absl::Status SweepAggregate::peaks_add(const nlohmann::json& aggregate) {
+  for (const auto& [role, ratio] : aggregate.at("pool_peak_ratio").items()) {
+    if (ratio.at("pools").empty()) return absl::InvalidArgumentError("a peak ratio of no pools");
+    for (const auto& [key, count] : ratio.at("pools").items()) {
+      const size_t slash = key.find('/');
+      if (slash == std::string::npos) return absl::InvalidArgumentError("bad pools key " + key);
+      const uint64_t peak = std::strtoull(key.c_str(), nullptr, 10);
+      const uint64_t messages_max = std::strtoull(key.c_str() + slash + 1, nullptr, 10);
+      if (messages_max == 0) return absl::InvalidArgumentError("bad pools key " + key);
+      pool_peaks_[role][{peak, messages_max}] += count.get<uint64_t>();
+    }
+  }
+  for (const auto& [activity, at_peak] : aggregate.at("holders_at_peak").items()) {
+    if (at_peak.at("pools").get<uint64_t>() == 0 || at_peak.at("peaks").empty()) {
+      return absl::InvalidArgumentError("holders at peak of no pools");
+    }
+    Holders& holders = holders_[activity];
+    holders.pools += at_peak.at("pools").get<uint64_t>();
+    for (const auto& [peak, count] : at_peak.at("peaks").items()) {
+      holders.peak_counts[std::strtoull(peak.c_str(), nullptr, 10)] += count.get<uint64_t>();
+    }
+    for (const auto& [term, figures] : at_peak.at("held").items()) {
+      auto& [sum, max] = holders.held[term];
+      sum += figures.at("sum").get<uint64_t>();
+      max = std::max(max, figures.at("max").get<uint64_t>());
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status SweepAggregate::add_aggregate(const nlohmann::json& aggregate) try {
@@ -225,32 +261,7 @@ absl::Status SweepAggregate::add_aggregate(const nlohmann::json& aggregate) try 
       term_add(role, term, stats);
     }
   }
-  for (const auto& [role, ratio] : aggregate.at("pool_peak_ratio").items()) {
-    if (ratio.at("pools").empty()) return absl::InvalidArgumentError("a peak ratio of no pools");
-    for (const auto& [key, count] : ratio.at("pools").items()) {
-      const size_t slash = key.find('/');
-      if (slash == std::string::npos) return absl::InvalidArgumentError("bad pools key " + key);
-      const uint64_t peak = std::strtoull(key.c_str(), nullptr, 10);
-      const uint64_t messages_max = std::strtoull(key.c_str() + slash + 1, nullptr, 10);
-      if (messages_max == 0) return absl::InvalidArgumentError("bad pools key " + key);
-      pool_peaks_[role][{peak, messages_max}] += count.get<uint64_t>();
-    }
-  }
-  for (const auto& [activity, at_peak] : aggregate.at("holders_at_peak").items()) {
-    if (at_peak.at("pools").get<uint64_t>() == 0 || at_peak.at("peaks").empty()) {
-      return absl::InvalidArgumentError("holders at peak of no pools");
-    }
-    Holders& holders = holders_[activity];
-    holders.pools += at_peak.at("pools").get<uint64_t>();
-    for (const auto& [peak, count] : at_peak.at("peaks").items()) {
-      holders.peak_counts[std::strtoull(peak.c_str(), nullptr, 10)] += count.get<uint64_t>();
-    }
-    for (const auto& [term, figures] : at_peak.at("held").items()) {
-      auto& [sum, max] = holders.held[term];
-      sum += figures.at("sum").get<uint64_t>();
-      max = std::max(max, figures.at("max").get<uint64_t>());
-    }
-  }
+  if (absl::Status status = peaks_add(aggregate); !status.ok()) return status;
   return seeds_add(first, last);
 } catch (const nlohmann::json::exception& exception) {
   return absl::InvalidArgumentError(std::string("not a sweep aggregate: ") + exception.what());
@@ -307,6 +318,53 @@ void SweepAggregate::expect(const TermExpectations& expectations) {
   }
 }
 
+nlohmann::json SweepAggregate::holders_json() const {
+  nlohmann::json json = nlohmann::json::object();
+  for (const auto& [activity, at_peak] : holders_) {
+    std::vector<std::pair<uint64_t, uint64_t>> peaks(at_peak.peak_counts.begin(),
+                                                     at_peak.peak_counts.end());
+    nlohmann::json peak_counts = nlohmann::json::object();
+    for (const auto& [peak, count] : peaks) peak_counts[std::to_string(peak)] = count;
+    nlohmann::json terms_held = nlohmann::json::object();
+    for (const auto& [term, figures] : at_peak.held) {
+      if (figures.second == 0) continue;
+      terms_held[term] = {
+          {"mean", static_cast<double>(figures.first) / static_cast<double>(at_peak.pools)},
+          {"max", figures.second},
+          {"sum", figures.first}};
+    }
+    json[activity] = {{"pools", at_peak.pools},
+                      {"peak",
+                       {{"min", peaks.front().first},
+                        {"median", median_of(peaks, at_peak.pools)},
+                        {"max", peaks.back().first}}},
+                      {"peaks", peak_counts},
+                      {"held", terms_held}};
+  }
+  return json;
+}
+
+nlohmann::json SweepAggregate::pool_peak_ratio_json() const {
+  nlohmann::json json = nlohmann::json::object();
+  for (const auto& [role, counts] : pool_peaks_) {
+    std::vector<std::pair<double, uint64_t>> ratios;
+    nlohmann::json pools = nlohmann::json::object();
+    uint64_t total = 0;
+    for (const auto& [peak_of_max, count] : counts) {
+      ratios.emplace_back(ratio_of(peak_of_max), count);
+      pools[peak_key(peak_of_max)] = count;
+      total += count;
+    }
+    std::stable_sort(ratios.begin(), ratios.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    json[role] = {{"min", ratios.front().first},
+                  {"median", median_of(ratios, total)},
+                  {"max", ratios.back().first},
+                  {"pools", pools}};
+  }
+  return json;
+}
+
 nlohmann::json SweepAggregate::to_json() const {
   uint64_t seeds = 0;
   uint64_t first = UINT64_MAX;
@@ -334,8 +392,6 @@ nlohmann::json SweepAggregate::to_json() const {
   for (const auto& [seed, failure] : failures_) aggregate["failures"].push_back(failure);
   aggregate["trace_hashes"] = nlohmann::json::object();
   aggregate["terms"] = nlohmann::json::object();
-  aggregate["holders_at_peak"] = nlohmann::json::object();
-  aggregate["pool_peak_ratio"] = nlohmann::json::object();
   for (const auto& [seed, hash] : trace_hashes_)
     aggregate["trace_hashes"][std::to_string(seed)] = hash;
   nlohmann::json never = nlohmann::json::array();
@@ -352,43 +408,8 @@ nlohmann::json SweepAggregate::to_json() const {
     }
   }
   aggregate["terms_never_at_bound"] = never;
-  for (const auto& [activity, at_peak] : holders_) {
-    std::vector<std::pair<uint64_t, uint64_t>> peaks(at_peak.peak_counts.begin(),
-                                                     at_peak.peak_counts.end());
-    nlohmann::json peak_counts = nlohmann::json::object();
-    for (const auto& [peak, count] : peaks) peak_counts[std::to_string(peak)] = count;
-    nlohmann::json terms_held = nlohmann::json::object();
-    for (const auto& [term, figures] : at_peak.held) {
-      if (figures.second == 0) continue;
-      terms_held[term] = {
-          {"mean", static_cast<double>(figures.first) / static_cast<double>(at_peak.pools)},
-          {"max", figures.second},
-          {"sum", figures.first}};
-    }
-    aggregate["holders_at_peak"][activity] = {{"pools", at_peak.pools},
-                                              {"peak",
-                                               {{"min", peaks.front().first},
-                                                {"median", median_of(peaks, at_peak.pools)},
-                                                {"max", peaks.back().first}}},
-                                              {"peaks", peak_counts},
-                                              {"held", terms_held}};
-  }
-  for (const auto& [role, counts] : pool_peaks_) {
-    std::vector<std::pair<double, uint64_t>> ratios;
-    nlohmann::json pools = nlohmann::json::object();
-    uint64_t total = 0;
-    for (const auto& [peak_of_max, count] : counts) {
-      ratios.emplace_back(ratio_of(peak_of_max), count);
-      pools[peak_key(peak_of_max)] = count;
-      total += count;
-    }
-    std::stable_sort(ratios.begin(), ratios.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    aggregate["pool_peak_ratio"][role] = {{"min", ratios.front().first},
-                                          {"median", median_of(ratios, total)},
-                                          {"max", ratios.back().first},
-                                          {"pools", pools}};
-  }
+  aggregate["holders_at_peak"] = holders_json();
+  aggregate["pool_peak_ratio"] = pool_peak_ratio_json();
   return aggregate;
 }
 

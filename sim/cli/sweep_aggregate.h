@@ -67,7 +67,12 @@ class SweepAggregate {
   using PeakCounts = std::map<std::pair<uint64_t, uint64_t>, uint64_t>;  // (peak, max) → pools.
 
   void term_add(const std::string& role, const std::string& term, const TermStats& other);
+  void holders_add(const std::string& census, uint64_t pool_peak);
+  static void seed_term_add(TermStats& stats, uint64_t peak, uint64_t bound, uint64_t seed);
   absl::Status seeds_add(uint64_t first, uint64_t last);
+  absl::Status peaks_add(const nlohmann::json& aggregate);
+  nlohmann::json holders_json() const;
+  nlohmann::json pool_peak_ratio_json() const;
 
   std::vector<std::pair<uint64_t, uint64_t>> seed_ranges_;  // Folded in, [first, last].
   std::optional<std::pair<uint64_t, uint64_t>> sweep_seeds_;

@@ -23,6 +23,10 @@ Client::Client(const ProcessContext& context, const ClientOptions& options, uint
                              context_.shape.member_count, context_.shape.replica_count, 0,
                              context.config.connection_send_queue_max_client},
            pool, census, context.network, context.scheduler) {
+  POOL_ASSERT_LT(index, context_.shape.client_count);
+  POOL_ASSERT_GE(context_.shape.replica_count, 1u);
+  POOL_ASSERT_LE(options_.request_body_size_max,
+                 context_.config.message_size_max - pool::header_size);
   bus_.set_on_message(
       [this](uint32_t from, pool::Message* message) { return on_message(from, message); });
 }
@@ -30,6 +34,8 @@ Client::Client(const ProcessContext& context, const ClientOptions& options, uint
 Client::~Client() { close(); }
 
 void Client::open() {
+  POOL_ASSERT(!bus_.is_open(), "c%u opened twice", index_);
+  POOL_ASSERT(inflight_ == nullptr);
   bus_.open();
   ping_timeout_.start();
 }
@@ -38,9 +44,12 @@ void Client::close() {
   if (inflight_ != nullptr) census_.release(pool_, Term::request_inflight, inflight_);
   inflight_ = nullptr;
   bus_.close();
+  POOL_ASSERT_EQ(census_.held(Term::request_inflight), 0u);
+  POOL_ASSERT(!bus_.is_open());
 }
 
 std::string Client::describe() const {
+  POOL_ASSERT_LE(requests_done_, requests_quota_);
   if (inflight_ == nullptr) {
     const std::string next =
         requests_done_ < requests_quota_
@@ -49,6 +58,7 @@ std::string Client::describe() const {
     return "c" + std::to_string(index_) + next + ", " + std::to_string(requests_done_) + "/" +
            std::to_string(requests_quota_) + " requests answered";
   }
+  POOL_ASSERT(request_timeout_.ticking, "a request in flight is always timed");
   return "c" + std::to_string(index_) + " request " + std::to_string(request_number_) +
          " in flight since tick " + std::to_string(inflight_since_tick_) + " (attempt " +
          std::to_string(request_timeout_.attempts + 1) + "), " + std::to_string(requests_done_) +
@@ -56,6 +66,8 @@ std::string Client::describe() const {
 }
 
 void Client::tick() {
+  POOL_ASSERT(bus_.is_open());
+  POOL_ASSERT_EQ(inflight_ != nullptr, request_timeout_.ticking);
   request_timeout_.tick();
   ping_timeout_.tick();
   if (ping_timeout_.fired()) {
@@ -72,6 +84,7 @@ void Client::tick() {
       context_.now_tick() >= think_until_tick_) {
     request_next();
   }
+  POOL_ASSERT_LE(requests_done_, requests_quota_);
 }
 
 void Client::send_ping() {
@@ -83,13 +96,16 @@ void Client::send_ping() {
   header->ping_timestamp_monotonic = context_.now_tick() + 1;
   header->session = session_;
   message_seal(ping);
+  POOL_ASSERT_EQ(ping->header->frame.size, pool::header_size);
   for (uint32_t replica = 0; replica < context_.shape.replica_count; replica++)
     bus_.send(replica, ping);
   census_.release(pool_, Term::burst, ping);
+  POOL_ASSERT_EQ(census_.held(Term::burst), 0u);
 }
 
 void Client::request_next() {
   POOL_ASSERT(inflight_ == nullptr);
+  POOL_ASSERT_LT(requests_done_, requests_quota_);
   const bool register_first = !registered_;
   const uint32_t body_size =
       register_first
@@ -111,6 +127,8 @@ void Client::request_next() {
     std::memcpy(body.data() + i, &word, std::min<size_t>(8, body.size() - i));
   }
   message_seal(inflight_);
+  POOL_ASSERT_EQ(inflight_->header->frame.size, pool::header_size + body_size);
+  POOL_ASSERT(register_first || registered_);
   inflight_since_tick_ = context_.now_tick();
   request_timeout_.start();
   context_.record(TraceKind::request, process_, request_number_, 0);
@@ -120,6 +138,8 @@ void Client::request_next() {
 void Client::request_send() {
   // Hedging: the primary of the latest view the client has heard of, and one other replica
   // (which forwards the request to its primary).
+  POOL_ASSERT(inflight_ != nullptr);
+  POOL_ASSERT_EQ(inflight_->header->frame.command, Command::request);
   const uint32_t primary = view_ % context_.shape.replica_count;
   bus_.send(primary, inflight_);
   if (context_.shape.replica_count > 1) {
@@ -129,18 +149,34 @@ void Client::request_send() {
 }
 
 MessageBus::Receive Client::on_message(uint32_t from, pool::Message* message) {
+  // The bus delivers what its replicas send; a client hears from nobody else.
+  POOL_ASSERT_LT(from, context_.shape.member_count);
+  POOL_ASSERT(
+      message->header->frame.command == Command::reply ||
+          message->header->frame.command == Command::pong_client,
+      "c%u: %s from %u", index_,
+      std::string(pool::command_name(static_cast<uint8_t>(message->header->frame.command))).c_str(),
+      from);
   // Replies and pongs name their sender's view.
   if (from < context_.shape.replica_count) view_ = std::max(view_, message->header->frame.view);
   if (message->header->frame.command == Command::reply) on_reply(message);
   return MessageBus::Receive::done;  // pong_client: nothing to learn without clocks.
 }
 
+// A duplicate or an old reply, or one for another client (a replica's table may be stale).
+bool Client::ignore_reply(const pool::Message* message) const {
+  POOL_ASSERT_EQ(message->header->frame.command, Command::reply);
+  const auto* reply = reinterpret_cast<const pool::ReplyHeader*>(message->header);
+  if (inflight_ == nullptr) return true;
+  POOL_ASSERT_EQ(inflight_->header->frame.command, Command::request);
+  return reply->client != client_id(index_) || reply->request != request_number_;
+}
+
 void Client::on_reply(pool::Message* message) {
+  if (ignore_reply(message)) return;
   const auto* reply = message->build<Command::reply>()->header;
-  if (inflight_ == nullptr || reply->client != client_id(index_) ||
-      reply->request != request_number_) {
-    return;  // A duplicate or an old reply.
-  }
+  POOL_ASSERT(inflight_ != nullptr && reply->request == request_number_);
+  POOL_ASSERT_EQ(census_.held(Term::request_inflight), 1u);
   const auto* request = inflight_->build<Command::request>()->header;
   // The reply checker sees the request and its reply (checkers.h).
   ProcessEvent event{ProcessEventKind::reply_accepted, index_};
@@ -162,6 +198,8 @@ void Client::on_reply(pool::Message* message) {
   inflight_ = nullptr;
   request_timeout_.stop();
   think_until_tick_ = context_.now_tick() + prng_.range_inclusive(0, 10);
+  POOL_ASSERT(registered_);
+  POOL_ASSERT_LE(requests_done_, requests_quota_);
 }
 
 }  // namespace sim

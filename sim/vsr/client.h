@@ -38,6 +38,8 @@ class Client {
 
  private:
   MessageBus::Receive on_message(uint32_t from, pool::Message* message);
+  // What on_reply ignores, decided in one place.
+  bool ignore_reply(const pool::Message* message) const;
   void on_reply(pool::Message* message);
   void request_next();
   void request_send();

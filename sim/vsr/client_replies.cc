@@ -13,14 +13,22 @@ ClientReplies::ClientReplies(Storage& storage, pool::MessagePool& pool, Census& 
       census_(census),
       config_(config),
       writes_(config.client_replies_iops_write_max),
-      reads_(config.client_replies_iops_read_max, nullptr) {}
+      reads_(config.client_replies_iops_read_max, nullptr) {
+  POOL_ASSERT(!writes_.empty() && !reads_.empty(), "client replies need IOPS to read and write");
+  POOL_ASSERT_EQ(census_.held(Term::client_replies_writes), 0u);
+}
 
 bool ClientReplies::ready() const {
-  return std::any_of(writes_.begin(), writes_.end(),
-                     [](const Write& write) { return write.message == nullptr; });
+  const auto busy = static_cast<uint32_t>(std::count_if(
+      writes_.begin(), writes_.end(), [](const Write& write) { return write.message != nullptr; }));
+  POOL_ASSERT_EQ(busy, census_.held(Term::client_replies_writes));
+  return busy < writes_.size();
 }
 
 void ClientReplies::write_reply(uint32_t slot, pool::Message* reply) {
+  POOL_ASSERT_EQ(reply->header->frame.command, pool::Command::reply);
+  POOL_ASSERT(reply->header->frame.checksum == pool::header_checksum_calculate(*reply->header),
+              "a reply is sealed before it is kept");
   // A write to the same slot that has not started yet is replaced (coalesced).
   for (Write& write : writes_) {
     if (write.message != nullptr && write.slot == slot && !write.started) {
@@ -43,9 +51,17 @@ void ClientReplies::write_reply(uint32_t slot, pool::Message* reply) {
 
 void ClientReplies::write_start(size_t index) {
   Write& write = writes_[index];
+  POOL_ASSERT(write.message != nullptr && !write.started);
+  POOL_ASSERT(std::none_of(writes_.begin(), writes_.end(),
+                           [&](const Write& other) {
+                             return other.message != nullptr && other.slot == write.slot &&
+                                    other.started;
+                           }),
+              "one write at a time per slot");
   write.started = true;
   storage_.write(Zone::client_replies, write.slot, *write.message, [this, index](bool) {
     Write& done = writes_[index];
+    POOL_ASSERT(done.message != nullptr && done.started);
     pool::Message* message = done.message;
     const uint32_t slot = done.slot;
     done.message = nullptr;
@@ -71,20 +87,26 @@ pool::Message* ClientReplies::read_reply_sync(uint32_t slot, const pool::U128& c
   for (const Write& write : writes_) {
     if (write.message != nullptr && write.slot == slot &&
         write.message->header->frame.checksum == checksum) {
+      POOL_ASSERT_EQ(write.message->header->frame.command, pool::Command::reply);
       return write.message;
     }
   }
+  pool::maybe(std::any_of(writes_.begin(), writes_.end(),
+                          [slot](const Write& write) { return write.slot == slot; }));
   return nullptr;
 }
 
 bool ClientReplies::read_reply(uint32_t slot, const pool::U128& checksum, ReadDone done) {
+  POOL_ASSERT(done != nullptr);
   const auto free = std::find(reads_.begin(), reads_.end(), nullptr);
   if (free == reads_.end()) return false;
   *free = census_.acquire(pool_, Term::client_replies_reads);
+  POOL_ASSERT_LE(census_.held(Term::client_replies_reads), reads_.size());
   const auto index = static_cast<size_t>(free - reads_.begin());
   storage_.read(Zone::client_replies, slot, **free,
                 [this, index, checksum, done = std::move(done)](bool) {
                   pool::Message* message = reads_[index];
+                  POOL_ASSERT(message != nullptr);
                   reads_[index] = nullptr;
                   const bool valid =
                       !pool::message_invalid(*message->header,
@@ -109,6 +131,8 @@ void ClientReplies::crash() {
     read = nullptr;
   }
   ready_callback_ = nullptr;
+  POOL_ASSERT_EQ(census_.held(Term::client_replies_writes), 0u);
+  POOL_ASSERT_EQ(census_.held(Term::client_replies_reads), 0u);
 }
 
 }  // namespace sim

@@ -19,10 +19,13 @@ constexpr size_t state_body_size = 64;
 std::vector<ClientSession> sessions_decode(std::span<const uint8_t> body, uint32_t client_count) {
   body =
       body.subspan(std::min<size_t>(body.size(), pool::header_size));  // The checkpoint's header.
+  POOL_ASSERT_EQ(body.size() % pool::header_size, 0u);
   std::vector<ClientSession> sessions(client_count);
   for (uint32_t c = 0; c < client_count && (c + 1) * pool::header_size <= body.size(); c++) {
     std::memcpy(&sessions[c].reply, body.data() + c * pool::header_size, pool::header_size);
     sessions[c].registered = sessions[c].reply.frame.command == pool::Command::reply;
+    POOL_ASSERT(!sessions[c].registered || sessions[c].reply.client == client_id(c),
+                "the session of client %u names another client", c);
   }
   return sessions;
 }
@@ -43,14 +46,18 @@ Grid::Grid(Storage& storage, pool::MessagePool& pool, Census& census, const pool
 
 uint64_t Grid::block_address(uint64_t checkpoint_op, uint32_t index) const {
   POOL_ASSERT_LT(index, blocks_per_checkpoint_);
+  POOL_ASSERT_EQ(checkpoint_op % checkpoint_interval_ops_, 0u);
   return (checkpoint_op / checkpoint_interval_ops_) * blocks_per_checkpoint_ + index + 1;
 }
 
 std::vector<uint8_t> Grid::block_bytes(const Checkpoint& checkpoint, uint32_t index,
                                        const pool::PrepareHeader& prepare,
                                        const std::vector<ClientSession>& sessions) const {
+  POOL_ASSERT_EQ(prepare.op, checkpoint.op);
+  POOL_ASSERT(checkpoint.op == 0 || prepare.frame.checksum == checkpoint.checksum);
   const size_t body_size =
       index == 0 ? size_t{client_count_ + 1} * pool::header_size : state_body_size;
+  POOL_ASSERT_LE(pool::header_size + body_size, config_.message_size_max);
   std::vector<uint8_t> bytes(pool::header_size + body_size, 0);
   pool::BlockHeader header{};
   header.frame.cluster = cluster_id;
@@ -83,11 +90,13 @@ std::vector<uint8_t> Grid::block_bytes(const Checkpoint& checkpoint, uint32_t in
   std::memcpy(bytes.data(), &header, pool::header_size);
   pool::header_set_checksums(*reinterpret_cast<pool::Header*>(bytes.data()),
                              std::span(bytes).subspan(pool::header_size));
+  POOL_ASSERT(block_valid(bytes, header.address, &checkpoint), "a block built must verify");
   return bytes;
 }
 
 bool Grid::block_valid(std::span<const uint8_t> bytes, uint64_t address,
                        const Checkpoint* checkpoint) const {
+  POOL_ASSERT_GT(address, 0u);
   // Never written, or short: not a block.
   if (bytes.size() < pool::header_size) return false;
   pool::BlockHeader header;
@@ -105,6 +114,8 @@ bool Grid::block_valid(std::span<const uint8_t> bytes, uint64_t address,
 void Grid::checkpoint_write(const Checkpoint& checkpoint, const pool::PrepareHeader& header,
                             const std::vector<ClientSession>& sessions,
                             std::function<void()> done) {
+  POOL_ASSERT_GT(checkpoint.op, 0u);
+  POOL_ASSERT_EQ(header.op, checkpoint.op);
   auto remaining = std::make_shared<uint32_t>(blocks_per_checkpoint_);
   auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
   for (uint32_t index = 0; index < blocks_per_checkpoint_; index++) {
@@ -112,12 +123,15 @@ void Grid::checkpoint_write(const Checkpoint& checkpoint, const pool::PrepareHea
     storage_.write_bytes(Zone::grid, slot(address),
                          block_bytes(checkpoint, index, header, sessions),
                          [remaining, shared_done](bool) {
+                           POOL_ASSERT_GT(*remaining, 0u);
                            if (--*remaining == 0) (*shared_done)();
                          });
   }
 }
 
 void Grid::scrub(const Checkpoint& checkpoint, std::function<void()> done) {
+  POOL_ASSERT_GT(checkpoint.op, 0u);
+  POOL_ASSERT(done != nullptr);
   auto remaining = std::make_shared<uint32_t>(blocks_per_checkpoint_);
   auto shared_done = std::make_shared<std::function<void()>>(std::move(done));
   const uint64_t incarnation = incarnation_;
@@ -137,12 +151,14 @@ void Grid::scrub(const Checkpoint& checkpoint, std::function<void()> done) {
           if (!known && !block_valid(bytes, address, &checkpoint)) {
             missing_.push_back(Missing{address, checkpoint, false});
           }
+          POOL_ASSERT_GT(*remaining, 0u);
           if (--*remaining == 0) (*shared_done)();
         });
   }
 }
 
 void Grid::sync_to(const Checkpoint& checkpoint) {
+  POOL_ASSERT(checkpoint.op > current_.op, "a sync moves the grid forward");
   missing_.clear();
   synced_sessions_.clear();
   synced_header_ = pool::PrepareHeader{};
@@ -150,9 +166,11 @@ void Grid::sync_to(const Checkpoint& checkpoint) {
   for (uint32_t index = 0; index < blocks_per_checkpoint_; index++) {
     missing_.push_back(Missing{block_address(checkpoint.op, index), checkpoint, false});
   }
+  POOL_ASSERT(!synced());
 }
 
 bool Grid::synced() const {
+  POOL_ASSERT(synced_.op == 0 || synced_.op % checkpoint_interval_ops_ == 0);
   return std::none_of(missing_.begin(), missing_.end(),
                       [this](const Missing& m) { return m.checkpoint.op == synced_.op; });
 }
@@ -160,12 +178,16 @@ bool Grid::synced() const {
 std::vector<pool::BlockRequest> Grid::missing() const {
   std::vector<pool::BlockRequest> requests;
   for (const Missing& m : missing_) {
+    POOL_ASSERT_GT(m.address, 0u);
     if (!m.writing) requests.push_back(pool::BlockRequest{pool::U128{0, 0}, m.address, {}});
   }
+  POOL_ASSERT_LE(requests.size(), missing_.size());
   return requests;
 }
 
 bool Grid::on_block(const pool::Message& block, std::function<void()> done) {
+  POOL_ASSERT_EQ(block.header->frame.command, pool::Command::block);
+  POOL_ASSERT(done != nullptr);
   const auto* header = reinterpret_cast<const pool::BlockHeader*>(block.header);
   const auto wanted = std::find_if(missing_.begin(), missing_.end(), [&](const Missing& m) {
     return m.address == header->address && !m.writing;
@@ -195,17 +217,21 @@ bool Grid::on_block(const pool::Message& block, std::function<void()> done) {
       Zone::grid, slot(address), std::vector<uint8_t>(bytes.begin(), bytes.end()),
       [this, address, incarnation, done = std::move(done)](bool) {
         if (incarnation != incarnation_) return;
-        std::erase_if(missing_, [address](const Missing& m) { return m.address == address; });
+        const size_t erased =
+            std::erase_if(missing_, [address](const Missing& m) { return m.address == address; });
+        pool::maybe(erased == 0);  // A newer checkpoint may have dropped the block meanwhile.
         done();
       });
   return true;
 }
 
 bool Grid::ours(uint64_t address) const {
+  POOL_ASSERT_EQ(current_.op % checkpoint_interval_ops_, 0u);
   if (current_.op == 0) return false;
   const uint64_t first = block_address(current_.op, 0);
   const uint64_t previous_first =
       current_.op >= checkpoint_interval_ops_ ? first - blocks_per_checkpoint_ : first;
+  POOL_ASSERT_LE(previous_first, first);
   if (address < previous_first || address >= first + blocks_per_checkpoint_) return false;
   return std::none_of(missing_.begin(), missing_.end(),
                       [address](const Missing& m) { return m.address == address; });
@@ -219,11 +245,14 @@ bool Grid::serve(const pool::BlockRequest& request,
   if (read == reads_.end()) return false;
   read->message = census_.acquire(pool_, Term::grid_repair_reads);
   reads_in_flight_ += 1;
+  POOL_ASSERT_LE(reads_in_flight_, reads_.size());
   const auto index = static_cast<size_t>(read - reads_.begin());
   const uint64_t address = request.block_address;
   storage_.read(Zone::grid, slot(address), *read->message,
                 [this, index, address, send = std::move(send)](bool) {
                   pool::Message* message = reads_[index].message;
+                  POOL_ASSERT(message != nullptr);
+                  POOL_ASSERT_GT(reads_in_flight_, 0u);
                   reads_[index].message = nullptr;
                   reads_in_flight_ -= 1;
                   const uint32_t size = message->header->frame.size;
@@ -238,6 +267,8 @@ bool Grid::serve(const pool::BlockRequest& request,
 }
 
 void Grid::set_current(const Checkpoint& checkpoint) {
+  POOL_ASSERT(checkpoint.op == 0 || checkpoint.op % checkpoint_interval_ops_ == 0);
+  pool::maybe(checkpoint.op < current_.op);  // Recovery from an older superblock after a crash.
   current_ = checkpoint;
   const uint64_t keep_from = checkpoint.op >= checkpoint_interval_ops_
                                  ? block_address(checkpoint.op - checkpoint_interval_ops_, 0)
@@ -257,6 +288,8 @@ void Grid::crash() {
   synced_ = Checkpoint{};
   current_ = Checkpoint{};
   incarnation_ += 1;
+  POOL_ASSERT_EQ(census_.held(Term::grid_repair_reads), 0u);
+  POOL_ASSERT(missing_.empty() && synced_.op == 0);
 }
 
 }  // namespace sim

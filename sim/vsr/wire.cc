@@ -6,11 +6,16 @@
 namespace sim {
 
 void message_seal(pool::Message* message) {
+  POOL_ASSERT_GE(message->header->frame.size, pool::header_size);
+  POOL_ASSERT_LE(message->header->frame.size, message->buffer.size());
   pool::header_set_checksums(*message->header, message->body_used());
+  // Sealed at send, valid at delivery: the receiver's checks must pass on what we send.
+  POOL_ASSERT(message->header->frame.checksum == pool::header_checksum_calculate(*message->header));
 }
 
 std::vector<pool::PrepareHeader> prepare_headers_in(std::span<const uint8_t> body) {
   std::vector<pool::PrepareHeader> headers;
+  headers.reserve(body.size() / pool::header_size);
   for (size_t offset = 0; offset + pool::header_size <= body.size(); offset += pool::header_size) {
     pool::PrepareHeader header;
     std::memcpy(&header, body.data() + offset, pool::header_size);
@@ -21,10 +26,12 @@ std::vector<pool::PrepareHeader> prepare_headers_in(std::span<const uint8_t> bod
     }
     headers.push_back(header);
   }
+  POOL_ASSERT_LE(headers.size(), body.size() / pool::header_size);
   return headers;
 }
 
 pool::U128 echo_digest(const pool::U128& client, uint32_t request, std::span<const uint8_t> body) {
+  POOL_ASSERT(client.low != 0 || client.high != 0, "client ids are never zero");
   std::vector<uint8_t> bytes(sizeof(client) + sizeof(request) + body.size());
   std::memcpy(bytes.data(), &client, sizeof(client));
   std::memcpy(bytes.data() + sizeof(client), &request, sizeof(request));

@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "pool/assertion.h"
 #include "pool/config.h"
 #include "pool/header.h"
 #include "pool/message_pool.h"
@@ -21,6 +22,8 @@ inline constexpr uint8_t operation_echo = 2;
 template <pool::Command command>
 pool::HeaderOf<command>* header_start(pool::Message* message, uint8_t replica, uint32_t view,
                                       uint32_t body_size) {
+  POOL_ASSERT_LE(pool::header_size + body_size, message->buffer.size());
+  POOL_ASSERT_GT(message->references, 0u);  // A live message of its pool.
   auto* header = message->build<command>()->header;
   *header = {};
   header->frame.cluster = cluster_id;
