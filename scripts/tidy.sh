@@ -143,6 +143,9 @@ check_layering() {
     "$(grep_sources '#include ["<]nlohmann/' "${sim_json_free[@]}")"
   report "layering: sim/ must not include fuzz/" \
     "$(grep_sources '#include "fuzz/' "${sim_all[@]}")"
+  # The command-line layer (flags, subprocesses) is for the tools: sim/cli and tests.
+  report "layering: only the tools (sim/cli/) and tests may include pool/cli/" \
+    "$(grep_sources '#include "pool/cli/' "${sim_json_free[@]}")"
   report_whole "$(sim_layering "${sim_all[@]}")"
 }
 

@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
 namespace sim {
 namespace {
 
@@ -38,6 +43,47 @@ TEST(Options, FlagsRoundTrip) {
     ASSERT_TRUE(options_set(rebuilt, name, value).ok()) << name << "=" << value;
   }
   EXPECT_EQ(options_as_flags(rebuilt), options_as_flags(options));
+}
+
+TEST(Options, EveryOptionIsDeclaredOnceWithItsHelp) {
+  const std::vector<OptionFlag> flags = options_flags();
+  std::set<std::string> names;
+  for (const OptionFlag& flag : flags) {
+    EXPECT_TRUE(names.insert(flag.name).second) << flag.name << " declared twice";
+    EXPECT_FALSE(flag.help.empty()) << flag.name;
+    EXPECT_EQ(flag.name.find('-'), std::string::npos) << flag.name;
+  }
+  // The replay command names only declared options, in the table's order.
+  const Options options = options_from_seed(5, "test_min", Swarm::stress);
+  size_t last = 0;
+  for (const auto& [name, value] : options_as_flags(options)) {
+    std::string underscored = name;
+    std::replace(underscored.begin(), underscored.end(), '-', '_');
+    const auto found = std::find_if(flags.begin(), flags.end(), [&](const OptionFlag& flag) {
+      return flag.name == underscored;
+    });
+    ASSERT_NE(found, flags.end()) << name;
+    EXPECT_GE(static_cast<size_t>(found - flags.begin()), last) << name << " out of order";
+    last = static_cast<size_t>(found - flags.begin());
+  }
+}
+
+TEST(Options, ReplayCommandsRoundTripForEverySwarmAndProfile) {
+  for (const Swarm swarm : {Swarm::default_mix, Swarm::stress}) {
+    for (const char* profile : {"test_min", "production"}) {
+      for (uint64_t seed = 1; seed <= 50; seed++) {
+        const Options options = options_from_seed(seed, profile, swarm);
+        Options rebuilt;
+        for (const auto& [name, value] : options_as_flags(options)) {
+          ASSERT_TRUE(options_set(rebuilt, name, value).ok()) << name << "=" << value;
+        }
+        ASSERT_EQ(options_flags_text(rebuilt), options_flags_text(options)) << "seed " << seed;
+        ASSERT_EQ(options_number(rebuilt, "path_capacity"), options.network.path_capacity);
+      }
+    }
+  }
+  EXPECT_FALSE(options_number(Options{}, "bus").has_value());  // A text option.
+  EXPECT_FALSE(options_number(Options{}, "no_such_option").has_value());
 }
 
 TEST(Options, BadValuesNameTheFlagAndTheAcceptedRange) {

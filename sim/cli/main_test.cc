@@ -36,7 +36,7 @@ TEST(SimCli, BadInputIsOneLineAndExitTwo) {
   for (const char* arguments :
        {"--no-such-flag=1", "--seed=banana", "--replica-count=9", "--bus=udp", "--log=loud",
         "--profile=huge", "stray", "--storage-faulty-count=1 --replica-count=2",
-        "--shrink-term=nope"}) {
+        "--shrink-term=nope", "--seed=", "--seed", "--packet-loss-ppm=600000"}) {
     const ProcessResult run = sim(arguments);
     EXPECT_EQ(run.exit_code, 2) << arguments << ": " << run.output;
     EXPECT_EQ(std::count(run.output.begin(), run.output.end(), '\n'), 1) << run.output;
