@@ -72,6 +72,10 @@ void Cluster::build_clients() {
 }
 
 void Cluster::on_event(const ProcessEvent& event) {
+  POOL_ASSERT(event.kind == ProcessEventKind::reply_accepted
+                  ? event.process < context_->shape.client_count
+                  : event.process < context_->shape.member_count,
+              "an event from process %u, which does not exist", event.process);
   commits_.on_event(event);
   replies_.on_event(event);
 }
@@ -82,8 +86,10 @@ Cluster::~Cluster() {
 
 void Cluster::build_pool(ProcessPool& process, const std::string& owner,
                          const pool::Options& pool_options) {
+  POOL_ASSERT(process.pool == nullptr, "%s's pool is built once", owner.c_str());
   process.owner = owner;
   const uint32_t formula = pool::messages_max(config_, pool_options);
+  POOL_ASSERT_GT(formula, 0u);
   const int64_t capacity = std::max<int64_t>(1, int64_t{formula} + options_.messages_max_delta);
   process.pool =
       std::make_unique<pool::MessagePool>(config_, static_cast<uint32_t>(capacity), owner);
@@ -134,6 +140,7 @@ void Cluster::exhausted(const ProcessPool& process) {
 }
 
 void Cluster::tick_faults() {
+  POOL_ASSERT(faults_on_);
   Prng& prng = cluster_prng_;
   const uint64_t now = scheduler_.now_tick();
   for (auto& replica : replicas_) {
@@ -153,10 +160,12 @@ void Cluster::tick_faults() {
 }
 
 void Cluster::restart_due(uint64_t tick) {
+  POOL_ASSERT_EQ(restart_tick_.size(), replicas_.size());
   for (auto& replica : replicas_) {
     if (replica->status() == Replica::Status::down && restart_tick_[replica->index()] <= tick) {
       restart_tick_[replica->index()] = UINT64_MAX;
       replica->restart();
+      POOL_ASSERT(replica->status() != Replica::Status::down);
     }
   }
 }
@@ -212,6 +221,7 @@ void Cluster::teardown() {
   for (auto& client : clients_) client->close();
   for (auto& replica : replicas_) {
     if (replica->status() != Replica::Status::down) replica->crash();
+    POOL_ASSERT(replica->status() == Replica::Status::down);
   }
   network_->release_all();
   for (ProcessPool& process : pools_) {

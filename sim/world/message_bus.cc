@@ -9,7 +9,10 @@ using pool::Term;
 MessageBus::MessageBus(const Shape& shape, pool::MessagePool& pool, Census& census,
                        Network& network, Scheduler& scheduler)
     : shape_(shape), pool_(pool), census_(census), network_(network), scheduler_(scheduler) {
+  POOL_ASSERT_EQ(shape.client, shape.self >= shape.member_count);
+  POOL_ASSERT(shape.replica_count >= 1 && shape.replica_count <= shape.member_count);
   if (shape.kind == pool::MessageBusKind::tcp) {
+    POOL_ASSERT_GT(shape.send_queue_max, 0u);
     const uint32_t count =
         shape.client ? shape.replica_count : shape.member_count - 1 + shape.client_connections_max;
     connections_.resize(count);
@@ -39,6 +42,7 @@ void MessageBus::open() {
       if (member != shape_.self) connection_open(connections_[index++], member);
     }
   }
+  POOL_ASSERT_EQ(index, connections_used());
 }
 
 void MessageBus::close() {
@@ -58,10 +62,15 @@ void MessageBus::close() {
   for (Connection& connection : connections_) {
     if (connection.peer != free_peer) connection_close(connection);
   }
+  // The bus is the only holder of its terms: closed, it holds nothing.
+  POOL_ASSERT_EQ(census_.held(Term::connection_recv_buffers), 0u);
+  POOL_ASSERT_EQ(census_.held(Term::connection_send_queues), 0u);
 }
 
 void MessageBus::connection_open(Connection& connection, uint32_t peer) {
   POOL_ASSERT_EQ(connection.peer, free_peer);
+  POOL_ASSERT(connection.recv_buffer == nullptr && connection.send_queue.empty());
+  POOL_ASSERT_NE(peer, shape_.self);
   connection.peer = peer;
   connection.generation += 1;
   connection.recv_buffer = census_.acquire(pool_, Term::connection_recv_buffers);
@@ -69,6 +78,8 @@ void MessageBus::connection_open(Connection& connection, uint32_t peer) {
 }
 
 void MessageBus::connection_close(Connection& connection) {
+  POOL_ASSERT_NE(connection.peer, free_peer);
+  POOL_ASSERT(connection.recv_buffer != nullptr);
   census_.release(pool_, Term::connection_recv_buffers, connection.recv_buffer);
   connection.recv_buffer = nullptr;
   for (pool::Message* message : connection.send_queue) {
@@ -121,6 +132,12 @@ MessageBus::Connection* MessageBus::connection_accept(uint32_t peer) {
 
 void MessageBus::send(uint32_t to, pool::Message* message) {
   POOL_ASSERT(open_);
+  POOL_ASSERT_NE(to, shape_.self);
+  // Sealed at send (the receiver's bus validates it at delivery).
+  POOL_ASSERT(message->header->frame.checksum == pool::header_checksum_calculate(*message->header),
+              "an unsealed %s",
+              std::string(pool::command_name(static_cast<uint8_t>(message->header->frame.command)))
+                  .c_str());
   if (shape_.kind == pool::MessageBusKind::testing) {
     network_.submit(shape_.self, to, *message);
     return;
@@ -156,6 +173,7 @@ void MessageBus::send_next(size_t index, uint64_t generation) {
     return;
   }
   pool::Message* message = connection.send_queue.front();
+  POOL_ASSERT_LE(connection.send_queue.size(), shape_.send_queue_max);
   connection.send_queue.pop_front();
   network_.submit(shape_.self, connection.peer, *message);
   census_.release(pool_, Term::connection_send_queues, message);
@@ -167,6 +185,8 @@ void MessageBus::send_next(size_t index, uint64_t generation) {
 }
 
 Network::Delivery MessageBus::deliver(uint32_t from, const pool::Message& packet) {
+  POOL_ASSERT_NE(from, shape_.self);
+  POOL_ASSERT(on_message_ != nullptr);
   const auto command = static_cast<uint8_t>(packet.header->frame.command);
   if (!open_) {
     network_.record_drop(from, shape_.self, command, DropReason::receiver_down);
@@ -198,6 +218,8 @@ Network::Delivery MessageBus::deliver(uint32_t from, const pool::Message& packet
     connection->last_used_tick = scheduler_.now_tick();
     buffer = &connection->recv_buffer;
   }
+  POOL_ASSERT(*buffer != nullptr);
+  POOL_ASSERT_EQ((*buffer)->references, 1u);  // The bus's own: no handler keeps it any more.
   std::memcpy((*buffer)->buffer.data(), packet.buffer.data(), packet.header->frame.size);
   network_.trace().record({scheduler_.now_tick(), TraceKind::deliver,
                            static_cast<uint8_t>(shape_.self), static_cast<uint8_t>(from), command,
@@ -229,6 +251,7 @@ void MessageBus::buffer_renew(pool::Message*& buffer, bool paid) {
     census_.release_unpaid(pool_, buffer);
     buffer = census_.acquire_unpaid(pool_);
   }
+  POOL_ASSERT_EQ(buffer->references, 1u);
 }
 
 void MessageBus::resume() {
@@ -239,6 +262,7 @@ void MessageBus::resume() {
 
 void MessageBus::resume_now(uint64_t incarnation) {
   if (incarnation != incarnation_ || !open_) return;
+  POOL_ASSERT(resume_scheduled_);
   resume_scheduled_ = false;
   if (shape_.kind == pool::MessageBusKind::testing) {
     if (buffer_suspended_ &&

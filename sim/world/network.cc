@@ -112,6 +112,7 @@ void Network::submit(uint32_t from, uint32_t to, const pool::Message& message) {
 
 void Network::enqueue(uint32_t from, uint32_t to, pool::Message* packet) {
   const uint64_t id = packet_id_next_++;
+  POOL_ASSERT_LT(paths_[path_index(from, to)].packets.size(), options_.path_capacity);
   pool_peak_ = std::max(pool_peak_, pool_->used_count());
   paths_[path_index(from, to)].packets.push_back(Packet{id, packet});
   if (use_observer_) use_observer_(pool_->used_count());
@@ -119,6 +120,8 @@ void Network::enqueue(uint32_t from, uint32_t to, pool::Message* packet) {
 }
 
 void Network::remove_packet(Path& path, size_t index) {
+  POOL_ASSERT_LT(index, path.packets.size());
+  POOL_ASSERT_GT(pool_->used_count(), 0u);
   pool_->unref(path.packets[index].message);
   path.packets.erase(path.packets.begin() + static_cast<std::ptrdiff_t>(index));
   if (use_observer_) use_observer_(pool_->used_count());
@@ -203,6 +206,7 @@ void Network::partition_form() {
       for (auto& s : side) s = prng_.chance(1, 2) ? 1 : 0;
       break;
   }
+  POOL_ASSERT(!partition_active_);
   const auto ones = std::count(side.begin(), side.end(), uint8_t{1});
   if (ones == 0 || ones == static_cast<std::ptrdiff_t>(member_count_)) return;
   side_ = side;
@@ -237,6 +241,7 @@ void Network::tick() {
 }
 
 void Network::faults_off() {
+  POOL_ASSERT(faults_on_, "faults stop once");
   faults_on_ = false;
   if (partition_active_) {
     partition_active_ = false;
@@ -250,6 +255,7 @@ void Network::release_all() {
     for (Packet& packet : path.packets) pool_->unref(packet.message);
     path.packets.clear();
   }
+  POOL_ASSERT_EQ(pool_->used_count(), 0u);
 }
 
 }  // namespace sim

@@ -20,7 +20,14 @@ Storage::Storage(const StorageOptions& options, uint64_t seed, Scheduler& schedu
       faulty_from_start_(faulty),
       wal_(wal_slot_count),
       client_replies_(client_count),
-      grid_(grid_slot_count) {}
+      grid_(grid_slot_count) {
+  POOL_ASSERT_GT(wal_slot_count, 0u);
+  POOL_ASSERT(options.read_latency_ticks_min >= 1 &&
+                  options.read_latency_ticks_min <= options.read_latency_ticks_max &&
+                  options.write_latency_ticks_min >= 1 &&
+                  options.write_latency_ticks_min <= options.write_latency_ticks_max,
+              "latencies are ranges of at least one tick");
+}
 
 std::vector<uint8_t>& Storage::slot_bytes(Zone zone, uint32_t slot) {
   std::vector<std::vector<uint8_t>>& slots = zone == Zone::wal_prepares     ? wal_
@@ -33,6 +40,8 @@ std::vector<uint8_t>& Storage::slot_bytes(Zone zone, uint32_t slot) {
 void Storage::write(Zone zone, uint32_t slot, const pool::Message& message,
                     std::function<void(bool lost)> done) {
   // The caller's IOPS slot keeps the message alive until done runs.
+  POOL_ASSERT_GT(message.references, 0u);
+  POOL_ASSERT_LE(message.header->frame.size, message.buffer.size());
   const pool::Message* source = &message;
   write_after_latency(
       zone, slot,
@@ -53,6 +62,7 @@ void Storage::write_bytes(Zone zone, uint32_t slot, std::vector<uint8_t> bytes,
 void Storage::write_after_latency(Zone zone, uint32_t slot,
                                   std::function<void(std::vector<uint8_t>&)> copy,
                                   std::function<void(bool lost)> done) {
+  POOL_ASSERT(copy != nullptr && done != nullptr);
   const uint64_t latency =
       prng_.range_inclusive(write_latency_ticks_min(), write_latency_ticks_max());
   const bool lost = faulty_ && prng_.chance(options_.write_fault_ppm, ppm);
@@ -80,6 +90,7 @@ void Storage::read(Zone zone, uint32_t slot, pool::Message& into,
     const std::vector<uint8_t>& bytes = slot_bytes(zone, slot);
     // The header is always read whole; an unwritten slot reads as zeros.
     std::memset(target->buffer.data(), 0, pool::header_size);
+    POOL_ASSERT_LE(bytes.size(), target->buffer.size());
     if (!bytes.empty()) std::memcpy(target->buffer.data(), bytes.data(), bytes.size());
     const size_t size = std::max<size_t>(bytes.size(), pool::header_size);
     if (corrupt) target->buffer[corrupt_at % size] ^= 0x5A;
@@ -103,6 +114,7 @@ void Storage::read_bytes(Zone zone, uint32_t slot,
 }
 
 void Storage::faults_off() {
+  POOL_ASSERT(faults_on_, "faults stop once");
   faulty_ = false;
   faults_on_ = false;
 }
