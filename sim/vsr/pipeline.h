@@ -74,6 +74,7 @@ class Pipeline {
   uint32_t cache_size() const { return static_cast<uint32_t>(cache_.size()); }
   pool::Message*& cache_slot(uint64_t op) { return cache_[op % cache_.size()]; }
   std::vector<pool::Message*>& cache() { return cache_; }
+  const std::vector<pool::Message*>& cache() const { return cache_; }
   // The cached prepare of op with this checksum, or null.
   pool::Message* cached(uint64_t op, const pool::U128& checksum) const {
     pool::Message* prepare = cache_[op % cache_.size()];

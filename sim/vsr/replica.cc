@@ -15,9 +15,21 @@ namespace {
 // Repair requests to one peer in flight at once, and how long one may go unanswered.
 constexpr uint32_t repairs_per_replica_max = 2;
 constexpr uint64_t repair_expiry_ticks = 50;
+
+// The header of `message` as its command's type (ignore_X see their message const).
+template <Command command>
+const pool::HeaderOf<command>* header_of(const pool::Message* message) {
+  return reinterpret_cast<const pool::HeaderOf<command>*>(message->header);
+}
+
+// What a receiver's bus checks of the fields (pool::header_invalid): a sealed message passes.
+bool header_valid(const pool::Message* message, const pool::Config& config) {
+  return !pool::header_invalid(*message->header, config).has_value();
+}
 }  // namespace
 
 const char* replica_status_name(Replica::Status status) {
+  POOL_ASSERT_LE(static_cast<uint8_t>(status), static_cast<uint8_t>(Replica::Status::view_change));
   switch (status) {
     case Replica::Status::down:
       return "down";
@@ -55,12 +67,17 @@ Replica::Replica(const ProcessContext& context, const ReplicaOptions& options, u
             static_cast<uint32_t>(options.checkpoint_block_count), context_.shape.client_count),
       state_(volatile_state()) {
   POOL_ASSERT_LT(index, context_.shape.member_count);
+  // Replicas first, then standbys; the bitsets of replicas (ok_from, exit_view_from) are 64-bit.
+  POOL_ASSERT(context_.shape.replica_count > 0 &&
+              context_.shape.replica_count <= context_.shape.member_count);
+  POOL_ASSERT_LE(context_.shape.replica_count, context_.config.replicas_max);
+  POOL_ASSERT_LE(context_.shape.member_count, context_.config.members_max());
   POOL_ASSERT_GE(checkpoint_interval_ops_, 2u * pipeline_prepare_queue_max_);
-  bus_.set_on_message([this](uint32_t from, pool::Message* message) {
-    const MessageBus::Receive receive = on_message(from, message);
-    verify();
-    return receive;
-  });
+  // op_prepare_max: a prepare overwrites only a slot whose op the checkpoint covers.
+  POOL_ASSERT_GE(uint64_t{journal_.slot_count()},
+                 checkpoint_interval_ops_ + pipeline_prepare_queue_max_);
+  bus_.set_on_message(
+      [this](uint32_t from, pool::Message* message) { return on_message(from, message); });
 }
 
 Replica::~Replica() {
@@ -69,14 +86,19 @@ Replica::~Replica() {
 
 uint32_t Replica::quorum_replication() const {
   const uint32_t count = context_.shape.replica_count;
-  if (count == 2) return 2;
-  return std::min<uint32_t>(3, (count + 1) / 2);
+  const uint32_t quorum = count == 2 ? 2 : std::min<uint32_t>(3, (count + 1) / 2);
+  POOL_ASSERT(quorum >= 1 && quorum <= count, "quorum %u of %u replicas", quorum, count);
+  return quorum;
 }
 
 // Every view-change quorum meets every replication quorum, and is a majority.
 uint32_t Replica::quorum_view_change() const {
   const uint32_t count = context_.shape.replica_count;
-  return std::max(count - quorum_replication() + 1, count / 2 + 1);
+  const uint32_t replication = quorum_replication();
+  const uint32_t quorum = std::max(count - replication + 1, count / 2 + 1);
+  POOL_ASSERT_LE(quorum, count);  // Reachable with every replica up.
+  POOL_ASSERT_GT(quorum + replication, count);
+  return quorum;
 }
 
 // The WAL is two checkpoint intervals: an op may be prepared up to a pipeline past the next
@@ -95,8 +117,12 @@ bool Replica::header_fits(uint64_t op) const {
 // A peer's checkpoint so far ahead that the WALs may no longer hold the ops after our commit:
 // time to ask the primary for its view message, which tells (sync_needed).
 bool Replica::behind_checkpoint(uint64_t checkpoint_op) const {
-  return state_.commit_min + checkpoint_interval_ops_ <
-         checkpoint_op + pipeline_prepare_queue_max_ + 1;
+  POOL_ASSERT_EQ(checkpoint_op % checkpoint_interval_ops_, 0u);  // Every replica's interval.
+  const bool behind = state_.commit_min + checkpoint_interval_ops_ <
+                      checkpoint_op + pipeline_prepare_queue_max_ + 1;
+  // An interval is at least two pipelines: a checkpoint we are behind is past our commit.
+  POOL_ASSERT(!behind || checkpoint_op > state_.commit_min);
+  return behind;
 }
 
 // The primary's WAL holds the ops (op − slot_count, op]: if the op after our commit is older,
@@ -107,6 +133,8 @@ bool Replica::sync_needed(uint64_t view_op) const {
 }
 
 bool Replica::commit_from_journal() const {
+  POOL_ASSERT(state_.status == Status::normal || state_.status == Status::view_change,
+              "r%u: a commit while %s", index_, replica_status_name(state_.status));
   if (syncing_blocks()) return false;
   if (state_.status == Status::view_change) return true;
   return state_.status == Status::normal && state_.pipeline.prepares().empty() &&
@@ -115,6 +143,9 @@ bool Replica::commit_from_journal() const {
 
 void Replica::open() {
   POOL_ASSERT(state_.status == Status::down);
+  // The first start, on an empty disk; every later one is a restart, which reads the disk.
+  POOL_ASSERT_EQ(incarnation_, 0u);
+  POOL_ASSERT_EQ(storage_.wal_slots_written(), 0u);
   bus_.open();
   Superblock empty;
   empty.clients.assign(context_.shape.client_count, ClientSession{});
@@ -124,6 +155,7 @@ void Replica::open() {
 }
 
 void Replica::release_memory() {
+  POOL_ASSERT(!bus_.is_open(), "r%u: the bus closes first: no message arrives mid-release", index_);
   for (PipelineEntry& entry : state_.pipeline.prepares()) release(Term::pipeline, entry.prepare);
   state_.pipeline.prepares_clear();
   for (pool::Message* request : state_.pipeline.requests()) release(Term::pipeline, request);
@@ -139,6 +171,11 @@ void Replica::release_memory() {
   release_join_views();
   if (state_.sync_view != nullptr) release(Term::sync_view, state_.sync_view);
   state_.sync_view = nullptr;
+  // The census agrees: the volatile state held nothing else of its terms.
+  for (const Term term : {Term::pipeline, Term::commit_prepare, Term::loopback_queue,
+                          Term::join_view_quorum, Term::sync_view}) {
+    POOL_ASSERT_EQ(census_.held(term), 0u);
+  }
 }
 
 void Replica::crash() {
@@ -163,15 +200,58 @@ void Replica::verify() const {
   POOL_ASSERT_LE(state_.commit_min, state_.commit_max);
   POOL_ASSERT_EQ(state_.sync_view != nullptr, state_.sync_stage != SyncStage::idle);
   POOL_ASSERT(state_.sync_stage != SyncStage::fetching_blocks || state_.status != Status::down);
+  // Checkpoints are commits, at multiples of the interval; the log reaches the commit.
+  POOL_ASSERT_LE(state_.op_checkpoint, state_.commit_min);
+  POOL_ASSERT_EQ(state_.op_checkpoint % checkpoint_interval_ops_, 0u);
+  POOL_ASSERT_LE(state_.commit_min, state_.op);
   if (state_.status == Status::down) {
     POOL_ASSERT(state_.pipeline.empty() && state_.commit_prepare == nullptr);
     return;
+  }
+  POOL_ASSERT_EQ(state_.clients.size(), size_t{context_.shape.client_count});
+  // The committed prepare's header stays: nothing replaces a header at or below the commit.
+  if (state_.commit_min > 0) {
+    const pool::PrepareHeader* committed = journal_.header(state_.commit_min);
+    POOL_ASSERT(committed != nullptr && committed->frame.checksum == state_.commit_checksum,
+                "r%u: the header of commit %llu is gone or another", index_,
+                static_cast<unsigned long long>(state_.commit_min));
   }
   POOL_ASSERT(state_.commit_prepare == nullptr ||
               state_.commit_prepare->header->frame.command == Command::prepare);
   POOL_ASSERT(state_.loopback_queue == nullptr ||
               state_.loopback_queue->header->frame.command == Command::prepare_ok);
   state_.pipeline.verify(context_.shape.replica_count);
+  // A primary's log holds every op it knows committed (the view's log, then its own prepares).
+  if (state_.status == Status::normal && primary()) POOL_ASSERT_LE(state_.commit_max, state_.op);
+  // The queues are a normal primary's: the uncommitted ops up to the head, in op order.
+  POOL_ASSERT(state_.pipeline.queues_empty() || (state_.status == Status::normal && primary()),
+              "r%u: queues while %s", index_, activity().c_str());
+  if (!state_.pipeline.prepares().empty()) {
+    POOL_ASSERT_GT(header_of<Command::prepare>(state_.pipeline.prepares().front().prepare)->op,
+                   state_.commit_min);
+    POOL_ASSERT_EQ(header_of<Command::prepare>(state_.pipeline.prepares().back().prepare)->op,
+                   state_.op);
+  }
+  verify_census();
+}
+
+// Each reference the volatile state keeps is one of its term's in the census, and no other
+// holder has those terms.
+void Replica::verify_census() const {
+  // The queues' messages and the cache's: one reference each (a prepare both queued and cached
+  // is two).
+  const size_t queued = state_.pipeline.prepares().size() + state_.pipeline.requests().size();
+  const auto cached = static_cast<size_t>(
+      std::count_if(state_.pipeline.cache().begin(), state_.pipeline.cache().end(),
+                    [](const pool::Message* prepare) { return prepare != nullptr; }));
+  POOL_ASSERT_EQ(size_t{census_.held(Term::pipeline)}, queued + cached);
+  POOL_ASSERT_EQ(census_.held(Term::commit_prepare), state_.commit_prepare != nullptr ? 1u : 0u);
+  POOL_ASSERT_EQ(census_.held(Term::loopback_queue), state_.loopback_queue != nullptr ? 1u : 0u);
+  POOL_ASSERT_EQ(census_.held(Term::sync_view), state_.sync_view != nullptr ? 1u : 0u);
+  const auto join_views = std::count_if(
+      state_.join_view_from_all_replicas.begin(), state_.join_view_from_all_replicas.end(),
+      [](const pool::Message* message) { return message != nullptr; });
+  POOL_ASSERT_EQ(size_t{census_.held(Term::join_view_quorum)}, static_cast<size_t>(join_views));
 }
 
 bool Replica::log_complete() const {
@@ -211,6 +291,9 @@ std::string Replica::describe() const {
 }
 
 void Replica::send_to_other_members(pool::Message* message) {
+  // Sealed (ping, commit, prepare): the checksums and the fields every receiver's bus checks.
+  POOL_ASSERT(message->header->frame.checksum == pool::header_checksum_calculate(*message->header));
+  POOL_ASSERT(header_valid(message, context_.config));
   for (uint32_t member = 0; member < context_.shape.member_count; member++) {
     if (member != index_) send(member, message);
   }
@@ -220,19 +303,23 @@ uint32_t Replica::choose_other_member() {
   POOL_ASSERT_GT(context_.shape.member_count, 1u);
   auto member = static_cast<uint32_t>(prng_.below(context_.shape.member_count - 1));
   if (member >= index_) member += 1;
+  POOL_ASSERT(member != index_ && member < context_.shape.member_count);
   return member;
 }
 
 uint32_t Replica::client_index(const pool::U128& client) const {
   if (client.high != 0 || client.low == 0 || client.low > context_.shape.client_count)
     return UINT32_MAX;
-  return static_cast<uint32_t>(client.low - 1);
+  const auto index = static_cast<uint32_t>(client.low - 1);
+  POOL_ASSERT(client_id(index) == client);  // The inverse of the id a client is given.
+  return index;
 }
 
 // --- Ticks and timeouts.
 
 void Replica::tick() {
   if (state_.status == Status::down || state_.status == Status::recovering) return;
+  POOL_ASSERT(bus_.is_open());
   verify();  // As the previous tick's events left it.
   for (Timeout& timeout : state_.timeouts) timeout.tick();
   if (timeout(TimeoutKind::ping).fired()) {
@@ -259,6 +346,9 @@ void Replica::tick() {
   }
   if (!syncing_blocks()) {
     if (timeout(TimeoutKind::normal_heartbeat).fired()) {
+      // start_normal_timeouts starts it on a backup only; leaving the view stops it.
+      POOL_ASSERT(state_.status == Status::normal && !primary(), "r%u: %s", index_,
+                  activity().c_str());
       // No prepare or commit from the primary: its view is over (standbys only listen).
       context_.record(TraceKind::timeout, index_, timeout_trace_code(TimeoutKind::normal_heartbeat),
                       state_.view);
@@ -268,11 +358,14 @@ void Replica::tick() {
       }
     }
     if (timeout(TimeoutKind::view_change_status).fired()) {
+      // The view change's timeouts run from enter_view_change to start_normal_timeouts.
+      POOL_ASSERT_EQ(state_.status, Status::view_change);
       context_.record(TraceKind::timeout, index_,
                       timeout_trace_code(TimeoutKind::view_change_status), state_.view);
       if (state_.status == Status::view_change) transition_to_view_change(state_.view + 1);
     }
     if (timeout(TimeoutKind::view_change_message).fired()) {
+      POOL_ASSERT_EQ(state_.status, Status::view_change);
       timeout(TimeoutKind::view_change_message).reset();
       if (state_.status == Status::view_change) {
         send_exit_view();
@@ -289,6 +382,7 @@ void Replica::tick() {
 
 void Replica::send_ping() {
   pool::Message* ping = acquire(Term::burst);
+  POOL_ASSERT_EQ(census_.held(Term::burst), 1u);  // The formula's one burst: none is nested.
   auto* header = header_start<Command::ping>(ping, static_cast<uint8_t>(index_), state_.view, 0);
   header->frame.release = 1;
   header->checkpoint_id = state_.checkpoint_checksum;
@@ -298,15 +392,19 @@ void Replica::send_ping() {
   message_seal(ping);
   send_to_other_members(ping);
   release(Term::burst, ping);
+  POOL_ASSERT_EQ(census_.held(Term::burst), 0u);
 }
 
 void Replica::on_prepare_timeout() {
+  POOL_ASSERT(state_.status == Status::normal && primary());
   if (state_.pipeline.prepares().empty()) {
     timeout(TimeoutKind::prepare).stop();
     return;
   }
   // The oldest prepare goes again to the replicas that have not acknowledged it.
   PipelineEntry& head = state_.pipeline.prepares().front();
+  // Not yet acknowledged by a quorum, or committing (waiting for a client-reply write slot).
+  pool::maybe(head.ok_quorum_received);
   for (uint32_t replica = 0; replica < context_.shape.replica_count; replica++) {
     if (replica != index_ && (head.ok_from & (uint64_t{1} << replica)) == 0) {
       send(replica, head.prepare);
@@ -317,6 +415,9 @@ void Replica::on_prepare_timeout() {
 }
 
 void Replica::send_commit() {
+  POOL_ASSERT(state_.status == Status::normal && primary());
+  // The receiver's bus requires commit >= checkpoint_op: a checkpoint is a commit.
+  POOL_ASSERT_GE(state_.commit_min, state_.op_checkpoint);
   pool::Message* commit = acquire(Term::burst);
   auto* header =
       header_start<Command::commit>(commit, static_cast<uint8_t>(index_), state_.view, 0);
@@ -335,31 +436,34 @@ void Replica::send_commit() {
 MessageBus::Receive Replica::on_message(uint32_t from, pool::Message* message) {
   if (state_.status == Status::down || state_.status == Status::recovering)
     return MessageBus::Receive::done;
+  // The network never delivers to the sender; the bus, only what passes message_invalid.
+  POOL_ASSERT_NE(from, index_);
+  POOL_ASSERT_LT(from, context_.shape.client_process(context_.shape.client_count));
   const uint32_t view = message->header->frame.view;
   const bool from_replica = from < context_.shape.member_count;
   switch (message->header->frame.command) {
     case Command::ping:
       if (from_replica && view > state_.view) on_view_ahead(view);
-      if (from_replica) {
-        const auto* ping = message->build<Command::ping>()->header;
-        if (behind_checkpoint(ping->checkpoint_op)) on_view_ahead(state_.view);
-      }
+      if (from_replica && behind_checkpoint(message->build<Command::ping>()->header->checkpoint_op))
+        on_view_ahead(state_.view);
       on_ping(from, message);
       break;
     case Command::ping_client:
       on_ping_client(from);
       break;
     case Command::request:
-      if (state_.status == Status::normal && !syncing_blocks()) on_request(from, message);
+      on_request(from, message);
       break;
     case Command::prepare:
+      if (view > state_.view && message->header->frame.replica == primary_of(view))
+        on_view_ahead(view);  // That view's primary prepares: the view started without us.
       return on_prepare(from, message);
     case Command::prepare_ok:
-      if (state_.status == Status::normal && view == state_.view) on_prepare_ok(from, message);
+      on_prepare_ok(from, message);
       break;
     case Command::commit:
       if (view > state_.view) on_view_ahead(view);
-      if (view == state_.view) on_commit(message);
+      on_commit(message);
       break;
     case Command::get_headers:
       on_get_headers(from, message);
@@ -389,7 +493,7 @@ MessageBus::Receive Replica::on_message(uint32_t from, pool::Message* message) {
       on_get_reply(from, message);
       break;
     case Command::reply:
-      if (from_replica) on_reply_repair(message);
+      if (from_replica) on_reply_repair(message);  // A client never sends one.
       break;
     case Command::block:
       on_block(message);
@@ -400,66 +504,107 @@ MessageBus::Receive Replica::on_message(uint32_t from, pool::Message* message) {
   return MessageBus::Receive::done;
 }
 
+bool Replica::ignore_ping(uint32_t from, const pool::Message* message) const {
+  POOL_ASSERT_EQ(message->header->frame.command, Command::ping);
+  return from >= context_.shape.member_count;  // A client pings with ping_client.
+}
+
 void Replica::on_ping(uint32_t from, pool::Message* message) {
-  if (from >= context_.shape.member_count) return;
+  if (ignore_ping(from, message)) return;
+  const auto* ping = message->build<Command::ping>()->header;
+  POOL_ASSERT_LT(from, context_.shape.member_count);
+  POOL_ASSERT_EQ(uint32_t{ping->frame.replica}, from);  // send_ping's, not a relay.
+  // The pong echoes it: the receiver's bus requires it nonzero in both (send_ping adds 1).
+  POOL_ASSERT_GT(ping->ping_timestamp_monotonic, 0u);
   // The ping/pong transient: the ping is held by the bus while the pong is built.
   pool::Message* pong = acquire(Term::burst);
+  POOL_ASSERT_EQ(census_.held(Term::burst), 1u);
   auto* header = header_start<Command::pong>(pong, static_cast<uint8_t>(index_), state_.view, 0);
   header->frame.release = 1;
-  header->ping_timestamp_monotonic =
-      message->build<Command::ping>()->header->ping_timestamp_monotonic;
+  header->ping_timestamp_monotonic = ping->ping_timestamp_monotonic;
   header->pong_timestamp_wall = context_.now_tick() + 1;
   message_seal(pong);
+  POOL_ASSERT(header_valid(pong, context_.config));
   send(from, pong);
   release(Term::burst, pong);
 }
 
+bool Replica::ignore_ping_client(uint32_t from) const {
+  POOL_ASSERT_LT(from, context_.shape.client_process(context_.shape.client_count));
+  return from < context_.shape.member_count;  // A replica pings with ping.
+}
+
 void Replica::on_ping_client(uint32_t from) {
-  if (from < context_.shape.member_count) return;
+  if (ignore_ping_client(from)) return;
+  POOL_ASSERT_GE(from, context_.shape.member_count);  // A client's process.
   pool::Message* pong = acquire(Term::burst);
   auto* header =
       header_start<Command::pong_client>(pong, static_cast<uint8_t>(index_), state_.view, 0);
   header->frame.release = 1;
   header->ping_timestamp_monotonic = context_.now_tick() + 1;
   message_seal(pong);
+  POOL_ASSERT(header_valid(pong, context_.config));
   send(from, pong);
   release(Term::burst, pong);
 }
 
-void Replica::on_request(uint32_t from, pool::Message* message) {
-  const auto* request = message->build<Command::request>()->header;
+bool Replica::ignore_request(uint32_t from, const pool::Message* message) const {
+  POOL_ASSERT_EQ(message->header->frame.command, Command::request);
+  if (state_.status != Status::normal || syncing_blocks()) return true;
+  const auto* request = header_of<Command::request>(message);
   const uint32_t client = client_index(request->client);
-  if (client == UINT32_MAX) return;
-  // From the client itself, or forwarded by a backup.
+  if (client == UINT32_MAX) return true;
+  // From the client itself, or forwarded by a backup (to the primary only).
   const bool forwarded = from != context_.shape.client_process(client);
-  if (forwarded && (from >= context_.shape.member_count || !primary())) return;
-  const uint32_t reply_to = context_.shape.client_process(client);
+  if (forwarded && (from >= context_.shape.member_count || !primary())) return true;
   const ClientSession& entry = state_.clients[client];
-  if (entry.registered && request->request < entry.reply.request) return;  // Old.
-  if (entry.registered && request->request == entry.reply.request) {
-    repeat_reply(client, reply_to);
-    return;
-  }
-  if (!primary()) {
-    // A backup forwards a newer request to the primary, as the original's
-    // ignore_request_message_backup does.
-    send(primary_index(), message);
-    return;
-  }
+  if (entry.registered && request->request < entry.reply.request) return true;  // Old.
+  // The latest is answered again (repeat_reply); a backup forwards a newer one to the primary.
+  if (entry.registered && request->request == entry.reply.request) return false;
+  if (!primary()) return false;
+  // The primary: a request it is preparing already, or queued ...
   const auto same_request = [&](const pool::Message* queued) {
     const auto* header = reinterpret_cast<const pool::PrepareHeader*>(queued->header);
     return header->client == request->client && header->request == request->request;
   };
   for (const PipelineEntry& entry_queued : state_.pipeline.prepares()) {
-    if (same_request(entry_queued.prepare)) return;
+    if (same_request(entry_queued.prepare)) return true;
   }
   for (const pool::Message* queued : state_.pipeline.requests()) {
     const auto* header = reinterpret_cast<const pool::RequestHeader*>(queued->header);
-    if (header->client == request->client && header->request == request->request) return;
+    if (header->client == request->client && header->request == request->request) return true;
   }
-  if (!entry.registered && request->operation != operation_register) return;
-  // Ops before the pipeline still to commit from the journal (a restarted lone replica).
-  if (state_.pipeline.prepares().empty() && state_.commit_min < state_.op) return;
+  // ... a session's first request that does not register it ...
+  if (!entry.registered && request->operation != operation_register) return true;
+  // ... or one while ops before the pipeline still commit from the journal (a restarted lone
+  // replica).
+  return state_.pipeline.prepares().empty() && state_.commit_min < state_.op;
+}
+
+void Replica::on_request(uint32_t from, pool::Message* message) {
+  if (ignore_request(from, message)) return;
+  POOL_ASSERT(state_.status == Status::normal && !syncing_blocks());
+  const auto* request = message->build<Command::request>()->header;
+  const uint32_t client = client_index(request->client);
+  POOL_ASSERT_LT(client, context_.shape.client_count);
+  const uint32_t reply_to = context_.shape.client_process(client);
+  const ClientSession& entry = state_.clients[client];
+  POOL_ASSERT(!entry.registered || request->request >= entry.reply.request);
+  if (entry.registered && request->request == entry.reply.request) {
+    repeat_reply(client, reply_to);
+    return;
+  }
+  if (!primary()) {
+    POOL_ASSERT_EQ(from, reply_to);  // A backup takes requests from their clients only.
+    // A backup forwards a newer request to the primary, as the original's
+    // ignore_request_message_backup does.
+    send(primary_index(), message);
+    return;
+  }
+  pool::maybe(from != reply_to);  // Forwarded by a backup.
+  POOL_ASSERT(entry.registered || request->operation == operation_register);
+  // The ops before the pipeline are committed: a prepare chains from the commit.
+  POOL_ASSERT(!state_.pipeline.prepares().empty() || state_.commit_min == state_.op);
   // The WAL cannot take ops beyond the next checkpoint: the request waits in the queue.
   if (state_.pipeline.prepares().size() < pipeline_prepare_queue_max_ &&
       state_.pipeline.requests().empty() && state_.op + 1 <= op_prepare_max()) {
@@ -471,11 +616,15 @@ void Replica::on_request(uint32_t from, pool::Message* message) {
 }
 
 void Replica::repeat_reply(uint32_t client, uint32_t to) {
+  POOL_ASSERT(client < context_.shape.client_count && state_.clients[client].registered);
   const pool::ReplyHeader& reply = state_.clients[client].reply;
+  // The session's latest reply, to its own client (execute's, or a checkpoint's).
+  POOL_ASSERT(reply.frame.command == Command::reply && reply.client == client_id(client));
   if (reply.frame.size == pool::header_size) {
     // A body-less reply is rebuilt from the client table's header.
     pool::Message* rebuilt = acquire(Term::burst);
     std::memcpy(rebuilt->header, &reply, pool::header_size);
+    POOL_ASSERT(header_valid(rebuilt, context_.config));  // Sealed when it was executed.
     send(to, rebuilt);
     release(Term::burst, rebuilt);
     return;
@@ -485,10 +634,13 @@ void Replica::repeat_reply(uint32_t client, uint32_t to) {
     return;
   }
   const uint64_t incarnation = incarnation_;
+  const pool::U128 checksum = reply.frame.checksum;
   const bool started = client_replies_.read_reply(
-      client, reply.frame.checksum, [this, incarnation, to, client](pool::Message* read) {
+      client, checksum, [this, incarnation, to, client, checksum](pool::Message* read) {
         context_.record(TraceKind::reply_read, index_, client, read != nullptr);
         if (!alive(incarnation)) return;
+        // The zone's read checks what it returns against the checksum asked for.
+        POOL_ASSERT(read == nullptr || read->header->frame.checksum == checksum);
         if (read != nullptr) {
           send(to, read);
         } else if (to >= context_.shape.member_count) {
@@ -501,6 +653,8 @@ void Replica::repeat_reply(uint32_t client, uint32_t to) {
 // Client-reply repair, as the original's request_reply: a peer reads its copy for us.
 void Replica::send_get_reply(uint32_t client) {
   if (context_.shape.member_count < 2) return;
+  // A session stays registered (a crash ends the read that asks: alive(incarnation)).
+  POOL_ASSERT(state_.clients[client].registered);
   const pool::ReplyHeader& reply = state_.clients[client].reply;
   pool::Message* message = acquire(Term::burst);
   auto* header = header_start<Command::get_reply>(message, static_cast<uint8_t>(index_), 0, 0);
@@ -508,30 +662,51 @@ void Replica::send_get_reply(uint32_t client) {
   header->reply_client = reply.client;
   header->reply_op = reply.op;
   message_seal(message);
+  POOL_ASSERT(header_valid(message, context_.config));  // The peer's bus checks reply_client != 0.
   send(choose_other_member(), message);
   release(Term::burst, message);
 }
 
+bool Replica::ignore_get_reply(uint32_t from, const pool::Message* message) const {
+  POOL_ASSERT_EQ(message->header->frame.command, Command::get_reply);
+  if (from >= context_.shape.member_count) return true;
+  // Only the session's latest reply is kept.
+  const auto* request = header_of<Command::get_reply>(message);
+  const uint32_t client = client_index(request->reply_client);
+  return client == UINT32_MAX || !state_.clients[client].registered ||
+         state_.clients[client].reply.frame.checksum != request->reply_checksum;
+}
+
 void Replica::on_get_reply(uint32_t from, pool::Message* message) {
-  if (from >= context_.shape.member_count) return;
+  if (ignore_get_reply(from, message)) return;
   const auto* request = message->build<Command::get_reply>()->header;
   const uint32_t client = client_index(request->reply_client);
-  if (client == UINT32_MAX || !state_.clients[client].registered ||
-      state_.clients[client].reply.frame.checksum != request->reply_checksum) {
-    return;
-  }
+  POOL_ASSERT_LT(from, context_.shape.member_count);
+  // The same reply as the peer's (send_get_reply names its op with its checksum).
+  POOL_ASSERT_EQ(state_.clients[client].reply.op, request->reply_op);
+  pool::maybe(state_.status == Status::normal);  // Any member serves, in any view.
   repeat_reply(client, from);
+}
+
+bool Replica::ignore_reply_repair(const pool::Message* message) const {
+  POOL_ASSERT_EQ(message->header->frame.command, Command::reply);
+  // Only the session's latest reply, and only while a write slot is free.
+  const auto* reply = header_of<Command::reply>(message);
+  const uint32_t client = client_index(reply->client);
+  return client == UINT32_MAX || !state_.clients[client].registered ||
+         state_.clients[client].reply.frame.checksum != reply->frame.checksum ||
+         !client_replies_.ready();
 }
 
 // A reply from a peer: the copy our client-replies zone lacks.
 void Replica::on_reply_repair(pool::Message* message) {
+  if (ignore_reply_repair(message)) return;
   const auto* reply = message->build<Command::reply>()->header;
   const uint32_t client = client_index(reply->client);
-  if (client == UINT32_MAX || !state_.clients[client].registered ||
-      state_.clients[client].reply.frame.checksum != reply->frame.checksum ||
-      !client_replies_.ready()) {
-    return;
-  }
+  POOL_ASSERT(client < context_.shape.client_count && client_replies_.ready());
+  // The very reply the session names: the same op (the bus checked op == commit).
+  POOL_ASSERT_EQ(reply->op, state_.clients[client].reply.op);
+  pool::maybe(reply->frame.size == pool::header_size);  // Rebuilt by the peer's repeat_reply.
   client_replies_.write_reply(client, message);
 }
 
@@ -541,6 +716,7 @@ void Replica::primary_pipeline_prepare(pool::Message* message, bool from_request
   POOL_ASSERT(primary() && state_.status == Status::normal);
   POOL_ASSERT_LT(state_.pipeline.prepares().size(), pipeline_prepare_queue_max_);
   POOL_ASSERT_LE(state_.op + 1, op_prepare_max());
+  POOL_ASSERT_EQ(message->header->frame.command, Command::request);
   // The request's buffer becomes the prepare: the pipeline's reference carries over.
   const pool::RequestHeader request = *message->build<Command::request>()->header;
   if (!from_request_queue) census_.hold(Term::pipeline, message);
@@ -558,6 +734,8 @@ void Replica::primary_pipeline_prepare(pool::Message* message, bool from_request
   header->request = request.request;
   header->operation = request.operation;
   message_seal(message);
+  // The backups' buses require commit < op: the primary's log holds what it knows committed.
+  POOL_ASSERT_LT(header->commit, header->op);
 
   if (state_.pipeline.prepares().empty()) timeout(TimeoutKind::prepare).start();
   state_.pipeline.prepare_push(PipelineEntry{message, 0, false});
@@ -570,7 +748,10 @@ void Replica::primary_pipeline_prepare(pool::Message* message, bool from_request
 }
 
 void Replica::write_prepare(pool::Message* prepare) {
+  POOL_ASSERT_EQ(prepare->header->frame.command, Command::prepare);
   const auto* header = prepare->build<Command::prepare>()->header;
+  // The WAL never takes an op the checkpoint covers again (recovery replays from it).
+  POOL_ASSERT_GT(header->op, state_.op_checkpoint);
   if (journal_.writing(header->op) || journal_.prepared(header->op)) return;
   if (journal_.header(header->op) == nullptr ||
       journal_.header(header->op)->frame.checksum != header->frame.checksum) {
@@ -579,13 +760,19 @@ void Replica::write_prepare(pool::Message* prepare) {
   if (header->op > op_prepare_max()) return;     // Its slot still holds an op to checkpoint.
   if (journal_.writes_available() == 0) return;  // Stays dirty: repair writes it later.
   const uint64_t incarnation = incarnation_;
-  journal_.write_prepare(prepare, [this, incarnation](uint64_t op) {
+  const uint64_t written = header->op;
+  journal_.write_prepare(prepare, [this, incarnation, written](uint64_t op) {
+    POOL_ASSERT_EQ(op, written);  // The journal completes the write it was given.
     if (alive(incarnation)) write_prepare_done(op);
   });
 }
 
 void Replica::write_prepare_done(uint64_t op) {
   context_.record(TraceKind::journal_write, index_, op, journal_.prepared(op) ? 0 : 1);
+  POOL_ASSERT(!journal_.writing(op));  // The slot is free for a write in the callback.
+  // Writes start in normal status or on a view change's new primary (repair), never while
+  // recovering, and a crash ends the incarnation.
+  POOL_ASSERT(state_.status == Status::normal || state_.status == Status::view_change);
   bus_.resume();
   if (state_.status == Status::normal) {
     send_prepare_ok(op);
@@ -599,6 +786,8 @@ void Replica::send_prepare_ok(uint64_t op) {
   if (standby() || state_.status != Status::normal || syncing_blocks()) return;
   const pool::PrepareHeader* prepare = journal_.header(op);
   if (prepare == nullptr || !journal_.prepared(op)) return;
+  // A header the journal has is of an op the log reaches.
+  POOL_ASSERT_LE(op, state_.op);
   const bool to_self = primary();
   if (to_self && state_.loopback_queue != nullptr) return;  // One message to itself at a time.
   const Term term = to_self ? Term::loopback_queue : Term::burst;
@@ -614,6 +803,7 @@ void Replica::send_prepare_ok(uint64_t op) {
   header->request = prepare->request;
   header->operation = prepare->operation;
   message_seal(ok);
+  POOL_ASSERT(header_valid(ok, context_.config));  // on_prepare_ok's, and the primary's bus.
   if (to_self) {
     state_.loopback_queue = ok;
     return;
@@ -625,16 +815,32 @@ void Replica::send_prepare_ok(uint64_t op) {
 void Replica::flush_loopback_queue() {
   if (state_.loopback_queue == nullptr) return;
   pool::Message* message = state_.loopback_queue;
+  // Leaving the view (or the primary's role) drops it: ignore_prepare_ok takes it.
+  POOL_ASSERT(state_.status == Status::normal && primary());
+  POOL_ASSERT_EQ(message->header->frame.view, state_.view);
   state_.loopback_queue = nullptr;
   on_prepare_ok(index_, message);
   release(Term::loopback_queue, message);
 }
 
+bool Replica::ignore_prepare_ok(uint32_t from, const pool::Message* message) const {
+  POOL_ASSERT_EQ(message->header->frame.command, Command::prepare_ok);
+  // Only this view's primary counts acknowledgements, and only of this view, from replicas.
+  return state_.status != Status::normal || message->header->frame.view != state_.view ||
+         !primary() || from >= context_.shape.replica_count;
+}
+
 void Replica::on_prepare_ok(uint32_t from, pool::Message* message) {
-  if (!primary() || from >= context_.shape.replica_count) return;
+  if (ignore_prepare_ok(from, message)) return;
   const auto* ok = message->build<Command::prepare_ok>()->header;
+  POOL_ASSERT(state_.status == Status::normal && primary());
+  POOL_ASSERT_EQ(ok->frame.view, state_.view);
+  // send_prepare_ok's, from its author (our own through the loopback queue).
+  POOL_ASSERT(from < context_.shape.replica_count && ok->frame.replica == from);
+  pool::maybe(from == index_);
   for (PipelineEntry& entry : state_.pipeline.prepares()) {
     if (entry.prepare->header->frame.checksum != ok->prepare_checksum) continue;
+    POOL_ASSERT_EQ(header_of<Command::prepare>(entry.prepare)->op, ok->op);  // The same prepare.
     entry.ok_from |= uint64_t{1} << from;
     // A quorum that includes the primary's own write: the primary's log stays complete.
     const bool own_write = (entry.ok_from & (uint64_t{1} << index_)) != 0;
@@ -654,12 +860,17 @@ void Replica::commit_pipeline() {
   // A journal read of the next op may be in flight; it stays so.
   const CommitStage resumed = state_.commit_stage;
   POOL_ASSERT(resumed == CommitStage::idle || resumed == CommitStage::journal_read);
+  POOL_ASSERT(state_.status == Status::normal && primary());
   state_.commit_stage = CommitStage::pipeline;
   bool committed = false;
   while (state_.status == Status::normal) {
     // As the original's commit_start_pipeline: commit_prepare is taken first and kept while the
     // commit waits for a client-reply write slot (commit_reply_setup).
-    if (state_.commit_prepare == nullptr) {
+    if (state_.commit_prepare != nullptr) {
+      // Taken here before, by the commit that waited: a journal commit has the pipeline empty.
+      POOL_ASSERT(!state_.pipeline.prepares().empty() &&
+                  state_.commit_prepare == state_.pipeline.prepares().front().prepare);
+    } else {
       if (state_.pipeline.prepares().empty() ||
           !state_.pipeline.prepares().front().ok_quorum_received)
         break;
@@ -697,6 +908,8 @@ void Replica::primary_drain_request_queue() {
 }
 
 bool Replica::commit_reply_ready() {
+  // The commit holds its prepare while it waits for a reply's write slot.
+  POOL_ASSERT(state_.commit_prepare != nullptr);
   if (client_replies_.ready()) return true;
   const uint64_t incarnation = incarnation_;
   client_replies_.on_ready([this, incarnation] {
@@ -711,8 +924,12 @@ bool Replica::commit_reply_ready() {
 }
 
 void Replica::execute(pool::Message* message) {
+  POOL_ASSERT(message == state_.commit_prepare && client_replies_.ready());
   const pool::PrepareHeader prepare = *message->build<Command::prepare>()->header;
   POOL_ASSERT_EQ(prepare.op, state_.commit_min + 1);
+  // The hash chain: the op executed after the commit is its child.
+  POOL_ASSERT(prepare.parent == state_.commit_checksum, "r%u: op %llu does not chain", index_,
+              static_cast<unsigned long long>(prepare.op));
   ProcessEvent committed{ProcessEventKind::committed, index_, prepare.op, prepare.frame.checksum};
   committed.request = prepare.operation == operation_echo;
   context_.report(committed);
@@ -721,6 +938,7 @@ void Replica::execute(pool::Message* message) {
   POOL_ASSERT(client != UINT32_MAX);
   const bool echo = prepare.operation == operation_echo;
   pool::Message* reply = acquire(Term::commit_reply);
+  POOL_ASSERT_EQ(census_.held(Term::commit_reply), 1u);  // One commit at a time.
   auto* header = header_start<Command::reply>(reply, static_cast<uint8_t>(index_), state_.view,
                                               echo ? sizeof(pool::U128) : 0);
   header->frame.release = 1;
@@ -737,6 +955,7 @@ void Replica::execute(pool::Message* message) {
     std::memcpy(reply->body_used().data(), &digest, sizeof(digest));
   }
   message_seal(reply);
+  POOL_ASSERT(header_valid(reply, context_.config));  // The client's bus; repeat_reply's too.
 
   if (!state_.pipeline.prepares().empty() &&
       state_.pipeline.prepares().front().prepare == message) {
@@ -767,22 +986,31 @@ void Replica::execute(pool::Message* message) {
 
 // --- Backups.
 
+bool Replica::ignore_prepare(uint32_t from, const pool::Message* message) const {
+  POOL_ASSERT_EQ(message->header->frame.command, Command::prepare);
+  const auto* prepare = header_of<Command::prepare>(message);
+  // From its author, or from a peer that repairs it (on_get_prepare).
+  pool::maybe(from == prepare->frame.replica);
+  // The normal path: a prepare of this view from this view's primary, on a backup.
+  return state_.status != Status::normal || syncing_blocks() || primary() ||
+         prepare->frame.view != state_.view || prepare->frame.replica != primary_index();
+}
+
 MessageBus::Receive Replica::on_prepare(uint32_t from, pool::Message* message) {
+  // Any other prepare can only repair an op whose header the replica already knows.
+  if (ignore_prepare(from, message)) return on_prepare_repair(from, message);
   const auto* prepare = message->build<Command::prepare>()->header;
-  // The normal path: a prepare of this view from this view's primary. Any other prepare can
-  // only repair an op whose header the replica already knows.
-  if (state_.status != Status::normal || syncing_blocks() || primary() ||
-      prepare->frame.view != state_.view || prepare->frame.replica != primary_index()) {
-    if (prepare->frame.view > state_.view &&
-        prepare->frame.replica == primary_of(prepare->frame.view)) {
-      on_view_ahead(prepare->frame.view);
-    }
-    return on_prepare_repair(from, message);
-  }
+  POOL_ASSERT(state_.status == Status::normal && !syncing_blocks() && !primary());
+  POOL_ASSERT_EQ(prepare->frame.view, state_.view);
+  POOL_ASSERT_EQ(uint32_t{prepare->frame.replica}, primary_index());
+  // As the bus checked: past the root, and prepared after its commit.
+  POOL_ASSERT(prepare->op > 0 && prepare->commit < prepare->op);
   timeout(TimeoutKind::normal_heartbeat).ticks = 0;  // Heard from the primary (the jitter stays).
   advance_commit_max(prepare->commit);
   const uint64_t op = prepare->op;
   if (op <= state_.commit_min || op > op_prepare_max()) return MessageBus::Receive::done;
+  // Within a pipeline past the checkpoint's trigger, the op's slot is the ring's.
+  POOL_ASSERT(header_fits(op));
   const pool::U128 checksum = prepare->frame.checksum;
   if (journal_.has_prepare(op, checksum)) {
     send_prepare_ok(op);
@@ -806,15 +1034,23 @@ MessageBus::Receive Replica::on_prepare(uint32_t from, pool::Message* message) {
   return MessageBus::Receive::done;
 }
 
+bool Replica::ignore_prepare_repair(uint32_t from, const pool::Message* message) const {
+  POOL_ASSERT_EQ(message->header->frame.command, Command::prepare);
+  pool::maybe(from == primary_index());  // A primary's retry of a prepare it has.
+  if (syncing_blocks()) return true;
+  // Only a prepare whose header the log has, after the checkpoint, and not being written.
+  const auto* prepare = header_of<Command::prepare>(message);
+  const pool::PrepareHeader* known = journal_.header(prepare->op);
+  if (known == nullptr || known->frame.checksum != prepare->frame.checksum) return true;
+  return prepare->op <= state_.op_checkpoint || journal_.writing(prepare->op);
+}
+
 MessageBus::Receive Replica::on_prepare_repair(uint32_t from, pool::Message* message) {
-  if (syncing_blocks()) return MessageBus::Receive::done;
+  if (ignore_prepare_repair(from, message)) return MessageBus::Receive::done;
   const auto* prepare = message->build<Command::prepare>()->header;
   const uint64_t op = prepare->op;
-  const pool::PrepareHeader* known = journal_.header(op);
-  if (known == nullptr || known->frame.checksum != prepare->frame.checksum) {
-    return MessageBus::Receive::done;
-  }
-  if (op <= state_.op_checkpoint || journal_.writing(op)) return MessageBus::Receive::done;
+  POOL_ASSERT(!syncing_blocks() && op > state_.op_checkpoint && !journal_.writing(op));
+  POOL_ASSERT_LE(op, state_.op);  // A header the journal has is of an op the log reaches.
   if (journal_.prepared(op)) {
     // A primary's retry of a prepare from an earlier view: it is in our log, so acknowledge it.
     if (from == primary_index()) send_prepare_ok(op);
@@ -828,16 +1064,28 @@ MessageBus::Receive Replica::on_prepare_repair(uint32_t from, pool::Message* mes
 
 void Replica::cache_prepare(pool::Message* prepare) {
   const uint64_t op = prepare->build<Command::prepare>()->header->op;
+  POOL_ASSERT_GT(op, state_.commit_min);  // A cache of what is still to commit.
   pool::Message*& slot = state_.pipeline.cache_slot(op);
   if (slot == prepare) return;
   if (slot != nullptr) release(Term::pipeline, slot);
   slot = census_.hold(Term::pipeline, prepare);
+  POOL_ASSERT(state_.pipeline.cached(op, prepare->header->frame.checksum) == prepare);
+}
+
+bool Replica::ignore_commit(const pool::Message* message) const {
+  POOL_ASSERT_EQ(message->header->frame.command, Command::commit);
+  // A backup in normal status takes this view's primary's.
+  return message->header->frame.view != state_.view || state_.status != Status::normal ||
+         primary() || message->header->frame.replica != primary_index();
 }
 
 void Replica::on_commit(pool::Message* message) {
-  if (state_.status != Status::normal || primary()) return;
+  if (ignore_commit(message)) return;
   const auto* commit = message->build<Command::commit>()->header;
-  if (commit->frame.replica != primary_index()) return;
+  POOL_ASSERT(state_.status == Status::normal && !primary());
+  POOL_ASSERT_EQ(commit->frame.view, state_.view);
+  POOL_ASSERT_EQ(uint32_t{commit->frame.replica}, primary_index());
+  POOL_ASSERT_GE(commit->commit, commit->checkpoint_op);  // send_commit's, as the bus checked.
   timeout(TimeoutKind::normal_heartbeat).ticks = 0;  // Heard from the primary (the jitter stays).
   if (behind_checkpoint(commit->checkpoint_op)) on_view_ahead(state_.view);
   advance_commit_max(commit->commit);
@@ -892,12 +1140,17 @@ void Replica::commit_journal() {
     release(Term::commit_prepare, state_.commit_prepare);
     state_.commit_prepare = nullptr;
   }
+  // Nothing else commits meanwhile: the loop ends as it began, or with a read in flight.
+  POOL_ASSERT(state_.commit_stage == CommitStage::journal ||
+              state_.commit_stage == CommitStage::journal_read);
   if (state_.commit_stage == CommitStage::journal) state_.commit_stage = CommitStage::idle;
 }
 
 void Replica::commit_journal_read_done(pool::Message* prepare, uint64_t op) {
   context_.record(TraceKind::journal_read, index_, op, prepare == nullptr);
   POOL_ASSERT(state_.commit_stage == CommitStage::journal_read);
+  // The journal checks the slot against the op and checksum asked for (what was written).
+  POOL_ASSERT(prepare == nullptr || header_of<Command::prepare>(prepare)->op == op);
   state_.commit_stage = CommitStage::idle;
   if (!commit_from_journal() || op != state_.commit_min + 1 || state_.commit_prepare != nullptr)
     return;
@@ -916,9 +1169,16 @@ void Replica::commit_journal_read_done(pool::Message* prepare, uint64_t op) {
 
 // --- Repair.
 
+bool Replica::ignore_get_headers(uint32_t from, const pool::Message* message) const {
+  POOL_ASSERT_EQ(message->header->frame.command, Command::get_headers);
+  return from >= context_.shape.member_count;  // Members repair one another.
+}
+
 void Replica::on_get_headers(uint32_t from, pool::Message* message) {
-  if (from >= context_.shape.member_count) return;
+  if (ignore_get_headers(from, message)) return;
   const auto* request = message->build<Command::get_headers>()->header;
+  POOL_ASSERT_LT(from, context_.shape.member_count);
+  POOL_ASSERT_LE(request->op_min, request->op_max);  // repair()'s range, as the bus checked.
   // From the top of the range down: the asker chains them from a header it trusts above.
   std::vector<const pool::PrepareHeader*> found;
   for (uint64_t op = std::min(request->op_max, state_.op);
@@ -927,6 +1187,7 @@ void Replica::on_get_headers(uint32_t from, pool::Message* message) {
     if (const pool::PrepareHeader* header = journal_.header(op)) found.push_back(header);
   }
   if (found.empty()) return;
+  POOL_ASSERT_LE(found.size(), size_t{headers_per_message(context_.config)});
   pool::Message* headers = acquire(Term::burst);
   header_start<Command::headers>(headers, static_cast<uint8_t>(index_), state_.view,
                                  static_cast<uint32_t>(found.size() * pool::header_size));
@@ -934,12 +1195,22 @@ void Replica::on_get_headers(uint32_t from, pool::Message* message) {
     std::memcpy(headers->body_used().data() + i * pool::header_size, found[i], pool::header_size);
   }
   message_seal(headers);
+  POOL_ASSERT(header_valid(headers, context_.config));  // A body of whole headers.
   send(from, headers);
   release(Term::burst, headers);
 }
 
+bool Replica::ignore_headers(const pool::Message* message) const {
+  POOL_ASSERT_EQ(message->header->frame.command, Command::headers);
+  return syncing_blocks();  // The checkpoint replaces the log up to it.
+}
+
 void Replica::on_headers(pool::Message* message) {
-  if (syncing_blocks()) return;
+  if (ignore_headers(message)) return;
+  POOL_ASSERT(!syncing_blocks());
+  // on_get_headers's body, whole headers (the bus checked); prepare_headers_in keeps the intact.
+  POOL_ASSERT_EQ((message->header->frame.size - pool::header_size) % pool::header_size, 0u);
+  const uint64_t op_known_max = std::max(state_.op, state_.commit_max);
   std::vector<pool::PrepareHeader> received = prepare_headers_in(message->body_used());
   std::erase_if(received, [this](const pool::PrepareHeader& header) {
     return !header_fits(header.op) || header.op > std::max(state_.op, state_.commit_max);
@@ -963,15 +1234,25 @@ void Replica::on_headers(pool::Message* message) {
       journal_.remove_header(header.op - 1);  // Stale: the chain names another parent.
     }
   }
+  // A peer's headers fill the log up to what the replica knows of, never beyond.
+  POOL_ASSERT_LE(state_.op, op_known_max);
   state_.get_headers_sent = false;
   repair();
 }
 
+bool Replica::ignore_get_prepare(uint32_t from, const pool::Message* message) const {
+  POOL_ASSERT_EQ(message->header->frame.command, Command::get_prepare);
+  return from >= context_.shape.member_count;  // Members repair one another.
+}
+
 void Replica::on_get_prepare(uint32_t from, pool::Message* message) {
-  if (from >= context_.shape.member_count) return;
+  if (ignore_get_prepare(from, message)) return;
   const auto* request = message->build<Command::get_prepare>()->header;
+  POOL_ASSERT_LT(from, context_.shape.member_count);
   for (const PipelineEntry& entry : state_.pipeline.prepares()) {
     if (entry.prepare->header->frame.checksum == request->prepare_checksum) {
+      // The same prepare: repair_prepares names its op with its checksum.
+      POOL_ASSERT_EQ(header_of<Command::prepare>(entry.prepare)->op, request->prepare_op);
       send(from, entry.prepare);
       return;
     }
@@ -984,17 +1265,22 @@ void Replica::on_get_prepare(uint32_t from, pool::Message* message) {
   if (!journal_.has_prepare(request->prepare_op, request->prepare_checksum)) return;
   const uint64_t incarnation = incarnation_;
   const uint64_t op = request->prepare_op;
+  const pool::U128 checksum = request->prepare_checksum;
   // No read slot for repairs: the request is dropped and the peer asks again.
-  journal_.read_prepare(op, request->prepare_checksum, Journal::ReadPurpose::repair,
-                        [this, incarnation, from, op](pool::Message* read) {
-                          if (!alive(incarnation)) return;
-                          context_.record(TraceKind::journal_read, index_, op, read == nullptr);
-                          if (read == nullptr) {
-                            journal_.mark_faulty(op);
-                          } else {
-                            send(from, read);
-                          }
-                        });
+  journal_.read_prepare(
+      op, checksum, Journal::ReadPurpose::repair,
+      [this, incarnation, from, op, checksum](pool::Message* read) {
+        if (!alive(incarnation)) return;
+        context_.record(TraceKind::journal_read, index_, op, read == nullptr);
+        // As asked: the journal checks the op and checksum it read.
+        POOL_ASSERT(read == nullptr || (header_of<Command::prepare>(read)->op == op &&
+                                        read->header->frame.checksum == checksum));
+        if (read == nullptr) {
+          journal_.mark_faulty(op);
+        } else {
+          send(from, read);
+        }
+      });
 }
 
 void Replica::repair() {
@@ -1006,6 +1292,7 @@ void Replica::repair() {
     for (const PipelineEntry& entry : state_.pipeline.prepares()) write_prepare(entry.prepare);
     // Ops before the pipeline (committed, or a restarted lone replica's) repair like a backup's.
     op_repair_max = state_.op - state_.pipeline.prepares().size();
+    POOL_ASSERT_GE(op_repair_max, state_.commit_min);  // The pipeline holds no committed op.
   }
   // Headers missing after the commit: ask another member for the range. Up to commit_max
   // too: a restarted replica may know of commits beyond its own log.
@@ -1023,9 +1310,11 @@ void Replica::repair() {
       (!state_.get_headers_sent || now >= state_.get_headers_sent_tick + repair_expiry_ticks)) {
     pool::Message* request = acquire(Term::burst);
     auto* header = header_start<Command::get_headers>(request, static_cast<uint8_t>(index_), 0, 0);
+    POOL_ASSERT(state_.commit_min < missing_min && missing_min <= missing_max);
     header->op_min = missing_min;
     header->op_max = missing_max;
     message_seal(request);
+    POOL_ASSERT(header_valid(request, context_.config));  // The peer's bus: op_min <= op_max.
     const bool ask_primary = state_.status == Status::normal && !primary() && prng_.chance(1, 2);
     send(ask_primary ? primary_index() : choose_other_member(), request);
     release(Term::burst, request);
@@ -1036,6 +1325,7 @@ void Replica::repair() {
 }
 
 void Replica::repair_prepares(uint64_t op_max) {
+  POOL_ASSERT_LE(op_max, state_.op);
   const uint64_t now = context_.now_tick();
   std::erase_if(state_.repairs, [&](const RepairRequest& r) {
     return now >= r.sent_tick + repair_expiry_ticks || journal_.prepared(r.op);
@@ -1065,9 +1355,13 @@ void Replica::repair_prepares(uint64_t op_max) {
     get->prepare_checksum = header->frame.checksum;
     get->prepare_op = op;
     message_seal(request);
+    POOL_ASSERT(header_valid(request, context_.config));
     send(to, request);
     release(Term::burst, request);
     state_.repairs.push_back(RepairRequest{op, to, now});
+    // Bounded: at most repairs_per_replica_max in flight to each other member.
+    POOL_ASSERT_LE(state_.repairs.size(),
+                   size_t{repairs_per_replica_max} * (context_.shape.member_count - 1));
   }
 }
 

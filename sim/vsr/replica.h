@@ -93,16 +93,48 @@ class Replica {
   void send(uint32_t to, pool::Message* message) { bus_.send(to, message); }
   void send_to_other_members(pool::Message* message);
   bool alive(uint64_t incarnation) const { return incarnation == incarnation_; }
-  // The volatile state's invariants (after every message handled and every tick).
+  // The volatile state's invariants (once a tick, as the previous tick's events left them).
   void verify() const;
   void release_memory();
 
   MessageBus::Receive on_message(uint32_t from, pool::Message* message);
   // Normal operation (replica.cc): what each handler ignores, decided in one place.
-  // (ignore_X declarations for replica.cc's handlers go here.)
+  // Each is true if on_X drops the message untouched; none has a side effect. on_message's
+  // pre-dispatch effects (on_view_ahead) come before them.
+  bool ignore_ping(uint32_t from, const pool::Message* message) const;
+  bool ignore_ping_client(uint32_t from) const;
+  bool ignore_request(uint32_t from, const pool::Message* message) const;
+  // True for any prepare but the normal path's (this view's, from its primary, on a backup
+  // in normal status): on_prepare hands those to on_prepare_repair.
+  bool ignore_prepare(uint32_t from, const pool::Message* message) const;
+  bool ignore_prepare_repair(uint32_t from, const pool::Message* message) const;
+  bool ignore_prepare_ok(uint32_t from, const pool::Message* message) const;
+  bool ignore_commit(const pool::Message* message) const;
+  bool ignore_get_headers(uint32_t from, const pool::Message* message) const;
+  bool ignore_headers(const pool::Message* message) const;
+  bool ignore_get_prepare(uint32_t from, const pool::Message* message) const;
+  bool ignore_get_reply(uint32_t from, const pool::Message* message) const;
+  // A reply from a client is ignored by on_message: on_reply_repair is not told who sent it.
+  bool ignore_reply_repair(const pool::Message* message) const;
+  // verify()'s half on references: the census counts each message the volatile state keeps.
+  void verify_census() const;
 
   // View changes and sync (replica_view_change.cc, replica_sync.cc): what each handler ignores.
-  // (ignore_X declarations for those files' handlers go here.)
+  // Each is true if on_X drops the message; none has a side effect.
+  // An exit_view or join_view that no view change of ours takes: from a non-replica or
+  // ourselves, to a standby or a replica fetching sync blocks (neither votes), or of a view
+  // that is over. Any other of a later view first takes this replica into that view change.
+  bool ignore_view_change_message(uint32_t from, const pool::Message* message) const;
+  bool ignore_exit_view(uint32_t from, const pool::Message* message) const;
+  // Also true for a join_view to a replica that is not its view's primary (misdirected); that
+  // one still took this replica into its view first, so on_join_view asks after the transition.
+  bool ignore_join_view(uint32_t from, const pool::Message* message) const;
+  bool ignore_get_view(uint32_t from, const pool::Message* message) const;
+  // A view message names its author in its header (on_view is not told who sent it).
+  bool ignore_view(const pool::Message* message) const;
+  bool ignore_get_blocks(uint32_t from, const pool::Message* message) const;
+  // A block the grid does not miss, or whose write is already in flight.
+  bool ignore_block(const pool::Message* message) const;
 
   void on_ping(uint32_t from, pool::Message* message);
   void on_ping_client(uint32_t from);
@@ -164,7 +196,6 @@ class Replica {
   // Leaves the current view for a later one; enter_view_change also takes the same view (a
   // replica that restarts in the middle of a view change resumes it).
   void transition_to_view_change(uint32_t view);
-  bool view_change_message_accepted(uint32_t from, uint32_t view);
   void send_exit_view();
   void maybe_send_join_view();
   pool::Message* build_join_view(pool::Term term);

@@ -20,6 +20,9 @@ void Replica::checkpoint_maybe() {
   POOL_ASSERT(state_.checkpoint_stage == CheckpointStage::idle,
               "r%u: checkpoint %llu while the previous is being written", index_,
               static_cast<unsigned long long>(state_.commit_min));
+  // The next checkpoint after ours: commits go one op at a time, and no sync runs meanwhile.
+  POOL_ASSERT_EQ(state_.commit_min, state_.op_checkpoint + checkpoint_interval_ops_);
+  POOL_ASSERT(!syncing_blocks());
   state_.checkpoint_stage = CheckpointStage::writing;
   const Checkpoint checkpoint{state_.commit_min, state_.commit_checksum};
   context_.record(TraceKind::checkpoint, index_, checkpoint.op, 0);
@@ -31,6 +34,7 @@ void Replica::checkpoint_maybe() {
       checkpoint, header, state_.clients,
       [this, incarnation, checkpoint, header, sessions = state_.clients] {
         if (!alive(incarnation)) return;
+        POOL_ASSERT(state_.checkpoint_stage == CheckpointStage::writing);  // One at a time.
         state_.checkpoint_stage = CheckpointStage::idle;
         if (checkpoint.op <= state_.op_checkpoint) return;  // A sync went past it meanwhile.
         checkpoint_adopt(header, sessions);
@@ -45,6 +49,11 @@ void Replica::checkpoint_maybe() {
 // holds), and the grid keeps its blocks and the previous checkpoint's.
 void Replica::checkpoint_adopt(const pool::PrepareHeader& header,
                                const std::vector<ClientSession>& sessions) {
+  POOL_ASSERT_EQ(header.frame.command, Command::prepare);
+  // A checkpoint moves forward, over executed ops only.
+  POOL_ASSERT_GT(header.op, state_.op_checkpoint);
+  POOL_ASSERT_LE(header.op, state_.commit_min);
+  POOL_ASSERT_EQ(sessions.size(), size_t{context_.shape.client_count});
   const Checkpoint checkpoint{header.op, header.frame.checksum};
   state_.op_checkpoint = checkpoint.op;
   state_.checkpoint_checksum = checkpoint.checksum;
@@ -54,6 +63,8 @@ void Replica::checkpoint_adopt(const pool::PrepareHeader& header,
   superblock.checkpoint_header = header;
   superblock.clients = sessions;
   storage_.superblock_write(superblock_encode(superblock));
+  // Read back as restart reads it: the superblock names this checkpoint.
+  POOL_ASSERT_EQ(superblock_decode(storage_.superblock_read()).checkpoint_op, checkpoint.op);
   grid_.set_current(checkpoint);
 }
 
@@ -61,12 +72,14 @@ void Replica::checkpoint_adopt(const pool::PrepareHeader& header,
 // original's sync_view) until it has the checkpoint's blocks, then joins that view.
 void Replica::sync_maybe(pool::Message* view_message) {
   const auto* header = view_message->build<Command::view>()->header;
+  POOL_ASSERT(sync_needed(header->op));  // on_view's decision.
+  POOL_ASSERT_EQ(state_.sync_view != nullptr, state_.sync_stage != SyncStage::idle);
   if (state_.sync_view != nullptr) {
     const auto* kept = state_.sync_view->build<Command::view>()->header;
-    if (kept->checkpoint_op > header->checkpoint_op ||
-        (kept->checkpoint_op == header->checkpoint_op && kept->frame.view >= header->frame.view)) {
-      return;
-    }
+    // ignore_view dropped every view message no newer than the one kept.
+    POOL_ASSERT(
+        kept->checkpoint_op < header->checkpoint_op ||
+        (kept->checkpoint_op == header->checkpoint_op && kept->frame.view < header->frame.view));
     release(Term::sync_view, state_.sync_view);
   }
   state_.sync_view = census_.hold(Term::sync_view, view_message);
@@ -77,6 +90,8 @@ void Replica::sync_maybe(pool::Message* view_message) {
 void Replica::sync_begin() {
   if (state_.sync_view == nullptr) return;
   const uint64_t checkpoint_op = state_.sync_view->build<Command::view>()->header->checkpoint_op;
+  // A view's checkpoint is its primary's: a multiple of the interval (send_view).
+  POOL_ASSERT_EQ(checkpoint_op % checkpoint_interval_ops_, 0u);
   if (syncing_blocks() && state_.sync_target.op == checkpoint_op) return;
   if (!syncing_blocks() && !sync_needed(state_.sync_view->build<Command::view>()->header->op)) {
     // Commits caught up while the sync waited: repair reaches the rest, and the view comes
@@ -97,6 +112,8 @@ void Replica::sync_begin() {
   POOL_ASSERT(checkpoint_op > state_.commit_min, "r%u: a sync to checkpoint %llu from commit %llu",
               index_, static_cast<unsigned long long>(checkpoint_op),
               static_cast<unsigned long long>(state_.commit_min));
+  // A sync under way moves to a later checkpoint only (sync_maybe keeps newer view messages).
+  POOL_ASSERT(!syncing_blocks() || checkpoint_op > state_.sync_target.op);
   context_.record(TraceKind::sync_start, index_, checkpoint_op, state_.commit_min);
   if (state_.status == Status::normal && primary()) {
     // A primary of a view the cluster has left: it steps down to sync.
@@ -120,6 +137,7 @@ void Replica::sync_begin() {
   state_.repairs.clear();
   state_.get_headers_sent = false;
   grid_.sync_to(state_.sync_target);
+  POOL_ASSERT(grid_.missing_any());  // Every block of the target, until a peer sends it.
   grid_repair();
 }
 
@@ -127,6 +145,10 @@ void Replica::sync_done() {
   POOL_ASSERT(syncing_blocks() && state_.sync_view != nullptr);
   const Checkpoint checkpoint = grid_.synced_checkpoint();
   POOL_ASSERT_EQ(checkpoint.op, state_.sync_target.op);
+  // The blocks name the prepare the view message named, if it named one (Grid::block_valid).
+  POOL_ASSERT(state_.sync_target.checksum == (pool::U128{0, 0}) ||
+              checkpoint.checksum == state_.sync_target.checksum);
+  POOL_ASSERT_GT(checkpoint.op, state_.commit_min);  // Nothing commits while blocks come in.
   context_.report(
       ProcessEvent{ProcessEventKind::synced, index_, checkpoint.op, checkpoint.checksum});
   state_.clients = grid_.synced_sessions();
@@ -163,7 +185,10 @@ void Replica::grid_repair() {
   if (requests.empty() || context_.shape.member_count < 2) return;
   const size_t requests_max =
       (context_.config.message_size_max - pool::header_size) / sizeof(pool::BlockRequest);
+  POOL_ASSERT_GT(requests_max, 0u);  // A message holds a request at least.
   if (requests.size() > requests_max) requests.resize(requests_max);
+  // Each names a grid address (the first is 1), as the peer's bus validates a block's.
+  for (const pool::BlockRequest& request : requests) POOL_ASSERT_GT(request.block_address, 0u);
   pool::Message* message = acquire(Term::burst);
   header_start<Command::get_blocks>(
       message, static_cast<uint8_t>(index_), 0,
@@ -175,9 +200,20 @@ void Replica::grid_repair() {
   release(Term::burst, message);
 }
 
+bool Replica::ignore_get_blocks(uint32_t from, const pool::Message* message) const {
+  POOL_ASSERT_EQ(message->header->frame.command, Command::get_blocks);
+  POOL_ASSERT_EQ(message->header->frame.view, 0u);  // grid_repair's (validated on receipt).
+  return from >= context_.shape.member_count || from == index_;
+}
+
 void Replica::on_get_blocks(uint32_t from, pool::Message* message) {
-  if (from >= context_.shape.member_count || from == index_) return;
+  if (ignore_get_blocks(from, message)) return;
+  POOL_ASSERT_LT(from, context_.shape.member_count);
+  POOL_ASSERT_EQ(message->header->frame.replica, from);  // A member asks under its own name.
   const auto body = message->body_used();
+  // One request or more, each whole, as grid_repair built them (validated on receipt).
+  POOL_ASSERT_GT(body.size(), 0u);
+  POOL_ASSERT_EQ(body.size() % sizeof(pool::BlockRequest), 0u);
   const uint64_t incarnation = incarnation_;
   for (size_t offset = 0; offset + sizeof(pool::BlockRequest) <= body.size();
        offset += sizeof(pool::BlockRequest)) {
@@ -187,18 +223,41 @@ void Replica::on_get_blocks(uint32_t from, pool::Message* message) {
     if (!grid_.serve(request, [this, incarnation, from](pool::Message* block) {
           if (alive(incarnation)) send(from, block);
         })) {
+      POOL_ASSERT_LE(grid_.reads_in_flight(), context_.config.grid_repair_reads_max);
       if (grid_.reads_in_flight() >= context_.config.grid_repair_reads_max) break;
     }
   }
 }
 
+bool Replica::ignore_block(const pool::Message* message) const {
+  const auto* header = reinterpret_cast<const pool::BlockHeader*>(message->header);
+  POOL_ASSERT_EQ(header->frame.command, Command::block);
+  POOL_ASSERT_GT(header->address, 0u);  // Validated on receipt.
+  // Grid::on_block's first test, asked of what the grid requests (its missing blocks that are
+  // not being written).
+  const std::vector<pool::BlockRequest> missing = grid_.missing();
+  return std::none_of(missing.begin(), missing.end(), [header](const pool::BlockRequest& request) {
+    return request.block_address == header->address;
+  });
+}
+
 void Replica::on_block(pool::Message* message) {
+  if (ignore_block(message)) return;
+  POOL_ASSERT(grid_.missing_any());
+  const uint64_t address = message->build<Command::block>()->header->address;
   const uint64_t incarnation = incarnation_;
-  grid_.on_block(*message, [this, incarnation] {
+  const bool taken = grid_.on_block(*message, [this, incarnation] {
     if (!alive(incarnation)) return;
     context_.record(TraceKind::block_repaired, index_, grid_.missing().size(), syncing_blocks());
     if (syncing_blocks() && grid_.synced()) sync_done();
   });
+  pool::maybe(taken);  // A block a peer read may fail verification (stale or corrupt).
+  // A block taken is being written: the grid asks for it no more.
+  const std::vector<pool::BlockRequest> missing = grid_.missing();
+  POOL_ASSERT(!taken || std::none_of(missing.begin(), missing.end(),
+                                     [address](const pool::BlockRequest& request) {
+                                       return request.block_address == address;
+                                     }));
 }
 
 }  // namespace sim

@@ -20,6 +20,11 @@ uint64_t bit(uint32_t replica) { return uint64_t{1} << replica; }
 // --- Timeouts and the superblock.
 
 void Replica::start_normal_timeouts() {
+  // A replica becomes normal in its view (its log is that view's), never while it fetches a
+  // sync's blocks: sync_done installs the view once they are in.
+  POOL_ASSERT_EQ(state_.status, Status::normal);
+  POOL_ASSERT_EQ(state_.log_view, state_.view);
+  POOL_ASSERT(!syncing_blocks());
   timeout(TimeoutKind::ping).start();
   timeout(TimeoutKind::repair).start();
   timeout(TimeoutKind::view_change_status).stop();
@@ -38,7 +43,13 @@ void Replica::start_normal_timeouts() {
 }
 
 void Replica::superblock_view_update() {
+  POOL_ASSERT_LE(state_.log_view, state_.view);
   Superblock superblock = superblock_decode(storage_.superblock_read());
+  // Views only move forward, each durable as it is taken; the checkpoint is ours
+  // (checkpoint_adopt writes the two together).
+  POOL_ASSERT_LE(superblock.view, state_.view);
+  POOL_ASSERT_LE(superblock.log_view, state_.log_view);
+  POOL_ASSERT_EQ(superblock.checkpoint_op, state_.op_checkpoint);
   superblock.view = state_.view;
   superblock.log_view = state_.log_view;
   storage_.superblock_write(superblock_encode(superblock));
@@ -48,11 +59,17 @@ void Replica::superblock_view_update() {
 
 void Replica::transition_to_view_change(uint32_t view) {
   POOL_ASSERT(view > state_.view, "r%u: view change to %u from view %u", index_, view, state_.view);
+  // A recovering replica resumes the view change it crashed in (enter_view_change) instead.
+  POOL_ASSERT(state_.status == Status::normal || state_.status == Status::view_change);
   enter_view_change(view);
+  POOL_ASSERT_LT(state_.log_view, state_.view);  // Not normal in the new view before it starts.
 }
 
 void Replica::enter_view_change(uint32_t view) {
   POOL_ASSERT(!standby());
+  POOL_ASSERT(!syncing_blocks());  // A replica fetching a sync's blocks does not vote.
+  // The same view only when a restart resumes the view change it crashed in.
+  POOL_ASSERT(view > state_.view || (view == state_.view && state_.status == Status::recovering));
   if (state_.status == Status::normal && primary()) primary_pipeline_to_cache();
   context_.record(TraceKind::view_change, index_, view, state_.view);
   state_.view = view;
@@ -71,12 +88,18 @@ void Replica::enter_view_change(uint32_t view) {
   timeout(TimeoutKind::view_change_message).start();
   send_exit_view();
   maybe_send_join_view();
+  // Our own exit_view is no quorum (a replica alone never changes views): the peers' come next.
+  POOL_ASSERT_EQ(state_.status, Status::view_change);
 }
 
 // The prepares stay as a cache, as the original's pipeline does; queued requests go.
 void Replica::primary_pipeline_to_cache() {
+  POOL_ASSERT(state_.status == Status::normal && primary());
   for (PipelineEntry& entry : state_.pipeline.prepares()) {
     const uint64_t op = entry.prepare->build<Command::prepare>()->header->op;
+    // The queue holds the uncommitted ops of the primary's log.
+    POOL_ASSERT_GT(op, state_.commit_min);
+    POOL_ASSERT_LE(op, state_.op);
     pool::Message*& slot = state_.pipeline.cache_slot(op);
     if (slot != nullptr) release(Term::pipeline, slot);
     slot = entry.prepare;  // The pipeline's reference carries over.
@@ -89,13 +112,23 @@ void Replica::primary_pipeline_to_cache() {
 }
 
 void Replica::release_join_views() {
+  POOL_ASSERT_EQ(state_.join_view_from_all_replicas.size(), size_t{context_.shape.replica_count});
   for (pool::Message*& message : state_.join_view_from_all_replicas) {
-    if (message != nullptr) release(Term::join_view_quorum, message);
+    if (message != nullptr) {
+      // Each of a view change this replica took part in (enter_view_change moved past it first).
+      POOL_ASSERT_EQ(message->header->frame.command, Command::join_view);
+      POOL_ASSERT_LE(message->header->frame.view, state_.view);
+      release(Term::join_view_quorum, message);
+    }
     message = nullptr;
   }
 }
 
 void Replica::send_exit_view() {
+  POOL_ASSERT_EQ(state_.status, Status::view_change);
+  POOL_ASSERT(!standby() && !syncing_blocks());  // Only a replica that votes sends a vote.
+  // The vote's view is durable (enter_view_change): after a restart it votes for no earlier one.
+  POOL_ASSERT_EQ(superblock_decode(storage_.superblock_read()).view, state_.view);
   pool::Message* message = acquire(Term::burst);
   header_start<Command::exit_view>(message, static_cast<uint8_t>(index_), state_.view, 0);
   message_seal(message);
@@ -105,24 +138,41 @@ void Replica::send_exit_view() {
   release(Term::burst, message);
 }
 
-// An exit_view or join_view from another replica for `view`: false if it is to be ignored (a
-// standby or a syncing replica does not vote; an older view is over). A later view is joined.
-bool Replica::view_change_message_accepted(uint32_t from, uint32_t view) {
-  if (from >= context_.shape.replica_count || from == index_ || standby() || syncing_blocks())
-    return false;
-  if (view < state_.view) return false;
-  if (view > state_.view) transition_to_view_change(view);
-  return true;
+bool Replica::ignore_view_change_message(uint32_t from, const pool::Message* message) const {
+  const Command command = message->header->frame.command;
+  POOL_ASSERT(command == Command::exit_view || command == Command::join_view);
+  // A replica votes under its own name (send_exit_view, maybe_send_join_view).
+  POOL_ASSERT_EQ(message->header->frame.replica, from);
+  if (from >= context_.shape.replica_count || from == index_) return true;
+  if (standby() || syncing_blocks()) return true;    // Neither votes.
+  return message->header->frame.view < state_.view;  // That view change is over.
+}
+
+// A later view's exit_view is taken: its view change makes this replica's status view_change.
+bool Replica::ignore_exit_view(uint32_t from, const pool::Message* message) const {
+  POOL_ASSERT_EQ(message->header->frame.command, Command::exit_view);
+  POOL_ASSERT_EQ(message->header->frame.size, pool::header_size);  // No body (validated).
+  if (ignore_view_change_message(from, message)) return true;
+  return message->header->frame.view == state_.view &&
+         state_.status != Status::view_change;  // The view has started.
 }
 
 void Replica::on_exit_view(uint32_t from, pool::Message* message) {
-  if (!view_change_message_accepted(from, message->header->frame.view)) return;
-  if (state_.status != Status::view_change) return;  // The view has started.
+  if (ignore_exit_view(from, message)) return;
+  const uint32_t view = message->header->frame.view;
+  if (view > state_.view) transition_to_view_change(view);
+  POOL_ASSERT_EQ(state_.status, Status::view_change);
+  POOL_ASSERT_EQ(view, state_.view);
+  POOL_ASSERT_LT(from, context_.shape.replica_count);  // A bit of exit_view_from.
+  POOL_ASSERT_NE(from, index_);
   state_.exit_view_from |= bit(from);
   maybe_send_join_view();
 }
 
 pool::Message* Replica::build_join_view(Term term) {
+  POOL_ASSERT_EQ(state_.status, Status::view_change);
+  // It votes for a view after the last one it was normal in (the receiver checks log_view).
+  POOL_ASSERT_LT(state_.log_view, state_.view);
   // The head: the highest op whose header the replica has (an op it never had the header of,
   // it never acknowledged).
   uint64_t op_head = state_.op;
@@ -148,6 +198,10 @@ pool::Message* Replica::build_join_view(Term term) {
   header->commit_min = std::max(state_.commit_min, std::min(state_.commit_max, op_head));
   header->checkpoint_op = state_.op_checkpoint;
   header->log_view = state_.log_view;
+  // As the receiver validates it (header_invalid): the head, then the commit, then the
+  // checkpoint, each at or after the next.
+  POOL_ASSERT_GE(header->op, header->commit_min);
+  POOL_ASSERT_GE(header->commit_min, header->checkpoint_op);
   // For each op after commit_min: present (its prepare is on disk) or nack. A nack of an op
   // whose header the body carries says the slot does not hold that prepare; of any other op,
   // that the slot holds no prepare of the op at all (so the replica never acknowledged one). A
@@ -175,6 +229,8 @@ pool::Message* Replica::build_join_view(Term term) {
 void Replica::maybe_send_join_view() {
   if (state_.status != Status::view_change || state_.join_view_sent) return;
   if (static_cast<uint32_t>(std::popcount(state_.exit_view_from)) < quorum_view_change()) return;
+  POOL_ASSERT(!standby() && !syncing_blocks());
+  POOL_ASSERT((state_.exit_view_from & bit(index_)) != 0);  // Our own exit_view counts.
   state_.join_view_sent = true;
   if (primary()) {
     // The new primary keeps its own join_view with the others'.
@@ -189,13 +245,35 @@ void Replica::maybe_send_join_view() {
   release(Term::burst, message);
 }
 
+bool Replica::ignore_join_view(uint32_t from, const pool::Message* message) const {
+  const auto* header = reinterpret_cast<const pool::JoinViewHeader*>(message->header);
+  POOL_ASSERT_EQ(header->frame.command, Command::join_view);
+  POOL_ASSERT_EQ(message->body_used().size() % pool::header_size, 0u);  // Headers (validated).
+  if (ignore_view_change_message(from, message)) return true;
+  return primary_of(header->frame.view) != index_;  // Misdirected.
+}
+
+// The ignore check is split in two: a later view's join_view takes this replica into that view
+// change even when it is not the view's primary, the one the message is for.
 void Replica::on_join_view(uint32_t from, pool::Message* message) {
-  if (!view_change_message_accepted(from, message->header->frame.view)) return;
-  if (!primary()) return;
+  if (ignore_view_change_message(from, message)) return;
+  const uint32_t view = message->header->frame.view;
+  if (view > state_.view) transition_to_view_change(view);
+  if (ignore_join_view(from, message)) return;
+  const auto* header = message->build<Command::join_view>()->header;
+  POOL_ASSERT(primary());
+  POOL_ASSERT_EQ(view, state_.view);
+  POOL_ASSERT_LT(from, context_.shape.replica_count);  // A slot of join_view_from_all_replicas.
+  // Its sender was last normal before this view (build_join_view), and its head is at or after
+  // its commit, which is at or after its checkpoint (validated on receipt).
+  POOL_ASSERT_LT(header->log_view, view);
+  POOL_ASSERT_GE(header->op, header->commit_min);
+  POOL_ASSERT_GE(header->commit_min, header->checkpoint_op);
   if (state_.status == Status::normal) {
     send_view(from);  // The view began without it.
     return;
   }
+  POOL_ASSERT_EQ(state_.status, Status::view_change);
   pool::Message*& slot = state_.join_view_from_all_replicas[from];
   if (slot != nullptr) release(Term::join_view_quorum, slot);
   slot = census_.hold(Term::join_view_quorum, message);
@@ -206,6 +284,8 @@ void Replica::on_join_view(uint32_t from, pool::Message* message) {
 void Replica::primary_join_view_quorum_check() {
   if (state_.log_chosen || state_.status != Status::view_change || !primary()) return;
   if (state_.join_view_from_all_replicas[index_] == nullptr) return;
+  POOL_ASSERT(state_.join_view_sent);  // Our own join_view is kept once built.
+  POOL_ASSERT(!syncing_blocks());
   const auto count = static_cast<uint32_t>(std::count_if(
       state_.join_view_from_all_replicas.begin(), state_.join_view_from_all_replicas.end(),
       [](const pool::Message* m) { return m != nullptr; }));
@@ -217,12 +297,15 @@ void Replica::primary_join_view_quorum_check() {
 // The log of the latest view any member of the quorum was normal in, up to the highest op any
 // of those members has: it holds every committed op.
 void Replica::primary_choose_log() {
+  POOL_ASSERT(state_.join_view_from_all_replicas[index_] != nullptr);  // Ours is in the quorum.
   const pool::JoinViewHeader* best = nullptr;
   const pool::Message* best_message = nullptr;
   uint64_t commit = state_.commit_max;
   for (const pool::Message* message : state_.join_view_from_all_replicas) {
     if (message == nullptr) continue;
     const auto* header = reinterpret_cast<const pool::JoinViewHeader*>(message->header);
+    // All of this view change: enter_view_change let go of the earlier ones.
+    POOL_ASSERT_EQ(header->frame.view, state_.view);
     commit = std::max(commit, header->commit_min);
     if (best == nullptr || header->log_view > best->log_view ||
         (header->log_view == best->log_view && header->op > best->op)) {
@@ -231,6 +314,7 @@ void Replica::primary_choose_log() {
     }
   }
   POOL_ASSERT(best != nullptr);
+  POOL_ASSERT_LT(best->log_view, state_.view);
   POOL_ASSERT_GE(best->op, state_.commit_min);
   truncate_after(best->op);
   for (const pool::Message* message : state_.join_view_from_all_replicas) {
@@ -245,6 +329,9 @@ void Replica::primary_choose_log() {
   primary_truncate_nacked();
   state_.log_chosen = true;
   context_.record(TraceKind::view_log_chosen, index_, state_.op, state_.commit_max);
+  // The chosen log holds every committed op (the commit is within it), and what it has after
+  // the commit fits the new pipeline.
+  POOL_ASSERT_LE(state_.commit_max, state_.op);
   POOL_ASSERT(state_.op - state_.commit_max <= pipeline_prepare_queue_max_,
               "r%u view %u: %llu uncommitted ops exceed the pipeline", index_, state_.view,
               static_cast<unsigned long long>(state_.op - state_.commit_max));
@@ -253,6 +340,10 @@ void Replica::primary_choose_log() {
 // An op that a nack quorum never wrote was never committed: it goes, with all after it. Checked
 // again as late join_views arrive.
 void Replica::primary_truncate_nacked() {
+  POOL_ASSERT(state_.status == Status::view_change && primary());
+  POOL_ASSERT_LE(state_.commit_max, state_.op);
+  // A nack quorum and a replication quorum meet: a committed op never has one.
+  POOL_ASSERT_LE(quorum_replication(), context_.shape.replica_count);
   for (uint64_t op = state_.commit_max + 1; op <= state_.op; op++) {
     if (nacks(op) >= context_.shape.replica_count - quorum_replication() + 1) {
       context_.record(TraceKind::view_truncate, index_, op, state_.op);
@@ -264,11 +355,17 @@ void Replica::primary_truncate_nacked() {
 }
 
 uint32_t Replica::nacks(uint64_t op) const {
+  // Only an op after the commit can go.
+  POOL_ASSERT_GT(op, state_.commit_max);
+  POOL_ASSERT_LE(op, state_.op);
   const pool::PrepareHeader* ours = journal_.header(op);
   uint32_t count = 0;
   for (const pool::Message* message : state_.join_view_from_all_replicas) {
     if (message == nullptr) continue;
     const auto* header = reinterpret_cast<const pool::JoinViewHeader*>(message->header);
+    // An op is present or nacked, never both (build_join_view).
+    POOL_ASSERT_EQ(header->present_bitset.low & header->nack_bitset.low, 0u);
+    POOL_ASSERT_EQ(header->present_bitset.high & header->nack_bitset.high, 0u);
     // Beyond what its WAL could take since its checkpoint: it never wrote op.
     if (op > header->checkpoint_op + checkpoint_interval_ops_ + pipeline_prepare_queue_max_) {
       count += 1;
@@ -296,6 +393,8 @@ uint32_t Replica::nacks(uint64_t op) const {
 void Replica::primary_view_change_progress() {
   if (state_.status != Status::view_change || !primary() || !state_.log_chosen || syncing_blocks())
     return;
+  POOL_ASSERT(state_.join_view_from_all_replicas[index_] != nullptr);  // The log chosen is kept.
+  POOL_ASSERT_LE(state_.commit_max, state_.op);
   // Every op after the commit on disk, and linked to the head by the hash chain.
   for (uint64_t op = state_.commit_min + 1; op <= state_.op; op++) {
     const pool::PrepareHeader* above = journal_.header(op + 1);
@@ -310,11 +409,15 @@ void Replica::primary_view_change_progress() {
     commit_journal();
     return;
   }
+  // The new primary has executed every op the old views committed before it starts its own.
+  POOL_ASSERT_EQ(state_.commit_min, state_.commit_max);
   if (state_.commit_stage != CommitStage::idle || state_.commit_prepare != nullptr) return;
   primary_start_view();
 }
 
 void Replica::primary_start_view() {
+  POOL_ASSERT(state_.status == Status::view_change && primary() && state_.log_chosen);
+  POOL_ASSERT(state_.pipeline.queues_empty());  // A view change keeps prepares in the cache only.
   // The pipeline: every op after the commit, from the cache or read back from the journal.
   for (pool::Message*& prepare : state_.pipeline.cache()) {
     if (prepare == nullptr) continue;
@@ -338,6 +441,7 @@ void Replica::primary_start_view() {
         op, header->frame.checksum, Journal::ReadPurpose::commit,
         [this, incarnation, view, op](pool::Message* read) {
           if (!alive(incarnation)) return;
+          POOL_ASSERT_GT(state_.pipeline_reads_in_flight, 0u);
           state_.pipeline_reads_in_flight -= 1;
           context_.record(TraceKind::journal_read, index_, op, read == nullptr);
           if (view != state_.view || state_.status != Status::view_change) return;
@@ -345,6 +449,7 @@ void Replica::primary_start_view() {
             journal_.mark_faulty(op);
             return;
           }
+          POOL_ASSERT_EQ(read->build<Command::prepare>()->header->op, op);  // Journal-verified.
           cache_prepare(read);
         });
     if (started) state_.pipeline_reads_in_flight += 1;
@@ -356,6 +461,8 @@ void Replica::primary_start_view() {
     state_.pipeline.prepare_push(PipelineEntry{slot, bit(index_), false});  // Our write is done.
     slot = nullptr;
   }
+  // The queue holds every op after the commit, in order (prepare_push checks each follows).
+  POOL_ASSERT_EQ(state_.pipeline.prepares().size(), state_.op - state_.commit_max);
   state_.status = Status::normal;
   state_.log_view = state_.view;
   superblock_view_update();
@@ -376,6 +483,10 @@ void Replica::primary_start_view() {
 // --- The view message.
 
 void Replica::send_view(uint32_t to) {
+  // Only the primary of a view it is normal in tells it, and not while it fetches sync blocks.
+  POOL_ASSERT(state_.status == Status::normal && primary() && !syncing_blocks());
+  POOL_ASSERT_LT(to, context_.shape.member_count);
+  POOL_ASSERT_NE(to, index_);
   // The head's header always, the chain below it, and the checkpoint's prepare header (a
   // replica that syncs checks the checkpoint's blocks against it). The last body slot is kept
   // for the checkpoint's header.
@@ -401,6 +512,10 @@ void Replica::send_view(uint32_t to) {
   header->op = state_.op;
   header->commit_max = state_.commit_max;
   header->checkpoint_op = state_.op_checkpoint;
+  // As the receiver validates it (header_invalid): the head, then the commit, then the
+  // checkpoint, each at or after the next.
+  POOL_ASSERT_GE(header->op, header->commit_max);
+  POOL_ASSERT_GE(header->commit_max, header->checkpoint_op);
   for (size_t i = 0; i < headers.size(); i++) {
     std::memcpy(message->body_used().data() + i * pool::header_size, headers[i], pool::header_size);
   }
@@ -409,13 +524,26 @@ void Replica::send_view(uint32_t to) {
   release(Term::burst, message);
 }
 
+bool Replica::ignore_get_view(uint32_t from, const pool::Message* message) const {
+  const auto* header = reinterpret_cast<const pool::GetViewHeader*>(message->header);
+  POOL_ASSERT_EQ(header->frame.command, Command::get_view);
+  POOL_ASSERT(header->nonce != (pool::U128{0, 0}));  // request_view's (validated on receipt).
+  if (from >= context_.shape.member_count || from == index_) return true;
+  // Only the primary of a view it is normal in answers, and not while it fetches sync blocks.
+  return state_.status != Status::normal || !primary() || syncing_blocks();
+}
+
 void Replica::on_get_view(uint32_t from, pool::Message* message) {
-  (void)message;
-  if (from >= context_.shape.member_count || from == index_) return;
-  if (state_.status == Status::normal && primary() && !syncing_blocks()) send_view(from);
+  if (ignore_get_view(from, message)) return;
+  POOL_ASSERT_LT(from, context_.shape.member_count);
+  POOL_ASSERT_EQ(message->header->frame.replica, from);  // A member asks under its own name.
+  send_view(from);
 }
 
 void Replica::request_view(uint32_t view) {
+  // Of our view or a later one, while the replica takes part (not down, not recovering).
+  POOL_ASSERT_GE(view, state_.view);
+  POOL_ASSERT(state_.status == Status::normal || state_.status == Status::view_change);
   if (timeout(TimeoutKind::request_view).ticking && view <= state_.view_requested) return;
   const uint32_t to = primary_of(view);
   if (to == index_) return;
@@ -429,23 +557,49 @@ void Replica::request_view(uint32_t view) {
   release(Term::burst, message);
 }
 
+// Not a message's handler: on_message calls it for what a message says of later views.
 void Replica::on_view_ahead(uint32_t view) {
+  POOL_ASSERT_GE(view, state_.view);  // A later view, or a checkpoint far ahead in ours.
   if (state_.status == Status::down || state_.status == Status::recovering) return;
   request_view(view);
+  // Asked now or within the request_view period, unless that view's primary is us.
+  POOL_ASSERT(timeout(TimeoutKind::request_view).ticking || primary_of(view) == index_);
+}
+
+// Its author is the view's primary and not us: so no view message of our own view reaches us
+// while we are its primary (normal or not), and that case needs no test of its own.
+bool Replica::ignore_view(const pool::Message* message) const {
+  const auto* header = reinterpret_cast<const pool::ViewHeader*>(message->header);
+  POOL_ASSERT_EQ(header->frame.command, Command::view);
+  POOL_ASSERT_EQ(message->body_used().size() % pool::header_size, 0u);  // Headers (validated).
+  const uint32_t view = header->frame.view;
+  const uint32_t from = header->frame.replica;
+  if (from != primary_of(view) || from == index_ || view < state_.view) return true;
+  if (!sync_needed(header->op)) return syncing_blocks();  // The sync's blocks come first.
+  // Beyond repair's reach: kept for a sync, unless the one kept is as new (a later checkpoint,
+  // or the same one in a view as late).
+  if (state_.sync_view == nullptr) return false;
+  const auto* kept = reinterpret_cast<const pool::ViewHeader*>(state_.sync_view->header);
+  return kept->checkpoint_op > header->checkpoint_op ||
+         (kept->checkpoint_op == header->checkpoint_op && kept->frame.view >= view);
 }
 
 void Replica::on_view(pool::Message* message) {
+  if (ignore_view(message)) return;
   const auto* view_header = message->build<Command::view>()->header;
   const uint32_t view = view_header->frame.view;
-  const uint32_t from = view_header->frame.replica;
-  if (from != primary_of(view) || from == index_ || view < state_.view) return;
-  if (state_.status == Status::normal && view == state_.view && primary()) return;
+  POOL_ASSERT_GE(view, state_.view);
+  POOL_ASSERT_NE(primary_of(view), index_);  // Its author is that view's primary, not us.
+  // As its primary built it (send_view) and the bus validated it.
+  POOL_ASSERT_GE(view_header->op, view_header->commit_max);
+  POOL_ASSERT_GE(view_header->commit_max, view_header->checkpoint_op);
   if (sync_needed(view_header->op)) {
     sync_maybe(message);
     return;
   }
-  if (syncing_blocks()) return;
+  POOL_ASSERT(!syncing_blocks());
   if (state_.status == Status::normal && view == state_.view) {
+    POOL_ASSERT_EQ(state_.log_view, view);  // Normal in a view: its log is that view's.
     // Our own view: what the primary's log adds (nothing to truncate within one view).
     advance_commit_max(view_header->commit_max);
     install_headers(message->body_used(), view_header->op);
@@ -460,9 +614,13 @@ void Replica::on_view(pool::Message* message) {
 void Replica::install_view(const pool::Message* message) {
   const auto* view_header = reinterpret_cast<const pool::ViewHeader*>(message->header);
   const uint32_t view = view_header->frame.view;
+  POOL_ASSERT_EQ(view_header->frame.command, Command::view);
   POOL_ASSERT_GE(view, state_.view);
   POOL_ASSERT_GE(view_header->op, state_.commit_min);
+  POOL_ASSERT(!syncing_blocks());  // A sync installs its view once its blocks are in.
   if (state_.status == Status::normal && primary()) primary_pipeline_to_cache();
+  // Only a normal primary has queues; the others keep prepares in the cache.
+  POOL_ASSERT(state_.pipeline.queues_empty());
   state_.view = view;
   if (view > state_.log_view) {
     // A new view's log: what ours has beyond it was never committed.
@@ -473,6 +631,7 @@ void Replica::install_view(const pool::Message* message) {
     verify_chain_from_head();
   } else {
     // Our own view (after a sync): the ops we acknowledged since stay.
+    POOL_ASSERT_EQ(view, state_.log_view);
     install_headers(message->body_used(), view_header->op);
     if (view_header->op >= state_.op) {
       state_.op = view_header->op;
@@ -498,6 +657,8 @@ void Replica::install_view(const pool::Message* message) {
 // message carries none (its sender's head was its commit), what we have there is not vouched
 // for and goes. The anchor (the old log's) is replaced by the head.
 void Replica::head_take(std::span<const uint8_t> body) {
+  POOL_ASSERT_EQ(body.size() % pool::header_size, 0u);  // A body of headers.
+  POOL_ASSERT_GE(state_.op, state_.commit_min);
   state_.anchor_op = 0;
   for (const pool::PrepareHeader& header : prepare_headers_in(body)) {
     if (header.op == state_.op) {
@@ -506,9 +667,15 @@ void Replica::head_take(std::span<const uint8_t> body) {
     }
   }
   if (state_.anchor_op == 0 && state_.op > state_.commit_min) journal_.remove_header(state_.op);
+  // The head above the commit is the message's, or unknown until repair finds it.
+  POOL_ASSERT(state_.anchor_op == state_.op || state_.op == state_.commit_min ||
+              journal_.header(state_.op) == nullptr);
 }
 
 void Replica::install_headers(std::span<const uint8_t> body, uint64_t op_max) {
+  // A body of headers, as many as a message holds (validated, or built by us).
+  POOL_ASSERT_EQ(body.size() % pool::header_size, 0u);
+  POOL_ASSERT_LE(body.size() / pool::header_size, size_t{headers_per_message(context_.config)});
   for (const pool::PrepareHeader& header : prepare_headers_in(body)) {
     if (header.op <= op_max && header_fits(header.op)) journal_.set_header(header);
   }
@@ -518,6 +685,7 @@ void Replica::install_headers(std::span<const uint8_t> body, uint64_t op_max) {
 // gap stays: it may be an op the replica acknowledged; it is committed only once the chain from
 // the head reaches it (chained_to_head).
 void Replica::verify_chain_from_head() {
+  POOL_ASSERT_GE(state_.op, state_.commit_min);
   for (uint64_t op = state_.op; op > state_.commit_min + 1; op--) {
     const pool::PrepareHeader* below = journal_.header(op - 1);
     const pool::PrepareHeader* above = journal_.header(op);
@@ -525,11 +693,19 @@ void Replica::verify_chain_from_head() {
       journal_.remove_header(op - 1);
     }
   }
+  // What stays after the commit chains wherever two neighbours are both known.
+  for (uint64_t op = state_.op; op > state_.commit_min + 1; op--) {
+    const pool::PrepareHeader* below = journal_.header(op - 1);
+    const pool::PrepareHeader* above = journal_.header(op);
+    POOL_ASSERT(below == nullptr || above == nullptr || above->parent == below->frame.checksum);
+  }
 }
 
 bool Replica::chained_to_head(uint64_t op) const {
+  POOL_ASSERT_GT(op, state_.commit_min);  // An op to commit: the next one (commit_journal).
   for (uint64_t below = op; below < state_.op; below++) {
     const pool::PrepareHeader* header = journal_.header(below);
+    POOL_ASSERT(header != nullptr);  // Op's (the caller has it), then each `above` checked.
     if (below == state_.anchor_op && header->frame.checksum == state_.anchor_checksum) return true;
     const pool::PrepareHeader* above = journal_.header(below + 1);
     if (above == nullptr || above->parent != header->frame.checksum) return false;
@@ -538,6 +714,7 @@ bool Replica::chained_to_head(uint64_t op) const {
 }
 
 void Replica::truncate_after(uint64_t op) {
+  POOL_ASSERT_GE(op, state_.commit_min);  // Never an executed op.
   for (uint64_t removed = state_.op; removed > op; removed--) journal_.remove_header(removed);
   if (state_.anchor_op > op) {
     // The anchor named a header that is gone: the new head (if known) takes its place.
@@ -545,6 +722,7 @@ void Replica::truncate_after(uint64_t op) {
     state_.anchor_op = head != nullptr ? op : 0;
     if (head != nullptr) state_.anchor_checksum = head->frame.checksum;
   }
+  POOL_ASSERT_LE(state_.anchor_op, op);  // The anchor is within what is left.
 }
 
 // --- Recovery.
@@ -555,6 +733,11 @@ void Replica::restart() {
   bus_.open();
   state_.status = Status::recovering;
   const Superblock superblock = superblock_decode(storage_.superblock_read());
+  // As superblock_view_update and checkpoint_adopt wrote it: the checkpoint's own prepare.
+  POOL_ASSERT_LE(superblock.log_view, superblock.view);
+  POOL_ASSERT_EQ(superblock.checkpoint_header.op, superblock.checkpoint_op);
+  POOL_ASSERT(superblock.checkpoint_op == 0 ||
+              superblock.checkpoint_header.frame.checksum == superblock.checkpoint_checksum);
   state_.view = superblock.view;
   state_.log_view = superblock.log_view;
   state_.op_checkpoint = superblock.checkpoint_op;
@@ -568,21 +751,33 @@ void Replica::restart() {
   if (state_.op_checkpoint > 0 && journal_.header(state_.op_checkpoint) == nullptr) {
     journal_.set_header(superblock.checkpoint_header);  // After a sync, the ring may lack it.
   }
+  // The log starts from the checkpoint's prepare: a committed op's header never changes.
+  POOL_ASSERT(state_.op_checkpoint == 0 ||
+              journal_.header(state_.op_checkpoint)->frame.checksum == state_.checkpoint_checksum);
   state_.op = std::max(state_.op_checkpoint, journal_.op_max());
   state_.recovery_slot_next = 0;
   recovery_read_next();
 }
 
 void Replica::recovery_read_next() {
+  // Also after recovery_done, from a read's callback: then the loop has nothing left to do.
+  POOL_ASSERT_NE(state_.status, Status::down);
   // Reads every written slot, up to journal_iops_read_max at once, in slot order: which
   // prepares are on disk.
   const uint32_t slots = storage_.wal_slots_written();
+  POOL_ASSERT_LE(slots, journal_.slot_count());
+  POOL_ASSERT_LE(state_.recovery_slot_next, slots);
   while (state_.recovery_slot_next < slots) {
     const uint32_t slot = state_.recovery_slot_next;
     const uint64_t incarnation = incarnation_;
-    const bool started = journal_.read_slot(slot, [this, incarnation](pool::Message* read) {
+    const bool started = journal_.read_slot(slot, [this, incarnation, slot](pool::Message* read) {
       if (!alive(incarnation)) return;
-      if (read != nullptr) journal_.slot_observed(*read->build<Command::prepare>()->header);
+      if (read != nullptr) {
+        const pool::PrepareHeader& prepare = *read->build<Command::prepare>()->header;
+        // A prepare is written to its op's slot only (the journal checked what, not where).
+        POOL_ASSERT_EQ(prepare.op % journal_.slot_count(), slot);
+        journal_.slot_observed(prepare);
+      }
       // The next read waits for the next event, when this one's message is back in the pool,
       // as the original's recovery frees a read before it issues the next.
       context_.scheduler.schedule_after(0, [this, incarnation] {
@@ -597,6 +792,10 @@ void Replica::recovery_read_next() {
 }
 
 void Replica::recovery_done() {
+  POOL_ASSERT_EQ(state_.status, Status::recovering);
+  POOL_ASSERT_EQ(journal_.reads_in_flight(), 0u);  // Every slot read, and each read back.
+  // Recovery executes nothing: the commit is still the checkpoint's.
+  POOL_ASSERT_EQ(state_.commit_min, state_.op_checkpoint);
   for (uint64_t op = state_.commit_min + 1; op <= state_.op; op++) {
     if (const pool::PrepareHeader* header = journal_.header(op)) {
       state_.commit_max = std::max(state_.commit_max, header->commit);
