@@ -29,17 +29,24 @@ class Scheduler {
   uint64_t events_run() const { return events_run_; }
 
  private:
+  // The heap holds small records; the actions stay put in slots of their own (a heap of
+  // std::functions would move them at every sift).
   struct Event {
     uint64_t tick;
     uint64_t sequence;
-    Action action;
+    uint32_t action_slot;
   };
-  // Min-heap order: the earliest (tick, sequence) at the front.
-  static bool later(const Event& a, const Event& b) {
-    return a.tick != b.tick ? a.tick > b.tick : a.sequence > b.sequence;
-  }
+  // Min-heap order: the earliest (tick, sequence) at the front. A function object, so that the
+  // heap's sifts inline it.
+  struct Later {
+    bool operator()(const Event& a, const Event& b) const {
+      return a.tick != b.tick ? a.tick > b.tick : a.sequence > b.sequence;
+    }
+  };
 
   std::vector<Event> queue_;
+  std::vector<Action> actions_;  // By slot; empty while free.
+  std::vector<uint32_t> action_slots_free_;
   uint64_t now_tick_ = 0;
   uint64_t sequence_next_ = 0;
   uint64_t events_run_ = 0;

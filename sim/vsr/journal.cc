@@ -20,14 +20,6 @@ Journal::Journal(Storage& storage, pool::MessagePool& pool, Census& census,
   POOL_ASSERT(!writes_.empty() && !reads_.empty(), "the journal needs IOPS to read and write");
 }
 
-const pool::PrepareHeader* Journal::header(uint64_t op) const {
-  const Entry& slot = entry(op);
-  if (!slot.header || slot.header->op != op) return nullptr;
-  POOL_ASSERT_EQ(slot.header->frame.command, pool::Command::prepare);
-  POOL_ASSERT(!slot.prepared || slot.slot_checksum == slot.header->frame.checksum);
-  return &*slot.header;
-}
-
 void Journal::set_header(const pool::PrepareHeader& header) {
   POOL_ASSERT_EQ(header.frame.command, pool::Command::prepare);
   POOL_ASSERT_GT(header.op, 0u);
@@ -35,6 +27,7 @@ void Journal::set_header(const pool::PrepareHeader& header) {
   if (slot.header && slot.header->frame.checksum == header.frame.checksum) return;
   slot.header = header;
   slot.prepared = slot.slot_checksum == header.frame.checksum;
+  POOL_ASSERT(!slot.prepared || slot.slot_op == header.op);
   header_durable(header.op);
   POOL_ASSERT(this->header(header.op) != nullptr, "op %llu's header is not there after set",
               static_cast<unsigned long long>(header.op));
@@ -80,6 +73,7 @@ void Journal::slot_observed(const pool::PrepareHeader& prepare) {
   slot.slot_op = prepare.op;
   slot.prepared = slot.header && slot.header->op == prepare.op &&
                   slot.header->frame.checksum == prepare.frame.checksum;
+  POOL_ASSERT(!slot.writing, "a slot is observed only by recovery, when nothing writes");
 }
 
 uint64_t Journal::op_max() const {

@@ -133,11 +133,9 @@ MessageBus::Connection* MessageBus::connection_accept(uint32_t peer) {
 void MessageBus::send(uint32_t to, pool::Message* message) {
   POOL_ASSERT(open_);
   POOL_ASSERT_NE(to, shape_.self);
-  // Sealed at send (the receiver's bus validates it at delivery).
-  POOL_ASSERT(message->header->frame.checksum == pool::header_checksum_calculate(*message->header),
-              "an unsealed %s",
-              std::string(pool::command_name(static_cast<uint8_t>(message->header->frame.command)))
-                  .c_str());
+  // A whole message of ours (its sender sealed it; the receiver's bus validates it).
+  POOL_ASSERT(message->header->frame.size >= pool::header_size &&
+              message->header->frame.size <= pool_.config().message_size_max);
   if (shape_.kind == pool::MessageBusKind::testing) {
     network_.submit(shape_.self, to, *message);
     return;
