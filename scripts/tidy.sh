@@ -129,23 +129,23 @@ sim_layering() {
 # (anyone can drop it into a build); pool/cli is the command-line layer; sim's layers follow
 # $layers; JSON is for the tools (sim/cli) and tests; sim never sees fuzz.
 check_layering() {
-  local pool_all pool_library sim_all sim_json_free
+  local pool_all pool_library sim_all sim_below_tools
   mapfile -t pool_all < <(sources pool)
   mapfile -t pool_library < <(sources pool | grep -v '^pool/cli/' || true)
   mapfile -t sim_all < <(sources sim)
-  mapfile -t sim_json_free < <(sources sim | grep -vE '_(test|benchmark)\.cc$' |
+  mapfile -t sim_below_tools < <(sources sim | grep -vE '_(test|benchmark)\.cc$' |
     grep -v '^sim/cli/' || true)
   report "layering: pool/ must not include sim/ or fuzz/" \
     "$(grep_sources '#include "(sim|fuzz)/' "${pool_all[@]}")"
   report "layering: the pool library must not include Abseil or JSON (pool/cli may)" \
     "$(grep_sources '#include ["<](absl|nlohmann)/' "${pool_library[@]}")"
   report "layering: only the tools (sim/cli/) and tests may include JSON" \
-    "$(grep_sources '#include ["<]nlohmann/' "${sim_json_free[@]}")"
+    "$(grep_sources '#include ["<]nlohmann/' "${sim_below_tools[@]}")"
   report "layering: sim/ must not include fuzz/" \
     "$(grep_sources '#include "fuzz/' "${sim_all[@]}")"
   # The command-line layer (flags, subprocesses) is for the tools: sim/cli and tests.
   report "layering: only the tools (sim/cli/) and tests may include pool/cli/" \
-    "$(grep_sources '#include "pool/cli/' "${sim_json_free[@]}")"
+    "$(grep_sources '#include "pool/cli/' "${sim_below_tools[@]}")"
   report_whole "$(sim_layering "${sim_all[@]}")"
 }
 

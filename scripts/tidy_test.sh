@@ -175,6 +175,10 @@ check_layering() {
   expect_violation "layering: the harness includes the tools (sim/cli/)" \
     "^$at: layering: sim/ may include only .*, not sim/cli/summary_json\.h$"
   revert
+  at=$(plant_include sim/vsr pool/cli/flags.h)
+  expect_violation "layering: the processes include the command-line layer (pool/cli/)" \
+    "^$at: layering: only the tools \(sim/cli/\) and tests may include pool/cli/$"
+  revert
   plant_include sim/stray sim/core/prng.h >/dev/null
   expect_violation "layering: a folder that is no layer" \
     "^sim/stray/[^:]+:1: layering: sim/stray/ is not a layer"
