@@ -53,8 +53,8 @@ sim::Options sim_case_options(const SimCase& sim_case) {
   // The network's pool is paths × path capacity messages, mapped and (under ASan) poisoned for
   // every input: a small capacity keeps an execution cheap.
   options.network.path_capacity = std::min<uint64_t>(options.network.path_capacity, 4);
-  options.storage.faulty_count =
-      std::min(options.storage.faulty_count, (options.replica_count - 1) / 2);
+  options.storage_faulty_count =
+      std::min(options.storage_faulty_count, (options.replica_count - 1) / 2);
   // Short runs: a bounded requests phase, then the convergence phase.
   options.ticks_max_requests = std::min<uint64_t>(options.ticks_max_requests, 2'000);
   options.ticks_max_convergence = 5'000;

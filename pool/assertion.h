@@ -48,7 +48,8 @@ AssertOperand assert_operand(const T& value) {
 
 // Documents a condition that may hold or not, both being expected (the original's `maybe`): a
 // reader learns that the code handles either case. It checks nothing and costs nothing; it is
-// not an assertion and tidy's assertion floors do not count it.
+// not an assertion and tidy's assertion floors do not count it. The condition is still evaluated,
+// so keep it cheap.
 constexpr void maybe(bool condition) { static_cast<void>(condition || !condition); }
 
 // Like assertion_failed, with both operands of a comparison printed.

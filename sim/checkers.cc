@@ -8,53 +8,56 @@
 
 namespace sim {
 
-void CommitChecker::on_event(const ProcessEvent& event) {
+bool CommitChecker::on_event(const ProcessEvent& event) {
   switch (event.kind) {
     case ProcessEventKind::committed:
       return on_commit(event);
     case ProcessEventKind::synced:
       return on_sync(event);
     case ProcessEventKind::reply_accepted:
-      return;
+      return true;
   }
+  return true;
 }
 
-void CommitChecker::on_commit(const ProcessEvent& event) {
+bool CommitChecker::on_commit(const ProcessEvent& event) {
   POOL_ASSERT(event.op > 0, "the root is never committed");
   if (event.op >= checksums_.size()) checksums_.resize(event.op + 1, pool::U128{0, 0});
   if (event.op > committed_max_) {
     checksums_[event.op] = event.checksum;
     committed_max_ = event.op;
-    requests_committed_ += event.request;
-    return;
+    requests_committed_ += event.carries_request;
+    return true;
   }
-  if (checksums_[event.op] != event.checksum) {
-    failures_.fail({FailureKind::safety, "replica " + std::to_string(event.process), std::nullopt,
-                    "committed op " + std::to_string(event.op) +
-                        " with a prepare whose checksum differs from the one committed first"});
-  }
+  if (checksums_[event.op] == event.checksum) return true;
+  failures_.fail({FailureKind::safety, "replica " + std::to_string(event.process), std::nullopt,
+                  "committed op " + std::to_string(event.op) +
+                      " with a prepare whose checksum differs from the one committed first"});
+  return false;
 }
 
-void CommitChecker::on_sync(const ProcessEvent& event) {
+bool CommitChecker::on_sync(const ProcessEvent& event) {
   POOL_ASSERT(event.op > 0, "a sync targets a checkpoint after the root");
-  if (event.op <= committed_max_ && checksums_[event.op] != event.checksum) {
-    failures_.fail({FailureKind::safety, "replica " + std::to_string(event.process), std::nullopt,
-                    "synced to checkpoint " + std::to_string(event.op) +
-                        " whose prepare differs from the one committed"});
-  }
+  if (event.op > committed_max_ || checksums_[event.op] == event.checksum) return true;
+  failures_.fail({FailureKind::safety, "replica " + std::to_string(event.process), std::nullopt,
+                  "synced to checkpoint " + std::to_string(event.op) +
+                      " whose prepare differs from the one committed"});
+  return false;
 }
 
-void ReplyChecker::on_event(const ProcessEvent& event) {
-  if (event.kind != ProcessEventKind::reply_accepted) return;
+bool ReplyChecker::on_event(const ProcessEvent& event) {
+  if (event.kind != ProcessEventKind::reply_accepted) return true;
   POOL_ASSERT(event.request_header != nullptr && event.reply_header != nullptr);
   POOL_ASSERT_LT(event.process, reply_op_last_.size());
   const std::string what = mismatch(event);
-  if (!what.empty()) {
-    failures_.fail(
-        {FailureKind::reply, "client " + std::to_string(event.process), std::nullopt,
-         "reply to request " + std::to_string(event.request_header->request) + ": " + what});
+  if (what.empty()) {
+    reply_op_last_[event.process] = event.reply_header->op;
+    return true;
   }
-  reply_op_last_[event.process] = event.reply_header->op;
+  failures_.fail(
+      {FailureKind::reply, "client " + std::to_string(event.process), std::nullopt,
+       "reply to request " + std::to_string(event.request_header->request) + ": " + what});
+  return false;
 }
 
 std::string ReplyChecker::mismatch(const ProcessEvent& event) const {

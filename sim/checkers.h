@@ -24,14 +24,14 @@ namespace sim {
 class CommitChecker {
  public:
   explicit CommitChecker(Failures& failures) : failures_(failures) {}
-  // Takes committed and synced events; ignores the others.
-  void on_event(const ProcessEvent& event);
+  // Takes committed and synced events (false: the prepare differs); ignores the others.
+  bool on_event(const ProcessEvent& event);
   uint64_t committed_max() const { return committed_max_; }
   uint64_t requests_committed() const { return requests_committed_; }
 
  private:
-  void on_commit(const ProcessEvent& event);
-  void on_sync(const ProcessEvent& event);
+  bool on_commit(const ProcessEvent& event);
+  bool on_sync(const ProcessEvent& event);
 
   Failures& failures_;
   uint64_t requests_committed_ = 0;
@@ -45,8 +45,9 @@ class ReplyChecker {
  public:
   ReplyChecker(Failures& failures, uint32_t client_count)
       : failures_(failures), reply_op_last_(client_count, 0) {}
-  // Takes reply_accepted events; ignores the others.
-  void on_event(const ProcessEvent& event);
+  // Takes reply_accepted events (false: the reply does not answer the request); ignores the
+  // others. A client's last op moves only with a reply that passes, as the client's own does.
+  bool on_event(const ProcessEvent& event);
 
  private:
   // What is wrong with the reply, or empty.

@@ -13,16 +13,16 @@ namespace {
 
 ProcessEvent committed(uint32_t replica, uint64_t op, uint64_t checksum) {
   ProcessEvent event{ProcessEventKind::committed, replica, op, pool::U128{checksum, 0}};
-  event.request = true;
+  event.carries_request = true;
   return event;
 }
 
 TEST(CommitChecker, TheSamePrepareCommittedTwicePasses) {
   Failures failures;
   CommitChecker checker(failures);
-  checker.on_event(committed(0, 1, 11));
-  checker.on_event(committed(1, 1, 11));
-  checker.on_event(committed(1, 2, 12));
+  EXPECT_TRUE(checker.on_event(committed(0, 1, 11)));
+  EXPECT_TRUE(checker.on_event(committed(1, 1, 11)));
+  EXPECT_TRUE(checker.on_event(committed(1, 2, 12)));
   EXPECT_FALSE(failures.failed());
   EXPECT_EQ(checker.committed_max(), 2u);
   EXPECT_EQ(checker.requests_committed(), 2u);
@@ -31,8 +31,8 @@ TEST(CommitChecker, TheSamePrepareCommittedTwicePasses) {
 TEST(CommitChecker, AnotherPrepareAtACommittedOpIsASafetyFailure) {
   Failures failures;
   CommitChecker checker(failures);
-  checker.on_event(committed(0, 1, 11));
-  checker.on_event(committed(2, 1, 99));
+  EXPECT_TRUE(checker.on_event(committed(0, 1, 11)));
+  EXPECT_FALSE(checker.on_event(committed(2, 1, 99)));
   ASSERT_TRUE(failures.failed());
   EXPECT_EQ(failures.first()->kind, FailureKind::safety);
   EXPECT_EQ(failures.first()->process, "replica 2");
@@ -41,10 +41,10 @@ TEST(CommitChecker, AnotherPrepareAtACommittedOpIsASafetyFailure) {
 TEST(CommitChecker, ASyncToAnotherPrepareIsASafetyFailure) {
   Failures failures;
   CommitChecker checker(failures);
-  checker.on_event(committed(0, 1, 11));
-  checker.on_event(ProcessEvent{ProcessEventKind::synced, 1, 1, pool::U128{11, 0}});
+  EXPECT_TRUE(checker.on_event(committed(0, 1, 11)));
+  EXPECT_TRUE(checker.on_event(ProcessEvent{ProcessEventKind::synced, 1, 1, pool::U128{11, 0}}));
   EXPECT_FALSE(failures.failed());
-  checker.on_event(ProcessEvent{ProcessEventKind::synced, 1, 1, pool::U128{12, 0}});
+  EXPECT_FALSE(checker.on_event(ProcessEvent{ProcessEventKind::synced, 1, 1, pool::U128{12, 0}}));
   ASSERT_TRUE(failures.failed());
   EXPECT_NE(failures.first()->detail.find("synced to checkpoint 1"), std::string::npos);
 }

@@ -28,7 +28,7 @@ Cluster::Cluster(const Options& options)
                                        shape.member_count, shape.client_count);
   context_ = std::make_unique<ProcessContext>(
       ProcessContext{options_.seed, options_.bus, config_, shape, scheduler_, trace_, *network_,
-                     [this](const ProcessEvent& event) { on_event(event); }});
+                     [this](const ProcessEvent& event) { return on_event(event); }});
   pools_.resize(shape.member_count + shape.client_count);
   build_replicas();
   build_clients();
@@ -36,7 +36,7 @@ Cluster::Cluster(const Options& options)
 
 void Cluster::build_replicas() {
   const ClusterShape& shape = context_->shape;
-  const pool::ReplicaOptions replica_options{
+  const pool::ReplicaOptions pool_options{
       shape.member_count, static_cast<uint32_t>(options_.replica.pipeline_requests_limit),
       options_.bus};
   // The WAL holds two checkpoint intervals; the grid two checkpoints' blocks.
@@ -44,8 +44,8 @@ void Cluster::build_replicas() {
   const auto grid_slot_count = static_cast<uint32_t>(2 * options_.replica.checkpoint_block_count);
   for (uint32_t r = 0; r < shape.member_count; r++) {
     build_pool(pools_[r], (r < shape.replica_count ? "replica " : "standby ") + std::to_string(r),
-               replica_options);
-    const bool faulty = r >= 1 && r <= options_.storage.faulty_count;
+               pool_options);
+    const bool faulty = r >= 1 && r <= options_.storage_faulty_count;
     storages_.push_back(std::make_unique<Storage>(options_.storage, options_.seed, scheduler_, r,
                                                   faulty, wal_slot_count, shape.client_count,
                                                   grid_slot_count));
@@ -71,13 +71,14 @@ void Cluster::build_clients() {
   }
 }
 
-void Cluster::on_event(const ProcessEvent& event) {
+bool Cluster::on_event(const ProcessEvent& event) {
   POOL_ASSERT(event.kind == ProcessEventKind::reply_accepted
                   ? event.process < context_->shape.client_count
                   : event.process < context_->shape.member_count,
               "an event from process %u, which does not exist", event.process);
-  commits_.on_event(event);
-  replies_.on_event(event);
+  const bool committed_right = commits_.on_event(event);
+  const bool replied_right = replies_.on_event(event);
+  return committed_right && replied_right;
 }
 
 Cluster::~Cluster() {

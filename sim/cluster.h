@@ -1,8 +1,10 @@
 // The simulation: builds a cluster from Options (replicas, standbys, clients, one network, one
 // storage per replica, one pool per process sized by the formula), runs it tick by tick through
-// a requests phase with faults and a convergence phase without, and checks after every event:
-// no pool exhausted, no holder beyond its term's bound; at the end: safety, replies, liveness,
-// and no leak. The result is a Summary with per-pool and per-term peaks and the trace hash.
+// a requests phase with faults and a convergence phase without. The checkers (checkers.h) see
+// every commit, sync and accepted reply as the processes report them (safety, replies); the
+// census every hold (no holder beyond its term's bound) and the pools every exhaustion; a crash
+// and the end, leaks; the convergence phase, liveness. The result is a Summary with per-pool and
+// per-term peaks and the trace hash.
 #pragma once
 
 #include <cstdint>
@@ -104,7 +106,7 @@ class Cluster {
   void build_replicas();
   void build_clients();
   // What the processes report goes to the checkers that subscribe to it.
-  void on_event(const ProcessEvent& event);
+  bool on_event(const ProcessEvent& event);
   void tick_faults();
   void restart_due(uint64_t tick);
   // The requests phase ends (every request answered, or its ticks spent): faults stop.

@@ -109,149 +109,174 @@ constexpr OptionSpec text(const char* name, const char* help, std::string (*read
 const std::array<OptionSpec, 38> option_specs = {{
     number(
         "seed", "The run's seed, decimal or 0x-hex (default: a random one, printed).",
-        [](Options& o) -> uint64_t& { return o.seed; }, zero,
+        [](Options& options) -> uint64_t& { return options.seed; }, zero,
         [](const Options&) { return uint64_t{UINT64_MAX}; }),
     text(
         "profile", "Constants: test_min (4 KiB messages) or production (1 MiB).",
-        [](const Options& o) { return o.profile; }, parse_profile,
+        [](const Options& options) { return options.profile; }, parse_profile,
         "is not accepted: one of test_min|production"),
     text(
         "bus", "Message bus: testing or tcp.",
-        [](const Options& o) { return std::string(pool::message_bus_name(o.bus)); }, parse_bus,
-        "is not accepted: one of testing|tcp"),
+        [](const Options& options) { return std::string(pool::message_bus_name(options.bus)); },
+        parse_bus, "is not accepted: one of testing|tcp"),
     number(
         "replica_count", "Active replicas, 1..6.",
-        [](Options& o) -> uint64_t& { return o.replica_count; }, one,
-        [](const Options& o) { return uint64_t{o.config().replicas_max}; }),
+        [](Options& options) -> uint64_t& { return options.replica_count; }, one,
+        [](const Options& options) { return uint64_t{options.config().replicas_max}; }),
     number(
         "standby_count", "Standbys, 0..6 (replicas + standbys <= 12).",
-        [](Options& o) -> uint64_t& { return o.standby_count; }, zero,
-        [](const Options& o) { return uint64_t{o.config().standbys_max}; }),
+        [](Options& options) -> uint64_t& { return options.standby_count; }, zero,
+        [](const Options& options) { return uint64_t{options.config().standbys_max}; }),
     number(
         "client_count", "Clients, 1..clients_max (7 test_min, 64 production).",
-        [](Options& o) -> uint64_t& { return o.client_count; }, one,
-        [](const Options& o) { return uint64_t{o.config().clients_max}; }),
+        [](Options& options) -> uint64_t& { return options.client_count; }, one,
+        [](const Options& options) { return uint64_t{options.config().clients_max}; }),
     number(
         "pipeline_requests_limit",
         "Requests queued behind the prepare queue, 0..request queue max.",
-        [](Options& o) -> uint64_t& { return o.replica.pipeline_requests_limit; }, zero,
-        [](const Options& o) { return uint64_t{o.config().pipeline_request_queue_max()}; }),
+        [](Options& options) -> uint64_t& { return options.replica.pipeline_requests_limit; }, zero,
+        [](const Options& options) {
+          return uint64_t{options.config().pipeline_request_queue_max()};
+        }),
     number(
         "requests_max", "Requests over all clients, 1..100000.",
-        [](Options& o) -> uint64_t& { return o.requests_max; }, one,
+        [](Options& options) -> uint64_t& { return options.requests_max; }, one,
         [](const Options&) { return uint64_t{100'000}; }),
     number(
         "request_body_size_max", "Request body bytes, 0..message_size_max-256.",
-        [](Options& o) -> uint64_t& { return o.client.request_body_size_max; }, zero,
-        [](const Options& o) { return uint64_t{o.config().message_size_max - pool::header_size}; }),
+        [](Options& options) -> uint64_t& { return options.client.request_body_size_max; }, zero,
+        [](const Options& options) {
+          return uint64_t{options.config().message_size_max - pool::header_size};
+        }),
     number(
         "ticks_max_requests", "Ticks of the requests phase (faults on).",
-        [](Options& o) -> uint64_t& { return o.ticks_max_requests; }, one, ticks_many),
+        [](Options& options) -> uint64_t& { return options.ticks_max_requests; }, one, ticks_many),
     number(
         "ticks_max_convergence", "Ticks allowed to converge once faults stop.",
-        [](Options& o) -> uint64_t& { return o.ticks_max_convergence; }, one, ticks_many),
+        [](Options& options) -> uint64_t& { return options.ticks_max_convergence; }, one,
+        ticks_many),
     number(
         "path_capacity", "Packets in flight per network path, 1..64.",
-        [](Options& o) -> uint64_t& { return o.network.path_capacity; }, one,
+        [](Options& options) -> uint64_t& { return options.network.path_capacity; }, one,
         [](const Options&) { return uint64_t{64}; }),
     number(
         "delay_ticks_min", "Network delay minimum, ticks.",
-        [](Options& o) -> uint64_t& { return o.network.delay_ticks_min; }, one, delay_many),
+        [](Options& options) -> uint64_t& { return options.network.delay_ticks_min; }, one,
+        delay_many),
     number(
         "delay_ticks_mean", "Network delay mean, ticks (>= min).",
-        [](Options& o) -> uint64_t& { return o.network.delay_ticks_mean; },
-        [](const Options& o) { return o.network.delay_ticks_min; }, delay_many),
+        [](Options& options) -> uint64_t& { return options.network.delay_ticks_mean; },
+        [](const Options& options) { return options.network.delay_ticks_min; }, delay_many),
     number(
         "packet_loss_ppm", "Packet loss, parts per million.",
-        [](Options& o) -> uint64_t& { return o.network.packet_loss_ppm; }, zero, ppm_half),
+        [](Options& options) -> uint64_t& { return options.network.packet_loss_ppm; }, zero,
+        ppm_half),
     number(
         "packet_replay_ppm", "Packet duplication, ppm.",
-        [](Options& o) -> uint64_t& { return o.network.packet_replay_ppm; }, zero, ppm_half),
+        [](Options& options) -> uint64_t& { return options.network.packet_replay_ppm; }, zero,
+        ppm_half),
     number(
         "packet_reorder_ppm", "Packets delayed past later ones, ppm.",
-        [](Options& o) -> uint64_t& { return o.network.packet_reorder_ppm; }, zero, ppm_all),
+        [](Options& options) -> uint64_t& { return options.network.packet_reorder_ppm; }, zero,
+        ppm_all),
     number(
         "packet_corrupt_ppm", "Packets with a flipped byte, ppm.",
-        [](Options& o) -> uint64_t& { return o.network.packet_corrupt_ppm; }, zero, ppm_half),
+        [](Options& options) -> uint64_t& { return options.network.packet_corrupt_ppm; }, zero,
+        ppm_half),
     number(
         "partition_ppm", "Chance per tick that a partition forms, ppm.",
-        [](Options& o) -> uint64_t& { return o.network.partition_ppm; }, zero, ppm_all),
+        [](Options& options) -> uint64_t& { return options.network.partition_ppm; }, zero, ppm_all),
     number(
         "unpartition_ppm", "Chance per tick that it heals, ppm.",
-        [](Options& o) -> uint64_t& { return o.network.unpartition_ppm; }, zero, ppm_all),
+        [](Options& options) -> uint64_t& { return options.network.unpartition_ppm; }, zero,
+        ppm_all),
     number(
         "path_clog_ppm", "Chance per tick that a path between replicas clogs, ppm.",
-        [](Options& o) -> uint64_t& { return o.network.path_clog_ppm; }, zero, ppm_all),
+        [](Options& options) -> uint64_t& { return options.network.path_clog_ppm; }, zero, ppm_all),
     number(
         "clog_duration_ticks_mean", "Mean clog duration, ticks.",
-        [](Options& o) -> uint64_t& { return o.network.clog_duration_ticks_mean; }, one,
+        [](Options& options) -> uint64_t& { return options.network.clog_duration_ticks_mean; }, one,
         delay_many),
     number(
         "read_latency_ticks_min", "Disk read latency minimum, ticks.",
-        [](Options& o) -> uint64_t& { return o.storage.read_latency_ticks_min; }, one, delay_many),
+        [](Options& options) -> uint64_t& { return options.storage.read_latency_ticks_min; }, one,
+        delay_many),
     number(
         "read_latency_ticks_max", "Disk read latency maximum, ticks.",
-        [](Options& o) -> uint64_t& { return o.storage.read_latency_ticks_max; },
-        [](const Options& o) { return o.storage.read_latency_ticks_min; }, delay_many),
+        [](Options& options) -> uint64_t& { return options.storage.read_latency_ticks_max; },
+        [](const Options& options) { return options.storage.read_latency_ticks_min; }, delay_many),
     number(
         "write_latency_ticks_min", "Disk write latency minimum, ticks.",
-        [](Options& o) -> uint64_t& { return o.storage.write_latency_ticks_min; }, one, delay_many),
+        [](Options& options) -> uint64_t& { return options.storage.write_latency_ticks_min; }, one,
+        delay_many),
     number(
         "write_latency_ticks_max", "Disk write latency maximum, ticks.",
-        [](Options& o) -> uint64_t& { return o.storage.write_latency_ticks_max; },
-        [](const Options& o) { return o.storage.write_latency_ticks_min; }, delay_many),
+        [](Options& options) -> uint64_t& { return options.storage.write_latency_ticks_max; },
+        [](const Options& options) { return options.storage.write_latency_ticks_min; }, delay_many),
     number(
         "read_fault_ppm", "Corrupt reads on faulty disks, ppm.",
-        [](Options& o) -> uint64_t& { return o.storage.read_fault_ppm; }, zero, ppm_half),
+        [](Options& options) -> uint64_t& { return options.storage.read_fault_ppm; }, zero,
+        ppm_half),
     number(
         "write_fault_ppm", "Lost writes on faulty disks, ppm.",
-        [](Options& o) -> uint64_t& { return o.storage.write_fault_ppm; }, zero, ppm_half),
+        [](Options& options) -> uint64_t& { return options.storage.write_fault_ppm; }, zero,
+        ppm_half),
     number(
         "storage_faulty_count", "Backups with faulty disks, 0..(replicas-1)/2.",
-        [](Options& o) -> uint64_t& { return o.storage.faulty_count; }, zero,
-        [](const Options& o) { return o.replica_count == 0 ? 0 : (o.replica_count - 1) / 2; }),
+        [](Options& options) -> uint64_t& { return options.storage_faulty_count; }, zero,
+        [](const Options& options) {
+          return options.replica_count == 0 ? 0 : (options.replica_count - 1) / 2;
+        }),
     number(
         "crash_ppm", "Chance per tick that a replica crashes, ppm (<= 10000).",
-        [](Options& o) -> uint64_t& { return o.crash_ppm; }, zero, ppm_hundredth),
+        [](Options& options) -> uint64_t& { return options.crash_ppm; }, zero, ppm_hundredth),
     number(
         "crash_view_change_ppm",
         "Chance per tick that a replica in a view change crashes, ppm (<= 10000).",
-        [](Options& o) -> uint64_t& { return o.crash_view_change_ppm; }, zero, ppm_hundredth),
+        [](Options& options) -> uint64_t& { return options.crash_view_change_ppm; }, zero,
+        ppm_hundredth),
     number(
         "restart_delay_ticks_max", "A crashed backup restarts within this many ticks.",
-        [](Options& o) -> uint64_t& { return o.restart_delay_ticks_max; }, one, delay_many),
+        [](Options& options) -> uint64_t& { return options.restart_delay_ticks_max; }, one,
+        delay_many),
     // At least two pipelines: the WAL keeps a pipeline past the previous checkpoint.
     number(
         "checkpoint_interval_ops",
         "Ops between checkpoints (>= 2 pipelines); the WAL holds two intervals.",
-        [](Options& o) -> uint64_t& { return o.replica.checkpoint_interval_ops; },
-        [](const Options& o) { return uint64_t{2} * o.config().pipeline_prepare_queue_max; },
+        [](Options& options) -> uint64_t& { return options.replica.checkpoint_interval_ops; },
+        [](const Options& options) {
+          return uint64_t{2} * options.config().pipeline_prepare_queue_max;
+        },
         [](const Options&) { return uint64_t{1} << 20; }),
     number(
         "checkpoint_block_count", "Grid blocks per checkpoint, 1..64.",
-        [](Options& o) -> uint64_t& { return o.replica.checkpoint_block_count; }, one,
+        [](Options& options) -> uint64_t& { return options.replica.checkpoint_block_count; }, one,
         [](const Options&) { return uint64_t{64}; }),
     text(
         "partition_mode", "none, isolate_single, uniform_size or uniform_partition.",
-        [](const Options& o) { return std::string(partition_mode_name(o.network.partition_mode)); },
+        [](const Options& options) {
+          return std::string(partition_mode_name(options.network.partition_mode));
+        },
         parse_partition_mode,
         "is not accepted: one of none|isolate_single|uniform_size|uniform_partition"),
     text(
         "partition_symmetry", "symmetric or asymmetric.",
-        [](const Options& o) {
-          return std::string(partition_symmetry_name(o.network.partition_symmetry));
+        [](const Options& options) {
+          return std::string(partition_symmetry_name(options.network.partition_symmetry));
         },
         parse_partition_symmetry, "is not accepted: one of symmetric|asymmetric"),
     text(
         "shrink_term", "Checker teeth: lower this formula term's bound by one.",
-        [](const Options& o) {
-          return o.shrink_term ? std::string(pool::term_name(*o.shrink_term)) : std::string();
+        [](const Options& options) {
+          return options.shrink_term ? std::string(pool::term_name(*options.shrink_term))
+                                     : std::string();
         },
         parse_shrink_term, "is not a formula term (see pool-capacity for names)"),
     text(
         "messages_max_delta", "Checker teeth: add this (negative) to every pool.",
-        [](const Options& o) {
-          return o.messages_max_delta == 0 ? std::string() : std::to_string(o.messages_max_delta);
+        [](const Options& options) {
+          return options.messages_max_delta == 0 ? std::string()
+                                                 : std::to_string(options.messages_max_delta);
         },
         parse_messages_max_delta, "is not an integer in [-1000, 1000]"),
 }};
@@ -341,7 +366,7 @@ void stress(Options& options) {
   options.replica.checkpoint_interval_ops =
       config.pipeline_prepare_queue_max * prng.range_inclusive(2, 3);
   options.replica.checkpoint_block_count = prng.range_inclusive(4, 8);
-  options.storage.faulty_count = (options.replica_count - 1) / 2;
+  options.storage_faulty_count = (options.replica_count - 1) / 2;
 }
 }  // namespace
 
@@ -391,7 +416,7 @@ Options draw_default(uint64_t seed, std::string_view profile) {
   options.storage.write_latency_ticks_min = prng.range_inclusive(1, 5);
   options.storage.write_latency_ticks_max =
       options.storage.write_latency_ticks_min + prng.range_inclusive(0, 30);
-  options.storage.faulty_count = prng.range_inclusive(0, (options.replica_count - 1) / 2);
+  options.storage_faulty_count = prng.range_inclusive(0, (options.replica_count - 1) / 2);
   options.storage.read_fault_ppm = prng.chance(1, 2) ? 0 : prng.range_inclusive(0, 20'000);
   options.storage.write_fault_ppm = prng.chance(1, 2) ? 0 : prng.range_inclusive(0, 20'000);
 

@@ -41,6 +41,9 @@ struct Options {
 
   NetworkOptions network;
   StorageOptions storage;
+  // Storage faults strike only the first storage_faulty_count backups (at most a minority), so
+  // that every prepare survives on a quorum.
+  uint64_t storage_faulty_count = 0;
   ReplicaOptions replica;
   ClientOptions client;
 

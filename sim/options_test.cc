@@ -106,10 +106,10 @@ TEST(Options, CombinationsAreChecked) {
   Options options = options_from_seed(1, "test_min");
   options.replica_count = 6;
   options.standby_count = 6;
-  options.storage.faulty_count = 0;
+  options.storage_faulty_count = 0;
   EXPECT_TRUE(options_validate(options).ok());
   options.replica_count = 2;
-  options.storage.faulty_count = 1;  // At most (replicas - 1) / 2 faulty disks: none of two.
+  options.storage_faulty_count = 1;  // At most (replicas - 1) / 2 faulty disks: none of two.
   EXPECT_NE(options_validate(options).message().find("--storage-faulty-count=1"),
             std::string::npos);
   options = options_from_seed(1, "test_min");

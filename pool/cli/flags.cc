@@ -22,8 +22,6 @@ absl::Status set_flag(absl::CommandLineFlag& flag, std::string_view name, std::s
   return absl::OkStatus();
 }
 
-}  // namespace
-
 // The value of the flag at argv[index] ("--name=value" or "--name value"); moves index past it.
 absl::StatusOr<std::string> flag_value(int argc, const char* const* argv, int& index,
                                        std::string_view body, std::string_view name) {
@@ -35,6 +33,8 @@ absl::StatusOr<std::string> flag_value(int argc, const char* const* argv, int& i
   }
   return absl::InvalidArgumentError(absl::StrCat("--", flag_name_dashed(name), " needs a value"));
 }
+
+}  // namespace
 
 absl::StatusOr<ParsedCommandLine> parse_command_line(
     int argc, const char* const* argv, const std::set<std::string>& table_flag_names) {
@@ -125,7 +125,11 @@ std::string help_text(std::string_view usage, const std::vector<std::string>& fl
         " (default: ", flag->DefaultValue().empty() ? "\"\"" : flag->DefaultValue(), ")\n");
   }
   text += "  --help\n      Print this text and exit.\n";
-  if (!table_flags.empty()) text += "\nOptions (default: as the seed chooses):\n";
+  if (!table_flags.empty()) {
+    text +=
+        "\nOptions (each as the seed chooses unless given; --seed defaults to a random seed, "
+        "--profile to test_min):\n";
+  }
   for (const auto& [name, help] : table_flags) {
     absl::StrAppend(&text, "  --", flag_name_dashed(name), "\n      ", help, "\n");
   }

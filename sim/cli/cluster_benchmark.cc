@@ -13,8 +13,8 @@ void run_seeds(benchmark::State& state, bool three_replicas) {
   for (auto _ : state) {
     sim::Options options = sim::options_from_seed(seed, "test_min");
     if (three_replicas) options.replica_count = 3;
-    if (options.storage.faulty_count > (options.replica_count - 1) / 2) {
-      options.storage.faulty_count = (options.replica_count - 1) / 2;
+    if (options.storage_faulty_count > (options.replica_count - 1) / 2) {
+      options.storage_faulty_count = (options.replica_count - 1) / 2;
     }
     const sim::Summary summary = sim::Cluster(options).run();
     if (!summary.passed) state.SkipWithError("a seed failed: run scripts/sweep.sh");

@@ -136,9 +136,12 @@ absl::StatusOr<sim::Options> options_from_flags(const pool::cli::ParsedCommandLi
   const std::optional<sim::Swarm> swarm = sim::swarm_by_name(swarm_text);
   if (!swarm) return pool::cli::flag_one_of("swarm", swarm_text, {"default", "stress"});
   sim::Options options = sim::options_from_seed(*seed, profile, *swarm);
-  for (const auto& [name, value] : parsed.table_flags) {
-    if (name == "seed" || name == "profile") continue;
-    if (auto status = sim::options_set(options, name, value); !status.ok()) return status;
+  // In the table's order, the last value given for each (as for any flag).
+  for (const sim::OptionFlag& flag : sim::options_flags()) {
+    if (flag.name == "seed" || flag.name == "profile") continue;
+    const std::optional<std::string> value = option_given(parsed, flag.name);
+    if (!value) continue;
+    if (auto status = sim::options_set(options, flag.name, *value); !status.ok()) return status;
   }
   if (auto status = sim::options_validate(options); !status.ok()) return status;
   return options;

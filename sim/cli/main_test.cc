@@ -44,6 +44,14 @@ TEST(SimCli, BadInputIsOneLineAndExitTwo) {
   }
 }
 
+TEST(SimCli, OptionFlagsTakeSpacedValuesAndTheLastOfARepeatWins) {
+  const ProcessResult run =
+      sim("--seed=1 --log=short --replica-count 9 --replica-count=2 --bus tcp --requests-max=3");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("--bus=tcp --replica-count=2 "), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("--requests-max=3 "), std::string::npos) << run.output;
+}
+
 TEST(SimCli, AnExistingOutputFileIsNeverOverwrittenUnasked) {
   const std::string path = temporary_path("existing.json");
   std::ofstream(path) << "mine\n";

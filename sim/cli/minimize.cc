@@ -39,32 +39,36 @@ struct FaultClass {
 };
 
 const FaultClass fault_classes[] = {
-    {"crashes", [](const Options& o) { return o.crash_ppm + o.crash_view_change_ppm > 0; },
-     [](Options& o) { o.crash_ppm = o.crash_view_change_ppm = 0; }},
+    {"crashes",
+     [](const Options& options) { return options.crash_ppm + options.crash_view_change_ppm > 0; },
+     [](Options& options) { options.crash_ppm = options.crash_view_change_ppm = 0; }},
     {"partitions",
-     [](const Options& o) {
-       return o.network.partition_mode != PartitionMode::none && o.network.partition_ppm > 0;
+     [](const Options& options) {
+       return options.network.partition_mode != PartitionMode::none &&
+              options.network.partition_ppm > 0;
      },
-     [](Options& o) {
-       o.network.partition_mode = PartitionMode::none;
-       o.network.partition_ppm = 0;
+     [](Options& options) {
+       options.network.partition_mode = PartitionMode::none;
+       options.network.partition_ppm = 0;
      }},
-    {"clogs", [](const Options& o) { return o.network.path_clog_ppm > 0; },
-     [](Options& o) { o.network.path_clog_ppm = 0; }},
-    {"packet loss", [](const Options& o) { return o.network.packet_loss_ppm > 0; },
-     [](Options& o) { o.network.packet_loss_ppm = 0; }},
-    {"packet replay", [](const Options& o) { return o.network.packet_replay_ppm > 0; },
-     [](Options& o) { o.network.packet_replay_ppm = 0; }},
-    {"packet reorder", [](const Options& o) { return o.network.packet_reorder_ppm > 0; },
-     [](Options& o) { o.network.packet_reorder_ppm = 0; }},
-    {"packet corruption", [](const Options& o) { return o.network.packet_corrupt_ppm > 0; },
-     [](Options& o) { o.network.packet_corrupt_ppm = 0; }},
-    {"read faults", [](const Options& o) { return o.storage.read_fault_ppm > 0; },
-     [](Options& o) { o.storage.read_fault_ppm = 0; }},
-    {"write faults", [](const Options& o) { return o.storage.write_fault_ppm > 0; },
-     [](Options& o) { o.storage.write_fault_ppm = 0; }},
-    {"faulty storages", [](const Options& o) { return o.storage.faulty_count > 0; },
-     [](Options& o) { o.storage.faulty_count = 0; }},
+    {"clogs", [](const Options& options) { return options.network.path_clog_ppm > 0; },
+     [](Options& options) { options.network.path_clog_ppm = 0; }},
+    {"packet loss", [](const Options& options) { return options.network.packet_loss_ppm > 0; },
+     [](Options& options) { options.network.packet_loss_ppm = 0; }},
+    {"packet replay", [](const Options& options) { return options.network.packet_replay_ppm > 0; },
+     [](Options& options) { options.network.packet_replay_ppm = 0; }},
+    {"packet reorder",
+     [](const Options& options) { return options.network.packet_reorder_ppm > 0; },
+     [](Options& options) { options.network.packet_reorder_ppm = 0; }},
+    {"packet corruption",
+     [](const Options& options) { return options.network.packet_corrupt_ppm > 0; },
+     [](Options& options) { options.network.packet_corrupt_ppm = 0; }},
+    {"read faults", [](const Options& options) { return options.storage.read_fault_ppm > 0; },
+     [](Options& options) { options.storage.read_fault_ppm = 0; }},
+    {"write faults", [](const Options& options) { return options.storage.write_fault_ppm > 0; },
+     [](Options& options) { options.storage.write_fault_ppm = 0; }},
+    {"faulty storages", [](const Options& options) { return options.storage_faulty_count > 0; },
+     [](Options& options) { options.storage_faulty_count = 0; }},
 };
 
 // The sizes minimisation lowers, in the order it tries them.

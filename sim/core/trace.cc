@@ -108,61 +108,10 @@ std::string process_label(uint8_t process, uint32_t member_count) {
 
 }  // namespace
 
-const char* timeout_kind_name(TimeoutKind kind) {
-  switch (kind) {
-    case TimeoutKind::ping:
-      return "ping";
-    case TimeoutKind::prepare:
-      return "prepare";
-    case TimeoutKind::normal_heartbeat:
-      return "normal_heartbeat";
-    case TimeoutKind::view_change_status:
-      return "view_change_status";
-    case TimeoutKind::commit_message:
-      return "commit_message";
-    case TimeoutKind::repair:
-      return "repair";
-    case TimeoutKind::view_change_message:
-      return "view_change_message";
-    case TimeoutKind::request_view:
-      return "request_view";
-    case TimeoutKind::client_request:
-      return "client_request";
-    case TimeoutKind::client_ping:
-      return "client_ping";
-  }
-  return "unknown";
-}
-
-uint64_t timeout_trace_code(TimeoutKind kind) {
-  switch (kind) {
-    case TimeoutKind::ping:
-    case TimeoutKind::prepare:
-    case TimeoutKind::normal_heartbeat:
-    case TimeoutKind::view_change_status:
-      return static_cast<uint64_t>(kind);
-    case TimeoutKind::client_request:
-      return 2;
-    default:
-      POOL_ASSERT(false, "timeout %s is not traced", timeout_kind_name(kind));
-  }
-}
-
-std::optional<TimeoutKind> timeout_from_trace_code(uint64_t code, bool client) {
-  if (client) return code == 2 ? std::optional(TimeoutKind::client_request) : std::nullopt;
-  if (code > timeout_trace_code(TimeoutKind::view_change_status)) return std::nullopt;
-  return static_cast<TimeoutKind>(code);
-}
-
 std::string trace_record_describe(const TraceRecord& record, uint32_t member_count) {
   std::string text = "tick " + std::to_string(record.tick) + " " +
                      process_label(record.process, member_count) + " " +
                      trace_kind_name(record.kind);
-  if (record.kind == TraceKind::timeout) {
-    const bool client = record.process != network_process_id && record.process >= member_count;
-    const std::optional<TimeoutKind> timeout = timeout_from_trace_code(record.a, client);
-    text += std::string(" ") + (timeout ? timeout_kind_name(*timeout) : "unknown");
-  }
   if (record.kind == TraceKind::send || record.kind == TraceKind::deliver ||
       record.kind == TraceKind::drop || record.kind == TraceKind::invalid ||
       record.kind == TraceKind::clog) {

@@ -23,7 +23,7 @@ enum class TraceKind : uint8_t {
   journal_read,     // a = op, b = 1 if the read came back corrupt.
   reply_write,      // a = client index, b = request.
   reply_read,       // a = client index, b = request.
-  timeout,          // a = timeout_trace_code(TimeoutKind), b = view (replica) or request.
+  timeout,          // a = the timeout's code (vsr/timeout.h), b = view or request.
   prepare,          // The primary prepared op a for client b.
   commit,           // a = op, b = checksum (low 64 bits).
   request,          // Client `process` sent request a (b = attempt).
@@ -46,30 +46,6 @@ enum class TraceKind : uint8_t {
 };
 inline constexpr size_t trace_kind_count = static_cast<size_t>(TraceKind::block_repaired) + 1;
 const char* trace_kind_name(TraceKind kind);
-
-// A process's timeouts, for the trace of one that fired (a = its trace code). A replica's come
-// first, so that their values index its array of timeouts.
-enum class TimeoutKind : uint8_t {
-  ping,                 // Replica: heartbeat to every other member.
-  prepare,              // Replica (primary): resend the oldest unacknowledged prepare.
-  normal_heartbeat,     // Replica (backup): nothing heard from the primary; leave the view.
-  view_change_status,   // Replica: the view change takes too long; the next view.
-  commit_message,       // Replica (primary): send a commit.
-  repair,               // Replica: fetch what the log misses.
-  view_change_message,  // Replica: resend exit_view and join_view.
-  request_view,         // Replica: at most one get_view per period.
-  client_request,       // Client: resend the request in flight.
-  client_ping,          // Client: ping the replicas.
-};
-inline constexpr size_t replica_timeout_count = static_cast<size_t>(TimeoutKind::request_view) + 1;
-const char* timeout_kind_name(TimeoutKind kind);
-// The code a fired timeout records (the trace's `a`). The codes are those of the first trace
-// format, kept so that every recorded seed keeps its trace hash: a replica's ping, prepare,
-// normal_heartbeat and view_change_status are 0..3, a client's request timeout is 2 (codes are
-// per role). Only these four and client_request are traced.
-uint64_t timeout_trace_code(TimeoutKind kind);
-// The timeout a trace code names for a process of this role, if any.
-std::optional<TimeoutKind> timeout_from_trace_code(uint64_t code, bool client);
 
 // The process id of the network in trace records (replicas and clients are 0..member+client-1).
 inline constexpr uint8_t network_process_id = 255;

@@ -185,7 +185,7 @@ void Client::on_reply(pool::Message* message) {
   event.request_body = inflight_->body_used();
   event.reply_header = reply;
   event.reply_body = message->body_used();
-  context_.report(event);
+  if (!context_.report(event)) return;  // Not the request's reply: the run fails here.
   parent_ = reply->context;
   if (!registered_) {
     registered_ = true;

@@ -20,10 +20,17 @@ struct Harness {
   Trace trace;
   Network network{NetworkOptions{}, 1, config, scheduler, trace, 1, 1};
   std::vector<ProcessEvent> events;  // What the client reported (spans not kept).
-  ProcessContext context{1,         pool::MessageBusKind::testing,
-                         config,    ClusterShape{1, 1, 1},
-                         scheduler, trace,
-                         network,   [this](const ProcessEvent& event) { events.push_back(event); }};
+  ProcessContext context{1,
+                         pool::MessageBusKind::testing,
+                         config,
+                         ClusterShape{1, 1, 1},
+                         scheduler,
+                         trace,
+                         network,
+                         [this](const ProcessEvent& event) {
+                           events.push_back(event);
+                           return true;
+                         }};
   pool::MessagePool pool{config, pool::ClientOptions{}, "client 0"};
   Census census{pool::messages_max_terms(config, pool::ClientOptions{}), std::nullopt};
   pool::MessagePool replica_pool{config, 8, "forger"};

@@ -185,14 +185,21 @@ std::vector<pool::BlockRequest> Grid::missing() const {
   return requests;
 }
 
+bool Grid::wants(uint64_t address) const {
+  POOL_ASSERT_GT(address, 0u);  // Validated on receipt: addresses start at 1.
+  return std::any_of(missing_.begin(), missing_.end(),
+                     [address](const Missing& m) { return m.address == address && !m.writing; });
+}
+
 bool Grid::on_block(const pool::Message& block, std::function<void()> done) {
   POOL_ASSERT_EQ(block.header->frame.command, pool::Command::block);
   POOL_ASSERT(done != nullptr);
   const auto* header = reinterpret_cast<const pool::BlockHeader*>(block.header);
+  if (!wants(header->address)) return false;
   const auto wanted = std::find_if(missing_.begin(), missing_.end(), [&](const Missing& m) {
     return m.address == header->address && !m.writing;
   });
-  if (wanted == missing_.end()) return false;
+  POOL_ASSERT(wanted != missing_.end());
   const std::span<const uint8_t> bytes = block.buffer.first(header->frame.size);
   if (!block_valid(bytes, wanted->address, &wanted->checkpoint)) return false;
   if (wanted->checkpoint.checksum == pool::U128{0, 0}) {

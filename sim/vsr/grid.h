@@ -50,6 +50,8 @@ class Grid {
   bool missing_any() const { return !missing_.empty(); }
   // Every block of the checkpoint being synced to has arrived and is written.
   bool synced() const;
+  // A block at `address` is missing and not being written: on_block would take it.
+  bool wants(uint64_t address) const;
   // A block from a peer: if it is one the grid misses, it is verified and written; done runs
   // when the write completes. Returns false if the block was not wanted.
   bool on_block(const pool::Message& block, std::function<void()> done);

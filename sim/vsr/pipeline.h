@@ -30,7 +30,7 @@ class Pipeline {
         request_queue_max_(request_queue_max),
         cache_(prepare_queue_max + request_queue_max, nullptr) {
     POOL_ASSERT_GT(prepare_queue_max, 0u);
-    POOL_ASSERT(prepare_queue_max <= 64, "ok_from is a 64-bit set");
+    POOL_ASSERT_EQ(cache_.size(), size_t{prepare_queue_max} + request_queue_max);
   }
 
   // The queues (a primary's).
@@ -53,6 +53,7 @@ class Pipeline {
     POOL_ASSERT(!prepares_.empty());
     pool::Message* prepare = prepares_.front().prepare;
     prepares_.pop_front();
+    POOL_ASSERT_EQ(prepare->header->frame.command, pool::Command::prepare);
     return prepare;
   }
   void request_push(pool::Message* request) {
@@ -67,6 +68,7 @@ class Pipeline {
     POOL_ASSERT(!requests_.empty());
     pool::Message* request = requests_.front();
     requests_.pop_front();
+    POOL_ASSERT_EQ(request->header->frame.command, pool::Command::request);
     return request;
   }
 
@@ -96,12 +98,14 @@ class Pipeline {
   // The invariants: bounded queues of the right commands, consecutive ops in the prepare queue,
   // acknowledgements only from replicas, and each cached prepare in its op's slot.
   void verify(uint32_t replica_count) const {
+    POOL_ASSERT_LE(replica_count, 64u);  // ok_from is a 64-bit set of replicas.
     POOL_ASSERT_LE(prepares_.size(), prepare_queue_max_);
     POOL_ASSERT_LE(requests_.size(), request_queue_max_);
     for (size_t index = 0; index < prepares_.size(); index++) {
       const Entry& entry = prepares_[index];
       POOL_ASSERT_EQ(entry.prepare->header->frame.command, pool::Command::prepare);
-      POOL_ASSERT(entry.ok_from >> replica_count == 0, "prepare_ok from a non-replica");
+      POOL_ASSERT(replica_count == 64 || entry.ok_from >> replica_count == 0,
+                  "prepare_ok from a non-replica");
       POOL_ASSERT(!entry.ok_quorum_received || std::popcount(entry.ok_from) > 0);
       if (index > 0) POOL_ASSERT_EQ(op_of(entry.prepare), op_of(prepares_[index - 1].prepare) + 1);
     }

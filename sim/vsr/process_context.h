@@ -38,8 +38,8 @@ struct ProcessEvent {
   ProcessEventKind kind;
   uint32_t process;  // committed, synced: the replica's index; reply_accepted: the client's.
   uint64_t op = 0;
-  pool::U128 checksum{0, 0};  // committed, synced: the prepare's (at op).
-  bool request = false;       // committed: the op carries a client's request (not a register).
+  pool::U128 checksum{0, 0};     // committed, synced: the prepare's (at op).
+  bool carries_request = false;  // committed: the op carries a client's request (not a register).
   const pool::RequestHeader* request_header = nullptr;  // reply_accepted: the request...
   std::span<const uint8_t> request_body{};              // ...its body...
   const pool::ReplyHeader* reply_header = nullptr;      // ...and the reply...
@@ -54,15 +54,19 @@ struct ProcessContext {
   Scheduler& scheduler;
   Trace& trace;
   Network& network;
-  std::function<void(const ProcessEvent&)> on_event;
+  // Returns false when a checker found the event wrong: the run fails after the current event,
+  // and the process goes no further with what the event was about (as if an assertion of the
+  // original's had stopped it).
+  std::function<bool(const ProcessEvent&)> on_event;
 
   uint64_t now_tick() const { return scheduler.now_tick(); }
   void record(TraceKind kind, uint32_t process, uint64_t a, uint64_t b) const {
+    POOL_ASSERT_LT(process, shape.member_count + shape.client_count);
     trace.record({scheduler.now_tick(), kind, static_cast<uint8_t>(process), 0, 0, a, b});
   }
-  void report(const ProcessEvent& event) const {
+  [[nodiscard]] bool report(const ProcessEvent& event) const {
     POOL_ASSERT(on_event != nullptr, "no event callback installed");
-    on_event(event);
+    return on_event(event);
   }
 };
 

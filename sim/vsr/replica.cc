@@ -16,7 +16,7 @@ namespace {
 constexpr uint32_t repairs_per_replica_max = 2;
 constexpr uint64_t repair_expiry_ticks = 50;
 
-// The header of `message` as its command's type (ignore_X see their message const).
+// The header of `message` as its command's type (the ignore_X functions see it as const).
 template <Command command>
 const pool::HeaderOf<command>* header_of(const pool::Message* message) {
   return reinterpret_cast<const pool::HeaderOf<command>*>(message->header);
@@ -43,10 +43,29 @@ const char* replica_status_name(Replica::Status status) {
   return "unknown";
 }
 
+std::array<Timeout, replica_timeout_count> Replica::timeouts_initial() {
+  std::array<Timeout, replica_timeout_count> timeouts{};
+  const auto set = [&timeouts](TimeoutKind kind, uint64_t after_ticks) {
+    POOL_ASSERT_LT(static_cast<size_t>(kind), replica_timeout_count);
+    timeouts[static_cast<size_t>(kind)] = Timeout{after_ticks};
+  };
+  set(TimeoutKind::ping, 100);
+  set(TimeoutKind::prepare, 25);
+  set(TimeoutKind::normal_heartbeat, 300);    // Backups: no word from the primary.
+  set(TimeoutKind::view_change_status, 400);  // The view change takes too long: the next view.
+  set(TimeoutKind::commit_message, 50);
+  set(TimeoutKind::repair, 10);
+  set(TimeoutKind::view_change_message, 50);  // Resend exit_view and join_view.
+  set(TimeoutKind::request_view, 50);         // At most one get_view per period.
+  for (const Timeout& timeout : timeouts) {
+    POOL_ASSERT_GT(timeout.after_ticks_base, 0u);  // Every kind has its base.
+  }
+  return timeouts;
+}
+
 Replica::Replica(const ProcessContext& context, const ReplicaOptions& options, uint32_t index,
                  pool::MessagePool& pool, Census& census, Storage& storage)
     : context_(context),
-      options_(options),
       index_(index),
       pool_(pool),
       census_(census),
@@ -262,6 +281,7 @@ bool Replica::log_complete() const {
 }
 
 std::string Replica::activity() const {
+  POOL_ASSERT(!standby() || !primary(), "a standby is never a view's primary");
   return std::string(standby()   ? "standby "
                      : primary() ? "primary "
                                  : "backup ") +
@@ -311,6 +331,7 @@ uint32_t Replica::client_index(const pool::U128& client) const {
   if (client.high != 0 || client.low == 0 || client.low > context_.shape.client_count)
     return UINT32_MAX;
   const auto index = static_cast<uint32_t>(client.low - 1);
+  POOL_ASSERT_LT(index, state_.clients.size());
   POOL_ASSERT(client_id(index) == client);  // The inverse of the id a client is given.
   return index;
 }
@@ -495,7 +516,7 @@ MessageBus::Receive Replica::on_message(uint32_t from, pool::Message* message) {
       on_get_reply(from, message);
       break;
     case Command::reply:
-      if (from_replica) on_reply_repair(message);  // A client never sends one.
+      on_reply_repair(from, message);
       break;
     case Command::block:
       on_block(message);
@@ -514,7 +535,7 @@ bool Replica::ignore_ping(uint32_t from, const pool::Message* message) const {
 void Replica::on_ping(uint32_t from, pool::Message* message) {
   if (ignore_ping(from, message)) return;
   const auto* ping = message->build<Command::ping>()->header;
-  POOL_ASSERT_LT(from, context_.shape.member_count);
+  POOL_ASSERT_NE(from, index_);  // The network never delivers a process's own packet.
   POOL_ASSERT_EQ(uint32_t{ping->frame.replica}, from);  // send_ping's, not a relay.
   // The pong echoes it: the receiver's bus requires it nonzero in both (send_ping adds 1).
   POOL_ASSERT_GT(ping->ping_timestamp_monotonic, 0u);
@@ -538,7 +559,7 @@ bool Replica::ignore_ping_client(uint32_t from) const {
 
 void Replica::on_ping_client(uint32_t from) {
   if (ignore_ping_client(from)) return;
-  POOL_ASSERT_GE(from, context_.shape.member_count);  // A client's process.
+  POOL_ASSERT(state_.status != Status::down, "a crashed replica's bus is closed");
   pool::Message* pong = acquire(Term::burst);
   auto* header =
       header_start<Command::pong_client>(pong, static_cast<uint8_t>(index_), state_.view, 0);
@@ -683,15 +704,17 @@ void Replica::on_get_reply(uint32_t from, pool::Message* message) {
   if (ignore_get_reply(from, message)) return;
   const auto* request = message->build<Command::get_reply>()->header;
   const uint32_t client = client_index(request->reply_client);
-  POOL_ASSERT_LT(from, context_.shape.member_count);
+  POOL_ASSERT_NE(from, index_);  // The network never delivers a process's own packet.
   // The same reply as the peer's (send_get_reply names its op with its checksum).
   POOL_ASSERT_EQ(state_.clients[client].reply.op, request->reply_op);
   pool::maybe(state_.status == Status::normal);  // Any member serves, in any view.
   repeat_reply(client, from);
 }
 
-bool Replica::ignore_reply_repair(const pool::Message* message) const {
+bool Replica::ignore_reply_repair(uint32_t from, const pool::Message* message) const {
   POOL_ASSERT_EQ(message->header->frame.command, Command::reply);
+  if (from >= context_.shape.member_count)
+    return true;  // A peer's repair; a client never sends one.
   // Only the session's latest reply, and only while a write slot is free.
   const auto* reply = header_of<Command::reply>(message);
   const uint32_t client = client_index(reply->client);
@@ -701,8 +724,8 @@ bool Replica::ignore_reply_repair(const pool::Message* message) const {
 }
 
 // A reply from a peer: the copy our client-replies zone lacks.
-void Replica::on_reply_repair(pool::Message* message) {
-  if (ignore_reply_repair(message)) return;
+void Replica::on_reply_repair(uint32_t from, pool::Message* message) {
+  if (ignore_reply_repair(from, message)) return;
   const auto* reply = message->build<Command::reply>()->header;
   const uint32_t client = client_index(reply->client);
   POOL_ASSERT(client < context_.shape.client_count && client_replies_.ready());
@@ -817,7 +840,7 @@ void Replica::send_prepare_ok(uint64_t op) {
 void Replica::flush_loopback_queue() {
   if (state_.loopback_queue == nullptr) return;
   pool::Message* message = state_.loopback_queue;
-  // Leaving the view (or the primary's role) drops it: ignore_prepare_ok takes it.
+  // Leaving the view (or the primary's role) releases it first (primary_pipeline_to_cache).
   POOL_ASSERT(state_.status == Status::normal && primary());
   POOL_ASSERT_EQ(message->header->frame.view, state_.view);
   state_.loopback_queue = nullptr;
@@ -933,8 +956,8 @@ void Replica::execute(pool::Message* message) {
   POOL_ASSERT(prepare.parent == state_.commit_checksum, "r%u: op %llu does not chain", index_,
               static_cast<unsigned long long>(prepare.op));
   ProcessEvent committed{ProcessEventKind::committed, index_, prepare.op, prepare.frame.checksum};
-  committed.request = prepare.operation == operation_echo;
-  context_.report(committed);
+  committed.carries_request = prepare.operation == operation_echo;
+  static_cast<void>(context_.report(committed));  // A safety failure ends the run after this event.
 
   const uint32_t client = client_index(prepare.client);
   POOL_ASSERT(client != UINT32_MAX);
@@ -988,7 +1011,7 @@ void Replica::execute(pool::Message* message) {
 
 // --- Backups.
 
-bool Replica::ignore_prepare(uint32_t from, const pool::Message* message) const {
+bool Replica::prepare_off_normal_path(uint32_t from, const pool::Message* message) const {
   POOL_ASSERT_EQ(message->header->frame.command, Command::prepare);
   const auto* prepare = header_of<Command::prepare>(message);
   // From its author, or from a peer that repairs it (on_get_prepare).
@@ -1000,12 +1023,12 @@ bool Replica::ignore_prepare(uint32_t from, const pool::Message* message) const 
 
 MessageBus::Receive Replica::on_prepare(uint32_t from, pool::Message* message) {
   // Any other prepare can only repair an op whose header the replica already knows.
-  if (ignore_prepare(from, message)) return on_prepare_repair(from, message);
+  if (prepare_off_normal_path(from, message)) return on_prepare_repair(from, message);
   const auto* prepare = message->build<Command::prepare>()->header;
   POOL_ASSERT(state_.status == Status::normal && !syncing_blocks() && !primary());
   POOL_ASSERT_EQ(prepare->frame.view, state_.view);
   POOL_ASSERT_EQ(uint32_t{prepare->frame.replica}, primary_index());
-  // As the bus checked: past the root, and prepared after its commit.
+  // A primary prepares past the root and past its own commit.
   POOL_ASSERT(prepare->op > 0 && prepare->commit < prepare->op);
   timeout(TimeoutKind::normal_heartbeat).ticks = 0;  // Heard from the primary (the jitter stays).
   advance_commit_max(prepare->commit);
@@ -1179,7 +1202,7 @@ bool Replica::ignore_get_headers(uint32_t from, const pool::Message* message) co
 void Replica::on_get_headers(uint32_t from, pool::Message* message) {
   if (ignore_get_headers(from, message)) return;
   const auto* request = message->build<Command::get_headers>()->header;
-  POOL_ASSERT_LT(from, context_.shape.member_count);
+  POOL_ASSERT_NE(from, index_);  // The network never delivers a process's own packet.
   POOL_ASSERT_LE(request->op_min, request->op_max);  // repair()'s range, as the bus checked.
   // From the top of the range down: the asker chains them from a header it trusts above.
   std::vector<const pool::PrepareHeader*> found;
@@ -1250,7 +1273,7 @@ bool Replica::ignore_get_prepare(uint32_t from, const pool::Message* message) co
 void Replica::on_get_prepare(uint32_t from, pool::Message* message) {
   if (ignore_get_prepare(from, message)) return;
   const auto* request = message->build<Command::get_prepare>()->header;
-  POOL_ASSERT_LT(from, context_.shape.member_count);
+  POOL_ASSERT_NE(from, index_);  // The network never delivers a process's own packet.
   for (const PipelineEntry& entry : state_.pipeline.prepares()) {
     if (entry.prepare->header->frame.checksum == request->prepare_checksum) {
       // The same prepare: repair_prepares names its op with its checksum.

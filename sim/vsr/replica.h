@@ -108,7 +108,7 @@ class Replica {
   bool ignore_request(uint32_t from, const pool::Message* message) const;
   // True for any prepare but the normal path's (this view's, from its primary, on a backup
   // in normal status): on_prepare hands those to on_prepare_repair.
-  bool ignore_prepare(uint32_t from, const pool::Message* message) const;
+  bool prepare_off_normal_path(uint32_t from, const pool::Message* message) const;
   bool ignore_prepare_repair(uint32_t from, const pool::Message* message) const;
   bool ignore_prepare_ok(uint32_t from, const pool::Message* message) const;
   bool ignore_commit(const pool::Message* message) const;
@@ -116,8 +116,7 @@ class Replica {
   bool ignore_headers(const pool::Message* message) const;
   bool ignore_get_prepare(uint32_t from, const pool::Message* message) const;
   bool ignore_get_reply(uint32_t from, const pool::Message* message) const;
-  // A reply from a client is ignored by on_message: on_reply_repair is not told who sent it.
-  bool ignore_reply_repair(const pool::Message* message) const;
+  bool ignore_reply_repair(uint32_t from, const pool::Message* message) const;
   // verify()'s half on references: the census counts each message the volatile state keeps.
   void verify_census() const;
 
@@ -172,7 +171,7 @@ class Replica {
   void repeat_reply(uint32_t client, uint32_t to);
   void send_get_reply(uint32_t client);
   void on_get_reply(uint32_t from, pool::Message* message);
-  void on_reply_repair(pool::Message* message);
+  void on_reply_repair(uint32_t from, pool::Message* message);
   void send_ping();
   // Backups.
   MessageBus::Receive on_prepare_repair(uint32_t from, pool::Message* message);
@@ -236,7 +235,6 @@ class Replica {
   void grid_repair();
 
   const ProcessContext& context_;
-  const ReplicaOptions options_;
   const uint32_t index_;
   pool::MessagePool& pool_;
   Census& census_;
@@ -302,17 +300,10 @@ class Replica {
     uint32_t recovery_slot_next = 0;
 
     // By TimeoutKind (a replica's come first).
-    std::array<Timeout, replica_timeout_count> timeouts = {{
-        Timeout{100},  // ping
-        Timeout{25},   // prepare
-        Timeout{300},  // normal_heartbeat: backups, no word from the primary.
-        Timeout{400},  // view_change_status: the view change takes too long; the next view.
-        Timeout{50},   // commit_message
-        Timeout{10},   // repair
-        Timeout{50},   // view_change_message: resend exit_view and join_view.
-        Timeout{50},   // request_view: at most one get_view per period.
-    }};
+    std::array<Timeout, replica_timeout_count> timeouts = timeouts_initial();
   };
+  // Each replica timeout at its base, set by kind.
+  static std::array<Timeout, replica_timeout_count> timeouts_initial();
   VolatileState volatile_state() const {
     return VolatileState(context_.shape.client_count, context_.shape.replica_count,
                          pipeline_prepare_queue_max_, pipeline_requests_limit_);

@@ -149,8 +149,8 @@ void Replica::sync_done() {
   POOL_ASSERT(state_.sync_target.checksum == (pool::U128{0, 0}) ||
               checkpoint.checksum == state_.sync_target.checksum);
   POOL_ASSERT_GT(checkpoint.op, state_.commit_min);  // Nothing commits while blocks come in.
-  context_.report(
-      ProcessEvent{ProcessEventKind::synced, index_, checkpoint.op, checkpoint.checksum});
+  static_cast<void>(context_.report(
+      ProcessEvent{ProcessEventKind::synced, index_, checkpoint.op, checkpoint.checksum}));
   state_.clients = grid_.synced_sessions();
   state_.commit_min = checkpoint.op;
   state_.op = std::max(state_.op, checkpoint.op);
@@ -233,12 +233,7 @@ bool Replica::ignore_block(const pool::Message* message) const {
   const auto* header = reinterpret_cast<const pool::BlockHeader*>(message->header);
   POOL_ASSERT_EQ(header->frame.command, Command::block);
   POOL_ASSERT_GT(header->address, 0u);  // Validated on receipt.
-  // Grid::on_block's first test, asked of what the grid requests (its missing blocks that are
-  // not being written).
-  const std::vector<pool::BlockRequest> missing = grid_.missing();
-  return std::none_of(missing.begin(), missing.end(), [header](const pool::BlockRequest& request) {
-    return request.block_address == header->address;
-  });
+  return !grid_.wants(header->address);
 }
 
 void Replica::on_block(pool::Message* message) {

@@ -141,9 +141,9 @@ void Replica::send_exit_view() {
 bool Replica::ignore_view_change_message(uint32_t from, const pool::Message* message) const {
   const Command command = message->header->frame.command;
   POOL_ASSERT(command == Command::exit_view || command == Command::join_view);
+  if (from >= context_.shape.replica_count || from == index_) return true;
   // A replica votes under its own name (send_exit_view, maybe_send_join_view).
   POOL_ASSERT_EQ(message->header->frame.replica, from);
-  if (from >= context_.shape.replica_count || from == index_) return true;
   if (standby() || syncing_blocks()) return true;    // Neither votes.
   return message->header->frame.view < state_.view;  // That view change is over.
 }

@@ -36,6 +36,7 @@ size_t encoded_size(size_t client_count) {
 }  // namespace
 
 std::vector<uint8_t> superblock_encode(const Superblock& superblock) {
+  POOL_ASSERT_LE(superblock.log_view, superblock.view);  // As decode checks it.
   std::vector<uint8_t> bytes;
   bytes.reserve(encoded_size(superblock.clients.size()));
   put(bytes, superblock.view);
@@ -61,7 +62,10 @@ Superblock superblock_decode(std::span<const uint8_t> bytes) {
   superblock.checkpoint_op = take<uint64_t>(bytes, offset);
   superblock.checkpoint_checksum = take<pool::U128>(bytes, offset);
   superblock.checkpoint_header = take<pool::PrepareHeader>(bytes, offset);
-  superblock.clients.resize(take<uint32_t>(bytes, offset));
+  const auto client_count = take<uint32_t>(bytes, offset);
+  POOL_ASSERT(bytes.size() == encoded_size(client_count),
+              "superblock truncated or with trailing bytes");
+  superblock.clients.resize(client_count);
   for (ClientSession& session : superblock.clients) {
     const auto registered = take<uint8_t>(bytes, offset);
     POOL_ASSERT_LE(registered, 1u);

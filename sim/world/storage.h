@@ -27,9 +27,6 @@ struct StorageOptions {
   uint64_t write_latency_ticks_max = 1;
   uint64_t read_fault_ppm = 0;   // The read returns corrupt bytes (on a faulty disk).
   uint64_t write_fault_ppm = 0;  // The write is lost (on a faulty disk).
-  // Faults strike only the first faulty_count backups (at most a minority), so that every
-  // prepare survives on a quorum.
-  uint64_t faulty_count = 0;
 };
 
 class Storage {
