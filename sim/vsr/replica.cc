@@ -629,10 +629,10 @@ void Replica::on_request(uint32_t from, pool::Message* message) {
   // The ops before the pipeline are committed: a prepare chains from the commit.
   POOL_ASSERT(!state_.pipeline.prepares().empty() || state_.commit_min == state_.op);
   // The WAL cannot take ops beyond the next checkpoint: the request waits in the queue.
-  if (state_.pipeline.prepares().size() < pipeline_prepare_queue_max_ &&
-      state_.pipeline.requests().empty() && state_.op + 1 <= op_prepare_max()) {
+  if (!state_.pipeline.prepare_queue_full() && state_.pipeline.requests().empty() &&
+      state_.op + 1 <= op_prepare_max()) {
     primary_pipeline_prepare(message, false);
-  } else if (state_.pipeline.requests().size() < pipeline_requests_limit_) {
+  } else if (!state_.pipeline.request_queue_full()) {
     state_.pipeline.request_push(census_.hold(Term::pipeline, message));
   }
   // Otherwise the pipeline is full: the client retries.
@@ -925,8 +925,7 @@ void Replica::commit_pipeline() {
 
 void Replica::primary_drain_request_queue() {
   while (state_.status == Status::normal && primary() && !state_.pipeline.requests().empty() &&
-         state_.pipeline.prepares().size() < pipeline_prepare_queue_max_ &&
-         state_.op + 1 <= op_prepare_max()) {
+         !state_.pipeline.prepare_queue_full() && state_.op + 1 <= op_prepare_max()) {
     pool::Message* request = state_.pipeline.request_pop();
     primary_pipeline_prepare(request, true);
   }
