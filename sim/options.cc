@@ -120,30 +120,29 @@ const std::array<OptionSpec, 38> option_specs = {{
         [](const Options& options) { return std::string(pool::message_bus_name(options.bus)); },
         parse_bus, "is not accepted: one of testing|tcp"),
     number(
-        "replica_count", "Active replicas, 1..6.",
+        "replica_count", "Active replicas.",
         [](Options& options) -> uint64_t& { return options.replica_count; }, one,
         [](const Options& options) { return uint64_t{options.config().replicas_max}; }),
     number(
-        "standby_count", "Standbys, 0..6 (replicas + standbys <= 12).",
+        "standby_count", "Standbys (replicas + standbys <= members_max).",
         [](Options& options) -> uint64_t& { return options.standby_count; }, zero,
         [](const Options& options) { return uint64_t{options.config().standbys_max}; }),
     number(
-        "client_count", "Clients, 1..clients_max (7 test_min, 64 production).",
+        "client_count", "Clients.",
         [](Options& options) -> uint64_t& { return options.client_count; }, one,
         [](const Options& options) { return uint64_t{options.config().clients_max}; }),
     number(
-        "pipeline_requests_limit",
-        "Requests queued behind the prepare queue, 0..request queue max.",
+        "pipeline_requests_limit", "Requests queued behind the prepare queue.",
         [](Options& options) -> uint64_t& { return options.replica.pipeline_requests_limit; }, zero,
         [](const Options& options) {
           return uint64_t{options.config().pipeline_request_queue_max()};
         }),
     number(
-        "requests_max", "Requests over all clients, 1..100000.",
+        "requests_max", "Requests over all clients.",
         [](Options& options) -> uint64_t& { return options.requests_max; }, one,
         [](const Options&) { return uint64_t{100'000}; }),
     number(
-        "request_body_size_max", "Request body bytes, 0..message_size_max-256.",
+        "request_body_size_max", "Request body bytes.",
         [](Options& options) -> uint64_t& { return options.client.request_body_size_max; }, zero,
         [](const Options& options) {
           return uint64_t{options.config().message_size_max - pool::header_size};
@@ -156,7 +155,7 @@ const std::array<OptionSpec, 38> option_specs = {{
         [](Options& options) -> uint64_t& { return options.ticks_max_convergence; }, one,
         ticks_many),
     number(
-        "path_capacity", "Packets in flight per network path, 1..64.",
+        "path_capacity", "Packets in flight per network path.",
         [](Options& options) -> uint64_t& { return options.network.path_capacity; }, one,
         [](const Options&) { return uint64_t{64}; }),
     number(
@@ -164,7 +163,7 @@ const std::array<OptionSpec, 38> option_specs = {{
         [](Options& options) -> uint64_t& { return options.network.delay_ticks_min; }, one,
         delay_many),
     number(
-        "delay_ticks_mean", "Network delay mean, ticks (>= min).",
+        "delay_ticks_mean", "Network delay mean, ticks (at least the minimum).",
         [](Options& options) -> uint64_t& { return options.network.delay_ticks_mean; },
         [](const Options& options) { return options.network.delay_ticks_min; }, delay_many),
     number(
@@ -222,17 +221,16 @@ const std::array<OptionSpec, 38> option_specs = {{
         [](Options& options) -> uint64_t& { return options.storage.write_fault_ppm; }, zero,
         ppm_half),
     number(
-        "storage_faulty_count", "Backups with faulty disks, 0..(replicas-1)/2.",
+        "storage_faulty_count", "Backups with faulty disks (a minority of the replicas).",
         [](Options& options) -> uint64_t& { return options.storage_faulty_count; }, zero,
         [](const Options& options) {
           return options.replica_count == 0 ? 0 : (options.replica_count - 1) / 2;
         }),
     number(
-        "crash_ppm", "Chance per tick that a replica crashes, ppm (<= 10000).",
+        "crash_ppm", "Chance per tick that a replica crashes, ppm.",
         [](Options& options) -> uint64_t& { return options.crash_ppm; }, zero, ppm_hundredth),
     number(
-        "crash_view_change_ppm",
-        "Chance per tick that a replica in a view change crashes, ppm (<= 10000).",
+        "crash_view_change_ppm", "Chance per tick that a replica in a view change crashes, ppm.",
         [](Options& options) -> uint64_t& { return options.crash_view_change_ppm; }, zero,
         ppm_hundredth),
     number(
@@ -242,14 +240,14 @@ const std::array<OptionSpec, 38> option_specs = {{
     // At least two pipelines: the WAL keeps a pipeline past the previous checkpoint.
     number(
         "checkpoint_interval_ops",
-        "Ops between checkpoints (>= 2 pipelines); the WAL holds two intervals.",
+        "Ops between checkpoints (at least two pipelines); the WAL holds two intervals.",
         [](Options& options) -> uint64_t& { return options.replica.checkpoint_interval_ops; },
         [](const Options& options) {
           return uint64_t{2} * options.config().pipeline_prepare_queue_max;
         },
         [](const Options&) { return uint64_t{1} << 20; }),
     number(
-        "checkpoint_block_count", "Grid blocks per checkpoint, 1..64.",
+        "checkpoint_block_count", "Grid blocks per checkpoint.",
         [](Options& options) -> uint64_t& { return options.replica.checkpoint_block_count; }, one,
         [](const Options&) { return uint64_t{64}; }),
     text(
@@ -461,9 +459,38 @@ std::string options_replay_command(const Options& options) {
   return "scripts/sim.sh" + options_flags_text(options);
 }
 
+namespace {
+
+// " Accepted: 1..6.": a number option's range from the table, under each profile's defaults when
+// they differ (a range may depend on the options before it).
+std::string accepted_text(const OptionSpec& spec) {
+  POOL_ASSERT(spec.number != nullptr);
+  std::string text;
+  for (const char* profile : {"test_min", "production"}) {
+    Options defaults;
+    defaults.profile = profile;
+    const std::string range =
+        absl::StrCat(spec.min(defaults), "..", spec.max(defaults), " (", profile, ")");
+    if (text.empty()) {
+      text = range;
+    } else if (text.substr(0, text.find(' ')) == range.substr(0, range.find(' '))) {
+      text = text.substr(0, text.find(' '));  // The same under both profiles.
+    } else {
+      text += ", " + range;
+    }
+  }
+  return " Accepted: " + text + ".";
+}
+
+}  // namespace
+
 std::vector<OptionFlag> options_flags() {
   std::vector<OptionFlag> flags;
-  for (const OptionSpec& spec : option_specs) flags.push_back({spec.name, spec.help});
+  for (const OptionSpec& spec : option_specs) {
+    flags.push_back({spec.name, spec.number == nullptr || std::string_view(spec.name) == "seed"
+                                    ? std::string(spec.help)
+                                    : spec.help + accepted_text(spec)});
+  }
   return flags;
 }
 

@@ -52,7 +52,19 @@ TEST(Options, EveryOptionIsDeclaredOnceWithItsHelp) {
     EXPECT_TRUE(names.insert(flag.name).second) << flag.name << " declared twice";
     EXPECT_FALSE(flag.help.empty()) << flag.name;
     EXPECT_EQ(flag.name.find('-'), std::string::npos) << flag.name;
+    // A number's help states the table's range, read from the table.
+    if (options_number(Options{}, flag.name) && flag.name != "seed") {
+      EXPECT_NE(flag.help.find("Accepted: "), std::string::npos) << flag.name;
+    }
   }
+  const auto replicas = std::find_if(flags.begin(), flags.end(), [](const OptionFlag& flag) {
+    return flag.name == "replica_count";
+  });
+  ASSERT_NE(replicas, flags.end());
+  EXPECT_NE(
+      replicas->help.find("Accepted: 1.." + std::to_string(pool::config_test_min().replicas_max)),
+      std::string::npos)
+      << replicas->help;
   // The replay command names only declared options, in the table's order.
   const Options options = options_from_seed(5, "test_min", Swarm::stress);
   size_t last = 0;

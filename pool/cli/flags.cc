@@ -128,7 +128,7 @@ std::string help_text(std::string_view usage, const std::vector<std::string>& fl
   if (!table_flags.empty()) {
     text +=
         "\nOptions (each as the seed chooses unless given; --seed defaults to a random seed, "
-        "--profile to test_min):\n";
+        "--profile to test_min; ranges with the other options at their defaults):\n";
   }
   for (const auto& [name, help] : table_flags) {
     absl::StrAppend(&text, "  --", flag_name_dashed(name), "\n      ", help, "\n");
