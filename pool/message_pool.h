@@ -135,6 +135,10 @@ struct [[gnu::may_alias]] Message {
   CommandMessage<command>* build() {
     return reinterpret_cast<CommandMessage<command>*>(this);
   }
+  template <Command command>
+  const CommandMessage<command>* build() const {
+    return reinterpret_cast<const CommandMessage<command>*>(this);
+  }
 
   // The message as the type `command` names, or null when the header's command differs.
   // Does not change the reference count.

@@ -484,6 +484,12 @@ std::string accepted_text(const OptionSpec& spec) {
 
 }  // namespace
 
+std::vector<std::string> options_flag_names() {
+  std::vector<std::string> names;
+  for (const OptionSpec& spec : option_specs) names.emplace_back(spec.name);
+  return names;
+}
+
 std::vector<OptionFlag> options_flags() {
   std::vector<OptionFlag> flags;
   for (const OptionSpec& spec : option_specs) {

@@ -87,6 +87,8 @@ struct OptionFlag {
   std::string help;
 };
 std::vector<OptionFlag> options_flags();
+// Only their names (underscores), in the same order: what a parser needs, without the help.
+std::vector<std::string> options_flag_names();
 // The value of the number option that flag `name` (underscores) names; nullopt for a text
 // option or an unknown name.
 std::optional<uint64_t> options_number(const Options& options, std::string_view name);

@@ -56,9 +56,9 @@ constexpr std::string_view usage =
     "Exit codes: 0 pass, 1 failure, 2 bad input.";
 
 // The option table's flags: names for the parser, (name, help) for --help.
-std::set<std::string> option_flag_names() {
+std::set<std::string> option_flag_name_set() {
   std::set<std::string> names;
-  for (const sim::OptionFlag& flag : sim::options_flags()) names.insert(flag.name);
+  for (const std::string& name : sim::options_flag_names()) names.insert(name);
   return names;
 }
 
@@ -137,11 +137,11 @@ absl::StatusOr<sim::Options> options_from_flags(const pool::cli::ParsedCommandLi
   if (!swarm) return pool::cli::flag_one_of("swarm", swarm_text, {"default", "stress"});
   sim::Options options = sim::options_from_seed(*seed, profile, *swarm);
   // In the table's order, the last value given for each (as for any flag).
-  for (const sim::OptionFlag& flag : sim::options_flags()) {
-    if (flag.name == "seed" || flag.name == "profile") continue;
-    const std::optional<std::string> value = option_given(parsed, flag.name);
+  for (const std::string& name : sim::options_flag_names()) {
+    if (name == "seed" || name == "profile") continue;
+    const std::optional<std::string> value = option_given(parsed, name);
     if (!value) continue;
-    if (auto status = sim::options_set(options, flag.name, *value); !status.ok()) return status;
+    if (auto status = sim::options_set(options, name, *value); !status.ok()) return status;
   }
   if (auto status = sim::options_validate(options); !status.ok()) return status;
   return options;
@@ -462,7 +462,7 @@ int simulate(const Run& run) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto parsed = pool::cli::parse_command_line(argc, argv, option_flag_names());
+  auto parsed = pool::cli::parse_command_line(argc, argv, option_flag_name_set());
   if (!parsed.ok()) pool::cli::exit_bad_input(program, parsed.status());
   if (parsed->help) {
     std::printf("%s",

@@ -166,7 +166,7 @@ MessageBus::Receive Client::on_message(uint32_t from, pool::Message* message) {
 // A duplicate or an old reply, or one for another client (a replica's table may be stale).
 bool Client::ignore_reply(const pool::Message* message) const {
   POOL_ASSERT_EQ(message->header->frame.command, Command::reply);
-  const auto* reply = reinterpret_cast<const pool::ReplyHeader*>(message->header);
+  const auto* reply = message->build<pool::Command::reply>()->header;
   if (inflight_ == nullptr) return true;
   POOL_ASSERT_EQ(inflight_->header->frame.command, Command::request);
   return reply->client != client_id(index_) || reply->request != request_number_;

@@ -194,7 +194,7 @@ bool Grid::wants(uint64_t address) const {
 bool Grid::on_block(const pool::Message& block, std::function<void()> done) {
   POOL_ASSERT_EQ(block.header->frame.command, pool::Command::block);
   POOL_ASSERT(done != nullptr);
-  const auto* header = reinterpret_cast<const pool::BlockHeader*>(block.header);
+  const auto* header = block.build<pool::Command::block>()->header;
   if (!wants(header->address)) return false;
   const auto wanted = std::find_if(missing_.begin(), missing_.end(), [&](const Missing& m) {
     return m.address == header->address && !m.writing;

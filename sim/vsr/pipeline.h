@@ -121,7 +121,7 @@ class Pipeline {
 
  private:
   static uint64_t op_of(const pool::Message* prepare) {
-    return reinterpret_cast<const pool::PrepareHeader*>(prepare->header)->op;
+    return prepare->build<pool::Command::prepare>()->header->op;
   }
 
   uint32_t prepare_queue_max_;

@@ -16,12 +16,6 @@ namespace {
 constexpr uint32_t repairs_per_replica_max = 2;
 constexpr uint64_t repair_expiry_ticks = 50;
 
-// The header of `message` as its command's type (the ignore_X functions see it as const).
-template <Command command>
-const pool::HeaderOf<command>* header_of(const pool::Message* message) {
-  return reinterpret_cast<const pool::HeaderOf<command>*>(message->header);
-}
-
 // What a receiver's bus checks of the fields (pool::header_invalid): a sealed message passes.
 bool header_valid(const pool::Message* message, const pool::Config& config) {
   return !pool::header_invalid(*message->header, config).has_value();
@@ -212,6 +206,7 @@ void Replica::crash() {
               "r%u: a message outlives the crash", index_);
   state_ = volatile_state();
   POOL_ASSERT(state_.status == Status::down);
+  verify();  // The state a restart starts from.
 }
 
 void Replica::verify() const {
@@ -246,9 +241,10 @@ void Replica::verify() const {
   POOL_ASSERT(state_.pipeline.queues_empty() || (state_.status == Status::normal && primary()),
               "r%u: queues while %s", index_, activity().c_str());
   if (!state_.pipeline.prepares().empty()) {
-    POOL_ASSERT_GT(header_of<Command::prepare>(state_.pipeline.prepares().front().prepare)->op,
-                   state_.commit_min);
-    POOL_ASSERT_EQ(header_of<Command::prepare>(state_.pipeline.prepares().back().prepare)->op,
+    POOL_ASSERT_GT(
+        state_.pipeline.prepares().front().prepare->build<Command::prepare>()->header->op,
+        state_.commit_min);
+    POOL_ASSERT_EQ(state_.pipeline.prepares().back().prepare->build<Command::prepare>()->header->op,
                    state_.op);
   }
   verify_census();
@@ -574,7 +570,7 @@ void Replica::on_ping_client(uint32_t from) {
 bool Replica::ignore_request(uint32_t from, const pool::Message* message) const {
   POOL_ASSERT_EQ(message->header->frame.command, Command::request);
   if (state_.status != Status::normal || syncing_blocks()) return true;
-  const auto* request = header_of<Command::request>(message);
+  const auto* request = message->build<Command::request>()->header;
   const uint32_t client = client_index(request->client);
   if (client == UINT32_MAX) return true;
   // From the client itself, or forwarded by a backup (to the primary only).
@@ -587,14 +583,14 @@ bool Replica::ignore_request(uint32_t from, const pool::Message* message) const 
   if (!primary()) return false;
   // The primary: a request it is preparing already, or queued ...
   const auto same_request = [&](const pool::Message* queued) {
-    const auto* header = reinterpret_cast<const pool::PrepareHeader*>(queued->header);
+    const auto* header = queued->build<pool::Command::prepare>()->header;
     return header->client == request->client && header->request == request->request;
   };
   for (const PipelineEntry& entry_queued : state_.pipeline.prepares()) {
     if (same_request(entry_queued.prepare)) return true;
   }
   for (const pool::Message* queued : state_.pipeline.requests()) {
-    const auto* header = reinterpret_cast<const pool::RequestHeader*>(queued->header);
+    const auto* header = queued->build<pool::Command::request>()->header;
     if (header->client == request->client && header->request == request->request) return true;
   }
   // ... a session's first request that does not register it ...
@@ -694,7 +690,7 @@ bool Replica::ignore_get_reply(uint32_t from, const pool::Message* message) cons
   POOL_ASSERT_EQ(message->header->frame.command, Command::get_reply);
   if (from >= context_.shape.member_count) return true;
   // Only the session's latest reply is kept.
-  const auto* request = header_of<Command::get_reply>(message);
+  const auto* request = message->build<Command::get_reply>()->header;
   const uint32_t client = client_index(request->reply_client);
   return client == UINT32_MAX || !state_.clients[client].registered ||
          state_.clients[client].reply.frame.checksum != request->reply_checksum;
@@ -716,7 +712,7 @@ bool Replica::ignore_reply_repair(uint32_t from, const pool::Message* message) c
   if (from >= context_.shape.member_count)
     return true;  // A peer's repair; a client never sends one.
   // Only the session's latest reply, and only while a write slot is free.
-  const auto* reply = header_of<Command::reply>(message);
+  const auto* reply = message->build<Command::reply>()->header;
   const uint32_t client = client_index(reply->client);
   return client == UINT32_MAX || !state_.clients[client].registered ||
          state_.clients[client].reply.frame.checksum != reply->frame.checksum ||
@@ -865,7 +861,8 @@ void Replica::on_prepare_ok(uint32_t from, pool::Message* message) {
   pool::maybe(from == index_);
   for (PipelineEntry& entry : state_.pipeline.prepares()) {
     if (entry.prepare->header->frame.checksum != ok->prepare_checksum) continue;
-    POOL_ASSERT_EQ(header_of<Command::prepare>(entry.prepare)->op, ok->op);  // The same prepare.
+    POOL_ASSERT_EQ(entry.prepare->build<Command::prepare>()->header->op,
+                   ok->op);  // The same prepare.
     entry.ok_from |= uint64_t{1} << from;
     // A quorum that includes the primary's own write: the primary's log stays complete.
     const bool own_write = (entry.ok_from & (uint64_t{1} << index_)) != 0;
@@ -1012,7 +1009,7 @@ void Replica::execute(pool::Message* message) {
 
 bool Replica::prepare_off_normal_path(uint32_t from, const pool::Message* message) const {
   POOL_ASSERT_EQ(message->header->frame.command, Command::prepare);
-  const auto* prepare = header_of<Command::prepare>(message);
+  const auto* prepare = message->build<Command::prepare>()->header;
   // From its author, or from a peer that repairs it (on_get_prepare).
   pool::maybe(from == prepare->frame.replica);
   // The normal path: a prepare of this view from this view's primary, on a backup.
@@ -1063,7 +1060,7 @@ bool Replica::ignore_prepare_repair(uint32_t from, const pool::Message* message)
   pool::maybe(from == primary_index());  // A primary's retry of a prepare it has.
   if (syncing_blocks()) return true;
   // Only a prepare whose header the log has, after the checkpoint, and not being written.
-  const auto* prepare = header_of<Command::prepare>(message);
+  const auto* prepare = message->build<Command::prepare>()->header;
   const pool::PrepareHeader* known = journal_.header(prepare->op);
   if (known == nullptr || known->frame.checksum != prepare->frame.checksum) return true;
   return prepare->op <= state_.op_checkpoint || journal_.writing(prepare->op);
@@ -1174,7 +1171,7 @@ void Replica::commit_journal_read_done(pool::Message* prepare, uint64_t op) {
   context_.record(TraceKind::journal_read, index_, op, prepare == nullptr);
   POOL_ASSERT(state_.commit_stage == CommitStage::journal_read);
   // The journal checks the slot against the op and checksum asked for (what was written).
-  POOL_ASSERT(prepare == nullptr || header_of<Command::prepare>(prepare)->op == op);
+  POOL_ASSERT(prepare == nullptr || prepare->build<Command::prepare>()->header->op == op);
   state_.commit_stage = CommitStage::idle;
   if (!commit_from_journal() || op != state_.commit_min + 1 || state_.commit_prepare != nullptr)
     return;
@@ -1276,7 +1273,7 @@ void Replica::on_get_prepare(uint32_t from, pool::Message* message) {
   for (const PipelineEntry& entry : state_.pipeline.prepares()) {
     if (entry.prepare->header->frame.checksum == request->prepare_checksum) {
       // The same prepare: repair_prepares names its op with its checksum.
-      POOL_ASSERT_EQ(header_of<Command::prepare>(entry.prepare)->op, request->prepare_op);
+      POOL_ASSERT_EQ(entry.prepare->build<Command::prepare>()->header->op, request->prepare_op);
       send(from, entry.prepare);
       return;
     }
@@ -1297,7 +1294,7 @@ void Replica::on_get_prepare(uint32_t from, pool::Message* message) {
         if (!alive(incarnation)) return;
         context_.record(TraceKind::journal_read, index_, op, read == nullptr);
         // As asked: the journal checks the op and checksum it read.
-        POOL_ASSERT(read == nullptr || (header_of<Command::prepare>(read)->op == op &&
+        POOL_ASSERT(read == nullptr || (read->build<Command::prepare>()->header->op == op &&
                                         read->header->frame.checksum == checksum));
         if (read == nullptr) {
           journal_.mark_faulty(op);

@@ -93,8 +93,8 @@ class Replica {
   void send(uint32_t to, pool::Message* message) { bus_.send(to, message); }
   void send_to_other_members(pool::Message* message);
   bool alive(uint64_t incarnation) const { return incarnation == incarnation_; }
-  // The volatile state's invariants (every verify_period_ticks ticks, as the events before left
-  // them).
+  // The volatile state's invariants: every verify_period_ticks ticks, as the events before left
+  // them, and after a crash.
   static constexpr uint64_t verify_period_ticks = 16;
   void verify() const;
   void release_memory();

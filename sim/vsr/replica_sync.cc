@@ -230,7 +230,7 @@ void Replica::on_get_blocks(uint32_t from, pool::Message* message) {
 }
 
 bool Replica::ignore_block(const pool::Message* message) const {
-  const auto* header = reinterpret_cast<const pool::BlockHeader*>(message->header);
+  const auto* header = message->build<pool::Command::block>()->header;
   POOL_ASSERT_EQ(header->frame.command, Command::block);
   POOL_ASSERT_GT(header->address, 0u);  // Validated on receipt.
   return !grid_.wants(header->address);

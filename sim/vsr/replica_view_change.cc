@@ -246,7 +246,7 @@ void Replica::maybe_send_join_view() {
 }
 
 bool Replica::ignore_join_view(uint32_t from, const pool::Message* message) const {
-  const auto* header = reinterpret_cast<const pool::JoinViewHeader*>(message->header);
+  const auto* header = message->build<pool::Command::join_view>()->header;
   POOL_ASSERT_EQ(header->frame.command, Command::join_view);
   POOL_ASSERT_EQ(message->body_used().size() % pool::header_size, 0u);  // Headers (validated).
   if (ignore_view_change_message(from, message)) return true;
@@ -303,7 +303,7 @@ void Replica::primary_choose_log() {
   uint64_t commit = state_.commit_max;
   for (const pool::Message* message : state_.join_view_from_all_replicas) {
     if (message == nullptr) continue;
-    const auto* header = reinterpret_cast<const pool::JoinViewHeader*>(message->header);
+    const auto* header = message->build<pool::Command::join_view>()->header;
     // All of this view change: enter_view_change let go of the earlier ones.
     POOL_ASSERT_EQ(header->frame.view, state_.view);
     commit = std::max(commit, header->commit_min);
@@ -319,7 +319,7 @@ void Replica::primary_choose_log() {
   truncate_after(best->op);
   for (const pool::Message* message : state_.join_view_from_all_replicas) {
     if (message == nullptr) continue;
-    const auto* header = reinterpret_cast<const pool::JoinViewHeader*>(message->header);
+    const auto* header = message->build<pool::Command::join_view>()->header;
     if (header->log_view == best->log_view) install_headers(message->body_used(), best->op);
   }
   state_.op = best->op;
@@ -362,7 +362,7 @@ uint32_t Replica::nacks(uint64_t op) const {
   uint32_t count = 0;
   for (const pool::Message* message : state_.join_view_from_all_replicas) {
     if (message == nullptr) continue;
-    const auto* header = reinterpret_cast<const pool::JoinViewHeader*>(message->header);
+    const auto* header = message->build<pool::Command::join_view>()->header;
     // An op is present or nacked, never both (build_join_view).
     POOL_ASSERT_EQ(header->present_bitset.low & header->nack_bitset.low, 0u);
     POOL_ASSERT_EQ(header->present_bitset.high & header->nack_bitset.high, 0u);
@@ -525,7 +525,7 @@ void Replica::send_view(uint32_t to) {
 }
 
 bool Replica::ignore_get_view(uint32_t from, const pool::Message* message) const {
-  const auto* header = reinterpret_cast<const pool::GetViewHeader*>(message->header);
+  const auto* header = message->build<pool::Command::get_view>()->header;
   POOL_ASSERT_EQ(header->frame.command, Command::get_view);
   POOL_ASSERT(header->nonce != (pool::U128{0, 0}));  // request_view's (validated on receipt).
   if (from >= context_.shape.member_count || from == index_) return true;
@@ -569,7 +569,7 @@ void Replica::on_view_ahead(uint32_t view) {
 // Its author is the view's primary and not us: so no view message of our own view reaches us
 // while we are its primary (normal or not), and that case needs no test of its own.
 bool Replica::ignore_view(const pool::Message* message) const {
-  const auto* header = reinterpret_cast<const pool::ViewHeader*>(message->header);
+  const auto* header = message->build<pool::Command::view>()->header;
   POOL_ASSERT_EQ(header->frame.command, Command::view);
   POOL_ASSERT_EQ(message->body_used().size() % pool::header_size, 0u);  // Headers (validated).
   const uint32_t view = header->frame.view;
@@ -579,7 +579,7 @@ bool Replica::ignore_view(const pool::Message* message) const {
   // Beyond repair's reach: kept for a sync, unless the one kept is as new (a later checkpoint,
   // or the same one in a view as late).
   if (state_.sync_view == nullptr) return false;
-  const auto* kept = reinterpret_cast<const pool::ViewHeader*>(state_.sync_view->header);
+  const auto* kept = state_.sync_view->build<pool::Command::view>()->header;
   return kept->checkpoint_op > header->checkpoint_op ||
          (kept->checkpoint_op == header->checkpoint_op && kept->frame.view >= view);
 }
@@ -612,7 +612,7 @@ void Replica::on_view(pool::Message* message) {
 }
 
 void Replica::install_view(const pool::Message* message) {
-  const auto* view_header = reinterpret_cast<const pool::ViewHeader*>(message->header);
+  const auto* view_header = message->build<pool::Command::view>()->header;
   const uint32_t view = view_header->frame.view;
   POOL_ASSERT_EQ(view_header->frame.command, Command::view);
   POOL_ASSERT_GE(view, state_.view);

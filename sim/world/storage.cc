@@ -17,7 +17,6 @@ Storage::Storage(const StorageOptions& options, uint64_t seed, Scheduler& schedu
       scheduler_(scheduler),
       prng_(prng_for(seed, PrngStream::storage_base, replica)),
       faulty_(faulty),
-      faulty_from_start_(faulty),
       wal_(wal_slot_count),
       client_replies_(client_count),
       grid_(grid_slot_count) {
@@ -63,9 +62,9 @@ void Storage::write_after_latency(Zone zone, uint32_t slot,
                                   std::function<void(std::vector<uint8_t>&)> copy,
                                   std::function<void(bool lost)> done) {
   POOL_ASSERT(copy != nullptr && done != nullptr);
-  const uint64_t latency =
-      prng_.range_inclusive(write_latency_ticks_min(), write_latency_ticks_max());
-  const bool lost = faulty_ && prng_.chance(options_.write_fault_ppm, ppm);
+  const uint64_t latency = prng_.range_inclusive(latency_ticks(options_.write_latency_ticks_min),
+                                                 latency_ticks(options_.write_latency_ticks_max));
+  const bool lost = faults_strike() && prng_.chance(options_.write_fault_ppm, ppm);
   scheduler_.schedule_after(latency, [this, zone, slot, lost, copy = std::move(copy),
                                       done = std::move(done), incarnation = incarnation_] {
     if (incarnation != incarnation_) return;
@@ -79,9 +78,9 @@ void Storage::write_after_latency(Zone zone, uint32_t slot,
 
 void Storage::read(Zone zone, uint32_t slot, pool::Message& into,
                    std::function<void(bool corrupted)> done) {
-  const uint64_t latency =
-      prng_.range_inclusive(read_latency_ticks_min(), read_latency_ticks_max());
-  const bool corrupt = faulty_ && prng_.chance(options_.read_fault_ppm, ppm);
+  const uint64_t latency = prng_.range_inclusive(latency_ticks(options_.read_latency_ticks_min),
+                                                 latency_ticks(options_.read_latency_ticks_max));
+  const bool corrupt = faults_strike() && prng_.chance(options_.read_fault_ppm, ppm);
   const uint64_t corrupt_at = prng_.next();
   pool::Message* target = &into;
   scheduler_.schedule_after(latency, [this, zone, slot, target, corrupt, corrupt_at,
@@ -100,9 +99,9 @@ void Storage::read(Zone zone, uint32_t slot, pool::Message& into,
 
 void Storage::read_bytes(Zone zone, uint32_t slot,
                          std::function<void(std::vector<uint8_t> bytes, bool corrupted)> done) {
-  const uint64_t latency =
-      prng_.range_inclusive(read_latency_ticks_min(), read_latency_ticks_max());
-  const bool corrupt = faulty_ && prng_.chance(options_.read_fault_ppm, ppm);
+  const uint64_t latency = prng_.range_inclusive(latency_ticks(options_.read_latency_ticks_min),
+                                                 latency_ticks(options_.read_latency_ticks_max));
+  const bool corrupt = faults_strike() && prng_.chance(options_.read_fault_ppm, ppm);
   const uint64_t corrupt_at = prng_.next();
   scheduler_.schedule_after(latency, [this, zone, slot, corrupt, corrupt_at, done = std::move(done),
                                       incarnation = incarnation_] {
@@ -115,7 +114,6 @@ void Storage::read_bytes(Zone zone, uint32_t slot,
 
 void Storage::faults_off() {
   POOL_ASSERT(faults_on_, "faults stop once");
-  faulty_ = false;
   faults_on_ = false;
 }
 

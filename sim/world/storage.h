@@ -61,7 +61,7 @@ class Storage {
   uint32_t wal_slot_count() const { return static_cast<uint32_t>(wal_.size()); }
   uint32_t grid_slot_count() const { return static_cast<uint32_t>(grid_.size()); }
   // This disk may have lost writes (even after faults stopped): recovery cannot trust its head.
-  bool may_have_lost_writes() const { return faulty_from_start_; }
+  bool may_have_lost_writes() const { return faulty_; }
 
   // The superblock zone: the replica's durable state apart from its zones above, as bytes
   // (vsr/superblock.h encodes it). Written whole, durable at once, and never faulty.
@@ -78,25 +78,16 @@ class Storage {
                            std::function<void(std::vector<uint8_t>&)> copy,
                            std::function<void(bool lost)> done);
 
-  uint64_t read_latency_ticks_min() const {
-    return faults_on_ ? options_.read_latency_ticks_min : 1;
-  }
-  uint64_t read_latency_ticks_max() const {
-    return faults_on_ ? options_.read_latency_ticks_max : 1;
-  }
-  uint64_t write_latency_ticks_min() const {
-    return faults_on_ ? options_.write_latency_ticks_min : 1;
-  }
-  uint64_t write_latency_ticks_max() const {
-    return faults_on_ ? options_.write_latency_ticks_max : 1;
-  }
+  // A latency option as it applies now: one tick once faults stop.
+  uint64_t latency_ticks(uint64_t option_ticks) const { return faults_on_ ? option_ticks : 1; }
+  // A read or write on this disk may be struck (a faulty disk while faults are on).
+  bool faults_strike() const { return faulty_ && faults_on_; }
 
   const StorageOptions options_;
   bool faults_on_ = true;
   Scheduler& scheduler_;
   Prng prng_;
-  bool faulty_;
-  const bool faulty_from_start_;
+  const bool faulty_;
   uint64_t incarnation_ = 0;
   std::vector<std::vector<uint8_t>> wal_;
   std::vector<std::vector<uint8_t>> client_replies_;
