@@ -66,7 +66,10 @@ std::string ReplyChecker::mismatch(const ProcessEvent& event) const {
   if (reply.request_checksum != request.frame.checksum) return "request_checksum differs";
   if (reply.operation != request.operation) return "operation differs";
   if (reply.op <= reply_op_last_[event.process]) return "op did not increase";
-  if (request.operation != operation_echo) return "";
+  if (event.reply_body.size() != reply_body_size(request.operation, event.request_body.size())) {
+    return "body size differs";
+  }
+  if (request.operation != operation_echo || event.reply_body.empty()) return "";
   const pool::U128 expected = echo_digest(request.client, request.request, event.request_body);
   pool::U128 got{0, 0};
   if (event.reply_body.size() != sizeof(got)) return "body size differs";

@@ -97,11 +97,10 @@ void Cluster::build_pool(ProcessPool& process, const std::string& owner,
   process.census = std::make_unique<Census>(pool::messages_max_terms(config_, pool_options),
                                             options_.shrink_term);
   ProcessPool* self = &process;
-  process.census->set_breach_handler([this, self](pool::Term term, uint32_t held, uint32_t bound) {
-    failures_.fail({FailureKind::term_bound, self->owner, term,
-                    std::string(pool::term_name(term)) + " held " + std::to_string(held) +
-                        " > bound " + std::to_string(bound) + " (" + self->census->describe() +
-                        ")"});
+  process.census->set_breach_handler([this, self](const Census::Breach& breach) {
+    failures_.fail({FailureKind::term_bound, self->owner, breach.term,
+                    breach.what + " held " + std::to_string(breach.held) + " > bound " +
+                        std::to_string(breach.bound) + " (" + self->census->describe() + ")"});
   });
   process.pool->set_exhaustion_handler(
       [this, self](const pool::MessagePool&) { exhausted(*self); });
@@ -130,7 +129,9 @@ std::vector<std::pair<std::string, uint32_t>> Cluster::pool_owners() const {
 }
 
 void Cluster::exhausted(const ProcessPool& process) {
-  failures_.fail({FailureKind::exhaustion, process.owner, process.census->acquiring(),
+  const std::optional<Holder> acquiring = process.census->acquiring();
+  failures_.fail({FailureKind::exhaustion, process.owner,
+                  acquiring ? holder_term(*acquiring) : std::nullopt,
                   "pool of " + std::to_string(process.pool->messages_max()) +
                       " messages exhausted; census: " + process.census->describe()});
   const Summary summary = summarize();
@@ -255,22 +256,30 @@ Summary Cluster::summarize() const {
   for (const auto& client : clients_) summary.requests_answered += client->requests_done();
   for (const ProcessPool& process : pools_) {
     if (!process.pool) continue;
-    PoolSummary pool_summary{process.owner,
-                             process.pool->messages_max(),
-                             process.census->pool_peak(),
-                             process.census->census_at_peak(),
-                             {},
-                             process.census->unpaid_peak()};
+    const Census& census = *process.census;
+    PoolSummary pool_summary{process.owner,     process.pool->messages_max(),
+                             census.pool_peak(), census.census_at_peak(),
+                             {},                {},
+                             census.transients_name(), census.transients_peak(),
+                             census.transients_bound()};
     for (size_t i = 0; i < pool::term_count; i++) {
       const auto term = static_cast<pool::Term>(i);
-      if (auto bound = process.census->bound(term)) {
-        pool_summary.terms.push_back(TermPeak{term, process.census->peak(term), *bound});
+      if (auto bound = census.bound(term)) {
+        pool_summary.terms.push_back(
+            TermPeak{term, census.peak(term), *bound, census.distinct_peak(term)});
       }
+    }
+    for (size_t i = 0; i < holder_count; i++) {
+      const auto holder = static_cast<Holder>(i);
+      if (census.peak(holder) == 0) continue;
+      pool_summary.holders.push_back(
+          HolderPeak{holder, census.peak(holder), census.distinct_peak(holder)});
     }
     summary.pools.push_back(std::move(pool_summary));
   }
   summary.pools.push_back(
-      PoolSummary{"network", network_->pool().messages_max(), network_->pool_peak(), "", {}, 0});
+      PoolSummary{"network", network_->pool().messages_max(), network_->pool_peak(), "", {}, {},
+                  "", 0, 0});
   return summary;
 }
 

@@ -32,8 +32,15 @@ namespace sim {
 
 struct TermPeak {
   pool::Term term;
-  uint32_t peak;
+  uint32_t peak;  // References.
   uint32_t bound;
+  uint32_t distinct_peak;  // Distinct messages whose primary holder is of this term.
+};
+
+struct HolderPeak {
+  Holder holder;
+  uint32_t peak;  // References.
+  uint32_t distinct_peak;
 };
 
 struct PoolSummary {
@@ -41,8 +48,12 @@ struct PoolSummary {
   uint32_t messages_max;
   uint32_t peak;
   std::string census_at_peak;   // What held the pool at its peak.
-  std::vector<TermPeak> terms;  // Empty for the network.
-  uint32_t unpaid_peak;         // The testing bus's buffer (no formula term).
+  std::vector<TermPeak> terms;      // Empty for the network.
+  std::vector<HolderPeak> holders;  // Every holder the run reached.
+  // The transients' shared allowance ("burst+commit_reply"): its references' peak and bound.
+  std::string transients_name;
+  uint32_t transients_peak = 0;
+  uint32_t transients_bound = 0;
 };
 
 struct Summary {

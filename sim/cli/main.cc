@@ -227,8 +227,15 @@ void print_summary(const sim::Summary& summary, const std::string& log) {
         terms += " " + std::string(pool::term_name(term.term)) + " " + std::to_string(term.peak) +
                  "/" + std::to_string(term.bound);
       }
-      if (pool_summary.unpaid_peak > 0) {
-        terms += " testing_bus_buffer(no term) " + std::to_string(pool_summary.unpaid_peak);
+      if (!pool_summary.transients_name.empty()) {
+        terms += " (" + pool_summary.transients_name + " " +
+                 std::to_string(pool_summary.transients_peak) + "/" +
+                 std::to_string(pool_summary.transients_bound) + ")";
+      }
+      for (const sim::HolderPeak& holder : pool_summary.holders) {
+        if (sim::holder_term(holder.holder)) continue;
+        terms += " " + std::string(sim::holder_name(holder.holder)) + "(no term) " +
+                 std::to_string(holder.peak);
       }
       std::printf("  %-10s %4u / %-4u%s\n", pool_summary.owner.c_str(), pool_summary.peak,
                   pool_summary.messages_max, terms.c_str());

@@ -42,14 +42,27 @@ nlohmann::json summary_json(const Summary& summary) {
   for (const PoolSummary& pool_summary : summary.pools) {
     nlohmann::json terms = nlohmann::json::object();
     for (const TermPeak& term : pool_summary.terms) {
-      terms[std::string(pool::term_name(term.term))] = {{"peak", term.peak}, {"bound", term.bound}};
+      terms[std::string(pool::term_name(term.term))] = {
+          {"peak", term.peak}, {"bound", term.bound}, {"distinct_peak", term.distinct_peak}};
+    }
+    nlohmann::json holders = nlohmann::json::object();
+    for (const HolderPeak& holder : pool_summary.holders) {
+      const std::optional<pool::Term> term = holder_term(holder.holder);
+      holders[std::string(holder_name(holder.holder))] = {
+          {"term", term ? std::string(pool::term_name(*term)) : std::string("no term")},
+          {"peak", holder.peak},
+          {"distinct_peak", holder.distinct_peak}};
     }
     pools.push_back({{"owner", pool_summary.owner},
                      {"messages_max", pool_summary.messages_max},
                      {"peak", pool_summary.peak},
                      {"census_at_peak", pool_summary.census_at_peak},
-                     {"unpaid_peak", pool_summary.unpaid_peak},
-                     {"terms", terms}});
+                     {"terms", terms},
+                     {"holders", holders},
+                     {"transients",
+                      {{"name", pool_summary.transients_name},
+                       {"peak", pool_summary.transients_peak},
+                       {"bound", pool_summary.transients_bound}}}});
   }
   json["pools"] = pools;
   return json;

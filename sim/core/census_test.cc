@@ -12,36 +12,81 @@ using pool::Term;
 const pool::Config config = pool::config_test_min();
 const pool::Options replica{pool::ReplicaOptions{3, 0, pool::MessageBusKind::testing}};
 
-TEST(Census, CountsReferencesPerTermAndRemembersPeaks) {
+TEST(Census, CountsReferencesPerTermAndHolderAndRemembersPeaks) {
   pool::MessagePool pool(config, replica, "replica");
   Census census(pool::messages_max_terms(config, replica), std::nullopt);
-  pool::Message* prepare = census.acquire(pool, Term::pipeline);
-  census.hold(Term::journal_writes, prepare);
+  pool::Message* prepare = census.acquire(pool, Holder::pipeline);
+  census.hold(Holder::journal_write, prepare);
   EXPECT_EQ(census.held(Term::pipeline), 1u);
   EXPECT_EQ(census.held(Term::journal_writes), 1u);
+  EXPECT_EQ(census.held(Holder::journal_write), 1u);
   EXPECT_EQ(prepare->references, 2u);
-  census.release(pool, Term::journal_writes, prepare);
-  census.release(pool, Term::pipeline, prepare);
+  census.release(pool, Holder::journal_write, prepare);
+  census.release(pool, Holder::pipeline, prepare);
   EXPECT_EQ(census.held_total(), 0u);
   EXPECT_EQ(census.peak(Term::pipeline), 1u);
+  EXPECT_EQ(census.peak(Holder::journal_write), 1u);
+  EXPECT_EQ(pool.used_count(), 0u);
+}
+
+TEST(Census, CountsADistinctMessageOnceForItsPrimaryHolder) {
+  pool::MessagePool pool(config, replica, "replica");
+  Census census(pool::messages_max_terms(config, replica), std::nullopt);
+  // A prepare handled while the pipeline and a journal write keep it: one message, the
+  // pipeline's (it comes first in holder.h).
+  pool::Message* prepare = census.acquire(pool, Holder::handled_message);
+  EXPECT_EQ(census.distinct_peak(Term::burst), 1u);
+  census.hold(Holder::pipeline, prepare);
+  census.hold(Holder::journal_write, prepare);
+  pool::Message* pong = census.acquire(pool, Holder::pong);
+  EXPECT_EQ(census.census_at_peak(), "pipeline 1, journal_write 0, handled_message 0, pong 1");
+  EXPECT_EQ(census.pool_peak(), 2u);
+  EXPECT_EQ(census.distinct_peak(Term::pipeline), 1u);
+  EXPECT_EQ(census.distinct_peak(Holder::journal_write), 0u);
+  EXPECT_EQ(census.distinct_peak(Term::burst), 1u);  // The pong; the handled prepare moved on.
+  EXPECT_EQ(census.peak(Term::burst), 2u);           // By reference: the prepare and the pong.
+  census.release(pool, Holder::pong, pong);
+  census.release(pool, Holder::handled_message, prepare);
+  census.release(pool, Holder::pipeline, prepare);
+  census.release(pool, Holder::journal_write, prepare);
   EXPECT_EQ(pool.used_count(), 0u);
 }
 
 TEST(Census, ReportsABreachOfATermsBound) {
   pool::MessagePool pool(config, replica, "replica");
   Census census(pool::messages_max_terms(config, replica), std::nullopt);
-  std::optional<Term> breached;
-  census.set_breach_handler([&](Term term, uint32_t held, uint32_t bound) {
-    breached = term;
-    EXPECT_EQ(held, 2u);
-    EXPECT_EQ(bound, 1u);
-  });
-  pool::Message* first = census.acquire(pool, Term::commit_prepare);
+  std::optional<Census::Breach> breached;
+  census.set_breach_handler([&](const Census::Breach& breach) { breached = breach; });
+  pool::Message* first = census.acquire(pool, Holder::commit_prepare);
   EXPECT_FALSE(breached);
-  census.hold(Term::commit_prepare, first);
-  EXPECT_EQ(breached, Term::commit_prepare);
-  census.release(pool, Term::commit_prepare, first);
-  census.release(pool, Term::commit_prepare, first);
+  census.hold(Holder::commit_prepare, first);
+  ASSERT_TRUE(breached);
+  EXPECT_EQ(breached->term, Term::commit_prepare);
+  EXPECT_EQ(breached->what, "commit_prepare");
+  EXPECT_EQ(breached->held, 2u);
+  EXPECT_EQ(breached->bound, 1u);
+  census.release(pool, Holder::commit_prepare, first);
+  census.release(pool, Holder::commit_prepare, first);
+}
+
+TEST(Census, TheTransientsShareBurstAndCommitReply) {
+  pool::MessagePool pool(config, replica, "replica");
+  Census census(pool::messages_max_terms(config, replica), std::nullopt);
+  EXPECT_EQ(census.transients_name(), "burst+commit_reply");
+  EXPECT_EQ(census.transients_bound(), 2u);
+  std::optional<Census::Breach> breached;
+  census.set_breach_handler([&](const Census::Breach& breach) { breached = breach; });
+  pool::Message* handled = census.acquire(pool, Holder::handled_message);
+  pool::Message* pong = census.acquire(pool, Holder::pong);  // Two bursts: within the share.
+  EXPECT_FALSE(breached);
+  pool::Message* reply = census.acquire(pool, Holder::execute_reply);
+  ASSERT_TRUE(breached);
+  EXPECT_EQ(breached->what, "burst+commit_reply");
+  EXPECT_EQ(breached->held, 3u);
+  EXPECT_EQ(census.transients_peak(), 3u);
+  census.release(pool, Holder::execute_reply, reply);
+  census.release(pool, Holder::pong, pong);
+  census.release(pool, Holder::handled_message, handled);
 }
 
 TEST(Census, ShrinkLowersOneBoundByOne) {
@@ -54,30 +99,50 @@ TEST(Census, ShrinkLowersOneBoundByOne) {
 TEST(Census, ReleaseLaterEndsTheClaimButNotTheReference) {
   pool::MessagePool pool(config, replica, "replica");
   Census census(pool::messages_max_terms(config, replica), std::nullopt);
-  pool::Message* read = census.acquire(pool, Term::journal_reads);
-  census.release_later(Term::journal_reads);
+  pool::Message* read = census.acquire(pool, Holder::journal_read);
+  census.release_later(Holder::journal_read, read);
   EXPECT_EQ(census.held(Term::journal_reads), 0u);
+  EXPECT_EQ(census.held(Holder::io_awaiting_unref), 1u);
   EXPECT_EQ(pool.used_count(), 1u);
-  EXPECT_NE(census.describe().find("awaiting unref (no term) 1"), std::string::npos);
+  EXPECT_NE(census.describe().find("io_awaiting_unref 1"), std::string::npos);
   census.unref_later(pool, read);
   EXPECT_EQ(pool.used_count(), 0u);
-  EXPECT_EQ(census.describe().find("awaiting unref"), std::string::npos);
+  EXPECT_EQ(census.describe().find("io_awaiting_unref"), std::string::npos);
 }
 
-TEST(Census, UnpaidHoldersCountApartFromTheTerms) {
+TEST(Census, HoldersWithoutATermCountApartFromTheTerms) {
   pool::MessagePool pool(config, replica, "replica");
   Census census(pool::messages_max_terms(config, replica), std::nullopt);
-  pool::Message* buffer = census.acquire_unpaid(pool);
-  EXPECT_EQ(census.unpaid_held(), 1u);
-  EXPECT_NE(census.describe().find("testing_bus_buffer"), std::string::npos);
-  census.release_unpaid(pool, buffer);
-  EXPECT_EQ(census.unpaid_peak(), 1u);
+  pool::Message* buffer = census.acquire(pool, Holder::testing_bus_buffer);
+  EXPECT_EQ(census.held(Holder::testing_bus_buffer), 1u);
+  EXPECT_EQ(census.held_total(), 1u);
+  EXPECT_NE(census.describe().find("testing_bus_buffer 1"), std::string::npos);
+  census.release(pool, Holder::testing_bus_buffer, buffer);
+  EXPECT_EQ(census.peak(Holder::testing_bus_buffer), 1u);
+}
+
+TEST(Census, EveryHolderHasAUniqueName) {
+  for (size_t i = 0; i < holder_count; i++) {
+    const auto holder = static_cast<Holder>(i);
+    EXPECT_EQ(holder_by_name(holder_name(holder)), holder);
+  }
+  EXPECT_FALSE(holder_by_name("nobody"));
+  EXPECT_EQ(holder_term(Holder::reply_copy), Term::commit_reply);
+  EXPECT_FALSE(holder_term(Holder::io_awaiting_unref));
 }
 
 TEST(CensusDeathTest, AHolderOfATermTheProcessLacksIsABug) {
   pool::MessagePool pool(config, replica, "replica");
   Census census(pool::messages_max_terms(config, replica), std::nullopt);
-  EXPECT_DEATH(census.acquire(pool, Term::request_inflight), "without it");
+  EXPECT_DEATH(census.acquire(pool, Holder::request_inflight), "without it");
+}
+
+TEST(CensusDeathTest, DroppingAReferenceNotHeldIsABug) {
+  pool::MessagePool pool(config, replica, "replica");
+  Census census(pool::messages_max_terms(config, replica), std::nullopt);
+  pool::Message* prepare = census.acquire(pool, Holder::pipeline);
+  EXPECT_DEATH(census.release(pool, Holder::journal_write, prepare), "does not hold");
+  census.release(pool, Holder::pipeline, prepare);
 }
 
 }  // namespace

@@ -27,8 +27,7 @@ Client::Client(const ProcessContext& context, const ClientOptions& options, uint
   POOL_ASSERT_GE(context_.shape.replica_count, 1u);
   POOL_ASSERT_LE(options_.request_body_size_max,
                  context_.config.message_size_max - pool::header_size);
-  bus_.set_on_message(
-      [this](uint32_t from, pool::Message* message) { return on_message(from, message); });
+  bus_.set_on_message([this](uint32_t from, pool::Message* message) { on_message(from, message); });
 }
 
 Client::~Client() { close(); }
@@ -41,7 +40,7 @@ void Client::open() {
 }
 
 void Client::close() {
-  if (inflight_ != nullptr) census_.release(pool_, Term::request_inflight, inflight_);
+  if (inflight_ != nullptr) census_.release(pool_, Holder::request_inflight, inflight_);
   inflight_ = nullptr;
   bus_.close();
   POOL_ASSERT_EQ(census_.held(Term::request_inflight), 0u);
@@ -89,7 +88,7 @@ void Client::tick() {
 
 void Client::send_ping() {
   // The client's burst: a ping built while its send queues may be full.
-  pool::Message* ping = census_.acquire(pool_, Term::burst);
+  pool::Message* ping = census_.acquire(pool_, Holder::client_ping);
   auto* header = header_start<Command::ping_client>(ping, 0, 0, 0);
   header->frame.release = 1;
   header->client = client_id(index_);
@@ -99,7 +98,7 @@ void Client::send_ping() {
   POOL_ASSERT_EQ(ping->header->frame.size, pool::header_size);
   for (uint32_t replica = 0; replica < context_.shape.replica_count; replica++)
     bus_.send(replica, ping);
-  census_.release(pool_, Term::burst, ping);
+  census_.release(pool_, Holder::client_ping, ping);
   POOL_ASSERT_EQ(census_.held(Term::burst), 0u);
 }
 
@@ -112,7 +111,7 @@ void Client::request_next() {
           ? 0
           : static_cast<uint32_t>(prng_.range_inclusive(0, options_.request_body_size_max));
   request_number_ = register_first ? 0 : request_number_ + 1;
-  inflight_ = census_.acquire(pool_, Term::request_inflight);
+  inflight_ = census_.acquire(pool_, Holder::request_inflight);
   auto* header = header_start<Command::request>(inflight_, 0, 0, body_size);
   header->frame.release = 1;
   header->parent = parent_;
@@ -148,7 +147,7 @@ void Client::request_send() {
   }
 }
 
-MessageBus::Receive Client::on_message(uint32_t from, pool::Message* message) {
+void Client::on_message(uint32_t from, pool::Message* message) {
   // The bus delivers what its replicas send; a client hears from nobody else.
   POOL_ASSERT_LT(from, context_.shape.member_count);
   POOL_ASSERT(
@@ -160,7 +159,7 @@ MessageBus::Receive Client::on_message(uint32_t from, pool::Message* message) {
   // Replies and pongs name their sender's view.
   if (from < context_.shape.replica_count) view_ = std::max(view_, message->header->frame.view);
   if (message->header->frame.command == Command::reply) on_reply(message);
-  return MessageBus::Receive::done;  // pong_client: nothing to learn without clocks.
+  // pong_client: nothing to learn without clocks.
 }
 
 // A duplicate or an old reply, or one for another client (a replica's table may be stale).
@@ -194,7 +193,7 @@ void Client::on_reply(pool::Message* message) {
     requests_done_ += 1;
   }
   context_.record(TraceKind::reply, process_, request_number_, reply->op);
-  census_.release(pool_, Term::request_inflight, inflight_);
+  census_.release(pool_, Holder::request_inflight, inflight_);
   inflight_ = nullptr;
   request_timeout_.stop();
   think_until_tick_ = context_.now_tick() + prng_.range_inclusive(0, 10);

@@ -37,7 +37,7 @@ class Client {
   std::string describe() const;
 
  private:
-  MessageBus::Receive on_message(uint32_t from, pool::Message* message);
+  void on_message(uint32_t from, pool::Message* message);
   // What on_reply ignores, decided in one place.
   bool ignore_reply(const pool::Message* message) const;
   void on_reply(pool::Message* message);

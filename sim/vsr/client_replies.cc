@@ -32,15 +32,15 @@ void ClientReplies::write_reply(uint32_t slot, pool::Message* reply) {
   // A write to the same slot that has not started yet is replaced (coalesced).
   for (Write& write : writes_) {
     if (write.message != nullptr && write.slot == slot && !write.started) {
-      census_.release(pool_, Term::client_replies_writes, write.message);
-      write.message = census_.hold(Term::client_replies_writes, reply);
+      census_.release(pool_, Holder::client_replies_write, write.message);
+      write.message = census_.hold(Holder::client_replies_write, reply);
       return;
     }
   }
   const auto free = std::find_if(writes_.begin(), writes_.end(),
                                  [](const Write& write) { return write.message == nullptr; });
   POOL_ASSERT(free != writes_.end(), "write_reply without a free write slot");
-  free->message = census_.hold(Term::client_replies_writes, reply);
+  free->message = census_.hold(Holder::client_replies_write, reply);
   free->slot = slot;
   free->started = false;
   const bool slot_busy = std::any_of(writes_.begin(), writes_.end(), [&](const Write& write) {
@@ -66,7 +66,7 @@ void ClientReplies::write_start(size_t index) {
     const uint32_t slot = done.slot;
     done.message = nullptr;
     done.started = false;
-    census_.release(pool_, Term::client_replies_writes, message);
+    census_.release(pool_, Holder::client_replies_write, message);
     // The next write queued for this slot, if any.
     for (size_t next = 0; next < writes_.size(); next++) {
       if (writes_[next].message != nullptr && writes_[next].slot == slot &&
@@ -100,7 +100,7 @@ bool ClientReplies::read_reply(uint32_t slot, const pool::U128& checksum, ReadDo
   POOL_ASSERT(done != nullptr);
   const auto free = std::find(reads_.begin(), reads_.end(), nullptr);
   if (free == reads_.end()) return false;
-  *free = census_.acquire(pool_, Term::client_replies_reads);
+  *free = census_.acquire(pool_, Holder::client_replies_read);
   POOL_ASSERT_LE(census_.held(Term::client_replies_reads), reads_.size());
   const auto index = static_cast<size_t>(free - reads_.begin());
   storage_.read(Zone::client_replies, slot, **free,
@@ -113,7 +113,7 @@ bool ClientReplies::read_reply(uint32_t slot, const pool::U128& checksum, ReadDo
                                              message->buffer.subspan(pool::header_size), config_)
                            .has_value() &&
                       message->header->frame.checksum == checksum;
-                  census_.release_later(Term::client_replies_reads);
+                  census_.release_later(Holder::client_replies_read, message);
                   done(valid ? message : nullptr);
                   census_.unref_later(pool_, message);
                 });
@@ -123,11 +123,11 @@ bool ClientReplies::read_reply(uint32_t slot, const pool::U128& checksum, ReadDo
 void ClientReplies::crash() {
   for (Write& write : writes_) {
     if (write.message != nullptr)
-      census_.release(pool_, Term::client_replies_writes, write.message);
+      census_.release(pool_, Holder::client_replies_write, write.message);
     write = Write{};
   }
   for (pool::Message*& read : reads_) {
-    if (read != nullptr) census_.release(pool_, Term::client_replies_reads, read);
+    if (read != nullptr) census_.release(pool_, Holder::client_replies_read, read);
     read = nullptr;
   }
   ready_callback_ = nullptr;

@@ -39,7 +39,8 @@ Grid::Grid(Storage& storage, pool::MessagePool& pool, Census& census, const pool
       checkpoint_interval_ops_(checkpoint_interval_ops),
       blocks_per_checkpoint_(blocks_per_checkpoint),
       client_count_(client_count),
-      reads_(config.grid_repair_reads_max) {
+      reads_(config.grid_repair_reads_max),
+      repair_writes_max_(config.grid_repair_reads_max) {
   POOL_ASSERT_GT(blocks_per_checkpoint_, 0u);
   POOL_ASSERT_EQ(storage.grid_slot_count(), 2 * blocks_per_checkpoint_);
 }
@@ -217,13 +218,17 @@ bool Grid::on_block(const pool::Message& block, std::function<void()> done) {
     }
     synced_sessions_ = sessions_decode(body, client_count_);
   }
+  POOL_ASSERT(!repair_writes_full(), "the replica suspends blocks while the writes are full");
   wanted->writing = true;
+  repair_writes_in_flight_ += 1;
   const uint64_t address = wanted->address;
   const uint64_t incarnation = incarnation_;
   storage_.write_bytes(
       Zone::grid, slot(address), std::vector<uint8_t>(bytes.begin(), bytes.end()),
       [this, address, incarnation, done = std::move(done)](bool) {
         if (incarnation != incarnation_) return;
+        POOL_ASSERT_GT(repair_writes_in_flight_, 0u);
+        repair_writes_in_flight_ -= 1;
         const size_t erased =
             std::erase_if(missing_, [address](const Missing& m) { return m.address == address; });
         pool::maybe(erased == 0);  // A newer checkpoint may have dropped the block meanwhile.
@@ -250,7 +255,7 @@ bool Grid::serve(const pool::BlockRequest& request,
   const auto read = std::find_if(reads_.begin(), reads_.end(),
                                  [](const Read& r) { return r.message == nullptr; });
   if (read == reads_.end()) return false;
-  read->message = census_.acquire(pool_, Term::grid_repair_reads);
+  read->message = census_.acquire(pool_, Holder::grid_repair_read);
   reads_in_flight_ += 1;
   POOL_ASSERT_LE(reads_in_flight_, reads_.size());
   const auto index = static_cast<size_t>(read - reads_.begin());
@@ -266,7 +271,7 @@ bool Grid::serve(const pool::BlockRequest& request,
                   const bool valid = size >= pool::header_size && size <= message->buffer.size() &&
                                      block_valid(message->buffer.first(size), address, nullptr);
                   // As the journal's reads: the slot is free for the callback, the unref after.
-                  census_.release_later(Term::grid_repair_reads);
+                  census_.release_later(Holder::grid_repair_read, message);
                   if (valid) send(message);
                   census_.unref_later(pool_, message);
                 });
@@ -285,10 +290,11 @@ void Grid::set_current(const Checkpoint& checkpoint) {
 
 void Grid::crash() {
   for (Read& read : reads_) {
-    if (read.message != nullptr) census_.release(pool_, Term::grid_repair_reads, read.message);
+    if (read.message != nullptr) census_.release(pool_, Holder::grid_repair_read, read.message);
     read.message = nullptr;
   }
   reads_in_flight_ = 0;
+  repair_writes_in_flight_ = 0;
   missing_.clear();
   synced_sessions_.clear();
   synced_header_ = pool::PrepareHeader{};

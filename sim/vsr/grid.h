@@ -55,6 +55,9 @@ class Grid {
   // A block from a peer: if it is one the grid misses, it is verified and written; done runs
   // when the write completes. Returns false if the block was not wanted.
   bool on_block(const pool::Message& block, std::function<void()> done);
+  // Repair writes in flight are at their limit: a block waits in the bus (the original's
+  // grid_repair_writes, constants.grid_repair_writes_max; our config has the reads' figure).
+  bool repair_writes_full() const { return repair_writes_in_flight_ >= repair_writes_max_; }
   // The checkpoint being synced to, with the checksum its blocks name.
   Checkpoint synced_checkpoint() const { return synced_; }
   // The prepare header the last synced checkpoint's first block carried.
@@ -109,6 +112,8 @@ class Grid {
   Checkpoint synced_;
   std::vector<Read> reads_;
   uint32_t reads_in_flight_ = 0;
+  uint32_t repair_writes_in_flight_ = 0;
+  uint32_t repair_writes_max_;
   uint64_t incarnation_ = 0;
 };
 

@@ -122,7 +122,7 @@ void Journal::write_prepare(pool::Message* prepare, WriteDone done) {
   Entry& slot = entry(op);
   POOL_ASSERT(!slot.writing);
   slot.writing = true;
-  io->message = census_.hold(Term::journal_writes, prepare);
+  io->message = census_.hold(Holder::journal_write, prepare);
   const auto index = static_cast<size_t>(io - writes_.begin());
   const pool::U128 checksum = prepare->header->frame.checksum;
   storage_.write(Zone::wal_prepares, static_cast<uint32_t>(op % entries_.size()), *prepare,
@@ -139,7 +139,7 @@ void Journal::write_prepare(pool::Message* prepare, WriteDone done) {
                    written.prepared = written.header && written.header->op == op &&
                                       written.header->frame.checksum == checksum;
                    // As the original: the slot is free for the callback, the unref after it.
-                   census_.release_later(Term::journal_writes);
+                   census_.release_later(Holder::journal_write, message);
                    done(op);
                    census_.unref_later(pool_, message);
                  });
@@ -165,7 +165,7 @@ bool Journal::read_start(uint32_t slot, std::optional<uint64_t> op, const pool::
   const auto io = std::find_if(reads_.begin(), reads_.end(),
                                [](const ReadIo& r) { return r.message == nullptr; });
   POOL_ASSERT(io != reads_.end());
-  io->message = census_.acquire(pool_, Term::journal_reads);
+  io->message = census_.acquire(pool_, Holder::journal_read);
   reads_in_flight_ += 1;
   if (purpose == ReadPurpose::repair) reads_repair_in_flight_ += 1;
   const auto index = static_cast<size_t>(io - reads_.begin());
@@ -187,7 +187,7 @@ bool Journal::read_start(uint32_t slot, std::optional<uint64_t> op, const pool::
                     const auto* prepare = message->build<pool::Command::prepare>();
                     valid = prepare->header->op == *op && header.frame.checksum == expected;
                   }
-                  census_.release_later(Term::journal_reads);
+                  census_.release_later(Holder::journal_read, message);
                   done(valid ? message : nullptr);
                   census_.unref_later(pool_, message);
                 });
@@ -196,11 +196,11 @@ bool Journal::read_start(uint32_t slot, std::optional<uint64_t> op, const pool::
 
 void Journal::crash() {
   for (WriteIo& io : writes_) {
-    if (io.message != nullptr) census_.release(pool_, Term::journal_writes, io.message);
+    if (io.message != nullptr) census_.release(pool_, Holder::journal_write, io.message);
     io.message = nullptr;
   }
   for (ReadIo& io : reads_) {
-    if (io.message != nullptr) census_.release(pool_, Term::journal_reads, io.message);
+    if (io.message != nullptr) census_.release(pool_, Holder::journal_read, io.message);
     io.message = nullptr;
   }
   reads_in_flight_ = 0;

@@ -15,11 +15,6 @@ namespace {
 // Repair requests to one peer in flight at once, and how long one may go unanswered.
 constexpr uint32_t repairs_per_replica_max = 2;
 constexpr uint64_t repair_expiry_ticks = 50;
-
-// What a receiver's bus checks of the fields (pool::header_invalid): a sealed message passes.
-bool header_valid(const pool::Message* message, const pool::Config& config) {
-  return !pool::header_invalid(*message->header, config).has_value();
-}
 }  // namespace
 
 const char* replica_status_name(Replica::Status status) {
@@ -89,8 +84,9 @@ Replica::Replica(const ProcessContext& context, const ReplicaOptions& options, u
   // op_prepare_max: a prepare overwrites only a slot whose op the checkpoint covers.
   POOL_ASSERT_GE(uint64_t{journal_.slot_count()},
                  checkpoint_interval_ops_ + pipeline_prepare_queue_max_);
-  bus_.set_on_message(
-      [this](uint32_t from, pool::Message* message) { return on_message(from, message); });
+  bus_.set_on_message([this](uint32_t from, pool::Message* message) { on_message(from, message); });
+  bus_.set_suspend(
+      [this](uint32_t, const pool::Header& header) { return suspend_message(header); });
 }
 
 Replica::~Replica() {
@@ -169,20 +165,20 @@ void Replica::open() {
 
 void Replica::release_memory() {
   POOL_ASSERT(!bus_.is_open(), "r%u: the bus closes first: no message arrives mid-release", index_);
-  for (PipelineEntry& entry : state_.pipeline.prepares()) release(Term::pipeline, entry.prepare);
+  for (PipelineEntry& entry : state_.pipeline.prepares()) release(Holder::pipeline, entry.prepare);
   state_.pipeline.prepares_clear();
-  for (pool::Message* request : state_.pipeline.requests()) release(Term::pipeline, request);
+  for (pool::Message* request : state_.pipeline.requests()) release(Holder::pipeline, request);
   state_.pipeline.requests_clear();
   for (pool::Message*& prepare : state_.pipeline.cache()) {
-    if (prepare != nullptr) release(Term::pipeline, prepare);
+    if (prepare != nullptr) release(Holder::pipeline, prepare);
     prepare = nullptr;
   }
-  if (state_.commit_prepare != nullptr) release(Term::commit_prepare, state_.commit_prepare);
+  if (state_.commit_prepare != nullptr) release(Holder::commit_prepare, state_.commit_prepare);
   state_.commit_prepare = nullptr;
-  if (state_.loopback_queue != nullptr) release(Term::loopback_queue, state_.loopback_queue);
+  if (state_.loopback_queue != nullptr) release(Holder::loopback_queue, state_.loopback_queue);
   state_.loopback_queue = nullptr;
   release_join_views();
-  if (state_.sync_view != nullptr) release(Term::sync_view, state_.sync_view);
+  if (state_.sync_view != nullptr) release(Holder::sync_view, state_.sync_view);
   state_.sync_view = nullptr;
   // The census agrees: the volatile state held nothing else of its terms.
   for (const Term term : {Term::pipeline, Term::commit_prepare, Term::loopback_queue,
@@ -400,8 +396,7 @@ void Replica::tick() {
 }
 
 void Replica::send_ping() {
-  pool::Message* ping = acquire(Term::burst);
-  POOL_ASSERT_EQ(census_.held(Term::burst), 1u);  // The formula's one burst: none is nested.
+  pool::Message* ping = acquire(Holder::ping);
   auto* header = header_start<Command::ping>(ping, static_cast<uint8_t>(index_), state_.view, 0);
   header->frame.release = 1;
   header->checkpoint_id = state_.checkpoint_checksum;
@@ -410,8 +405,7 @@ void Replica::send_ping() {
   header->release_count = 1;
   message_seal(ping);
   send_to_other_members(ping);
-  release(Term::burst, ping);
-  POOL_ASSERT_EQ(census_.held(Term::burst), 0u);
+  release(Holder::ping, ping);
 }
 
 void Replica::on_prepare_timeout() {
@@ -437,7 +431,7 @@ void Replica::send_commit() {
   POOL_ASSERT(state_.status == Status::normal && primary());
   // The receiver's bus requires commit >= checkpoint_op: a checkpoint is a commit.
   POOL_ASSERT_GE(state_.commit_min, state_.op_checkpoint);
-  pool::Message* commit = acquire(Term::burst);
+  pool::Message* commit = acquire(Holder::commit_heartbeat);
   auto* header =
       header_start<Command::commit>(commit, static_cast<uint8_t>(index_), state_.view, 0);
   header->commit = state_.commit_min;
@@ -447,14 +441,22 @@ void Replica::send_commit() {
   header->timestamp_monotonic = context_.now_tick() + 1;
   message_seal(commit);
   send_to_other_members(commit);
-  release(Term::burst, commit);
+  release(Holder::commit_heartbeat, commit);
 }
 
 // --- Receiving.
 
-MessageBus::Receive Replica::on_message(uint32_t from, pool::Message* message) {
-  if (state_.status == Status::down || state_.status == Status::recovering)
-    return MessageBus::Receive::done;
+bool Replica::suspend_message(const pool::Header& header) const {
+  if (state_.status == Status::down || state_.status == Status::recovering) return false;
+  // As the original's (replica.zig:1698-1726): a prepare while every journal write is busy, a
+  // block while every grid repair write is; both wait in the bus's buffer, unconsumed.
+  if (header.frame.command == Command::prepare) return journal_.writes_available() == 0;
+  if (header.frame.command == Command::block) return grid_.repair_writes_full();
+  return false;
+}
+
+void Replica::on_message(uint32_t from, pool::Message* message) {
+  if (state_.status == Status::down || state_.status == Status::recovering) return;
   // The network never delivers to the sender; the bus, only what passes message_invalid.
   POOL_ASSERT_NE(from, index_);
   POOL_ASSERT_LT(from, context_.shape.client_process(context_.shape.client_count));
@@ -476,7 +478,8 @@ MessageBus::Receive Replica::on_message(uint32_t from, pool::Message* message) {
     case Command::prepare:
       if (view > state_.view && message->header->frame.replica == primary_of(view))
         on_view_ahead(view);  // That view's primary prepares: the view started without us.
-      return on_prepare(from, message);
+      on_prepare(from, message);
+      break;
     case Command::prepare_ok:
       on_prepare_ok(from, message);
       break;
@@ -520,7 +523,6 @@ MessageBus::Receive Replica::on_message(uint32_t from, pool::Message* message) {
     default:
       break;  // pong: nothing to learn without clocks.
   }
-  return MessageBus::Receive::done;
 }
 
 bool Replica::ignore_ping(uint32_t from, const pool::Message* message) const {
@@ -536,8 +538,7 @@ void Replica::on_ping(uint32_t from, pool::Message* message) {
   // The pong echoes it: the receiver's bus requires it nonzero in both (send_ping adds 1).
   POOL_ASSERT_GT(ping->ping_timestamp_monotonic, 0u);
   // The ping/pong transient: the ping is held by the bus while the pong is built.
-  pool::Message* pong = acquire(Term::burst);
-  POOL_ASSERT_EQ(census_.held(Term::burst), 1u);
+  pool::Message* pong = acquire(Holder::pong);
   auto* header = header_start<Command::pong>(pong, static_cast<uint8_t>(index_), state_.view, 0);
   header->frame.release = 1;
   header->ping_timestamp_monotonic = ping->ping_timestamp_monotonic;
@@ -545,7 +546,7 @@ void Replica::on_ping(uint32_t from, pool::Message* message) {
   message_seal(pong);
   POOL_ASSERT(header_valid(pong, context_.config));
   send(from, pong);
-  release(Term::burst, pong);
+  release(Holder::pong, pong);
 }
 
 bool Replica::ignore_ping_client(uint32_t from) const {
@@ -556,7 +557,7 @@ bool Replica::ignore_ping_client(uint32_t from) const {
 void Replica::on_ping_client(uint32_t from) {
   if (ignore_ping_client(from)) return;
   POOL_ASSERT(state_.status != Status::down, "a crashed replica's bus is closed");
-  pool::Message* pong = acquire(Term::burst);
+  pool::Message* pong = acquire(Holder::pong_client);
   auto* header =
       header_start<Command::pong_client>(pong, static_cast<uint8_t>(index_), state_.view, 0);
   header->frame.release = 1;
@@ -564,7 +565,7 @@ void Replica::on_ping_client(uint32_t from) {
   message_seal(pong);
   POOL_ASSERT(header_valid(pong, context_.config));
   send(from, pong);
-  release(Term::burst, pong);
+  release(Holder::pong_client, pong);
 }
 
 bool Replica::ignore_request(uint32_t from, const pool::Message* message) const {
@@ -629,9 +630,28 @@ void Replica::on_request(uint32_t from, pool::Message* message) {
       state_.op + 1 <= op_prepare_max()) {
     primary_pipeline_prepare(message, false);
   } else if (!state_.pipeline.request_queue_full()) {
-    state_.pipeline.request_push(census_.hold(Term::pipeline, message));
+    state_.pipeline.request_push(census_.hold(Holder::pipeline, message));
   }
   // Otherwise the pipeline is full: the client retries.
+}
+
+void Replica::send_reply_to_client(uint32_t to, pool::Message* reply) {
+  POOL_ASSERT_EQ(reply->header->frame.command, Command::reply);
+  POOL_ASSERT_LE(reply->header->frame.view, state_.view);
+  // A peer's repair takes the reply as it is; a client, as send_reply_message_to_client
+  // (replica.zig:8946-8986) gives it: a reply of a view before the durable log view goes out as
+  // a copy that names that view, so the client learns it.
+  if (to < context_.shape.member_count || reply->header->frame.view >= state_.log_view_durable) {
+    send(to, reply);
+    return;
+  }
+  pool::Message* copy = acquire(Holder::reply_copy);
+  std::memcpy(copy->buffer.data(), reply->buffer.data(), reply->header->frame.size);
+  copy->header->frame.view = state_.log_view_durable;
+  copy->header->frame.checksum = pool::header_checksum_calculate(*copy->header);
+  POOL_ASSERT(header_valid(copy, context_.config));
+  send(to, copy);
+  release(Holder::reply_copy, copy);
 }
 
 void Replica::repeat_reply(uint32_t client, uint32_t to) {
@@ -640,16 +660,16 @@ void Replica::repeat_reply(uint32_t client, uint32_t to) {
   // The session's latest reply, to its own client (execute's, or a checkpoint's).
   POOL_ASSERT(reply.frame.command == Command::reply && reply.client == client_id(client));
   if (reply.frame.size == pool::header_size) {
-    // A body-less reply is rebuilt from the client table's header.
-    pool::Message* rebuilt = acquire(Term::burst);
+    // A body-less reply is rebuilt from the client table's header (replica.zig:6646-6651).
+    pool::Message* rebuilt = acquire(Holder::rebuilt_reply);
     std::memcpy(rebuilt->header, &reply, pool::header_size);
     POOL_ASSERT(header_valid(rebuilt, context_.config));  // Sealed when it was executed.
-    send(to, rebuilt);
-    release(Term::burst, rebuilt);
+    send_reply_to_client(to, rebuilt);
+    release(Holder::rebuilt_reply, rebuilt);
     return;
   }
   if (pool::Message* writing = client_replies_.read_reply_sync(client, reply.frame.checksum)) {
-    send(to, writing);
+    send_reply_to_client(to, writing);
     return;
   }
   const uint64_t incarnation = incarnation_;
@@ -661,7 +681,7 @@ void Replica::repeat_reply(uint32_t client, uint32_t to) {
         // The zone's read checks what it returns against the checksum asked for.
         POOL_ASSERT(read == nullptr || read->header->frame.checksum == checksum);
         if (read != nullptr) {
-          send(to, read);
+          send_reply_to_client(to, read);
         } else if (to >= context_.shape.member_count) {
           send_get_reply(client);  // Lost, corrupt, or never written here (a sync).
         }
@@ -675,7 +695,7 @@ void Replica::send_get_reply(uint32_t client) {
   // A session stays registered (a crash ends the read that asks: alive(incarnation)).
   POOL_ASSERT(state_.clients[client].registered);
   const pool::ReplyHeader& reply = state_.clients[client].reply;
-  pool::Message* message = acquire(Term::burst);
+  pool::Message* message = acquire(Holder::repair_request);
   auto* header = header_start<Command::get_reply>(message, static_cast<uint8_t>(index_), 0, 0);
   header->reply_checksum = reply.frame.checksum;
   header->reply_client = reply.client;
@@ -683,7 +703,7 @@ void Replica::send_get_reply(uint32_t client) {
   message_seal(message);
   POOL_ASSERT(header_valid(message, context_.config));  // The peer's bus checks reply_client != 0.
   send(choose_other_member(), message);
-  release(Term::burst, message);
+  release(Holder::repair_request, message);
 }
 
 bool Replica::ignore_get_reply(uint32_t from, const pool::Message* message) const {
@@ -740,7 +760,7 @@ void Replica::primary_pipeline_prepare(pool::Message* message, bool from_request
   POOL_ASSERT_EQ(message->header->frame.command, Command::request);
   // The request's buffer becomes the prepare: the pipeline's reference carries over.
   const pool::RequestHeader request = *message->build<Command::request>()->header;
-  if (!from_request_queue) census_.hold(Term::pipeline, message);
+  if (!from_request_queue) census_.hold(Holder::pipeline, message);
   const uint32_t body_size = request.frame.size - pool::header_size;
   const pool::PrepareHeader* parent = journal_.header(state_.op);
   auto* header =
@@ -811,8 +831,8 @@ void Replica::send_prepare_ok(uint64_t op) {
   POOL_ASSERT_LE(op, state_.op);
   const bool to_self = primary();
   if (to_self && state_.loopback_queue != nullptr) return;  // One message to itself at a time.
-  const Term term = to_self ? Term::loopback_queue : Term::burst;
-  pool::Message* ok = acquire(term);
+  const Holder holder = to_self ? Holder::loopback_queue : Holder::prepare_ok;
+  pool::Message* ok = acquire(holder);
   auto* header =
       header_start<Command::prepare_ok>(ok, static_cast<uint8_t>(index_), state_.view, 0);
   header->parent = prepare->parent;
@@ -830,7 +850,7 @@ void Replica::send_prepare_ok(uint64_t op) {
     return;
   }
   send(primary_index(), ok);
-  release(Term::burst, ok);
+  release(Holder::prepare_ok, ok);
 }
 
 void Replica::flush_loopback_queue() {
@@ -841,7 +861,7 @@ void Replica::flush_loopback_queue() {
   POOL_ASSERT_EQ(message->header->frame.view, state_.view);
   state_.loopback_queue = nullptr;
   on_prepare_ok(index_, message);
-  release(Term::loopback_queue, message);
+  release(Holder::loopback_queue, message);
 }
 
 bool Replica::ignore_prepare_ok(uint32_t from, const pool::Message* message) const {
@@ -875,134 +895,12 @@ void Replica::on_prepare_ok(uint32_t from, pool::Message* message) {
   }
 }
 
-void Replica::commit_pipeline() {
-  if (state_.commit_stage == CommitStage::pipeline || state_.commit_stage == CommitStage::journal) {
-    return;  // A commit loop runs already (this is a call from inside it).
-  }
-  // A journal read of the next op may be in flight; it stays so.
-  const CommitStage resumed = state_.commit_stage;
-  POOL_ASSERT(resumed == CommitStage::idle || resumed == CommitStage::journal_read);
-  POOL_ASSERT(state_.status == Status::normal && primary());
-  state_.commit_stage = CommitStage::pipeline;
-  bool committed = false;
-  while (state_.status == Status::normal) {
-    // As the original's commit_start_pipeline: commit_prepare is taken first and kept while the
-    // commit waits for a client-reply write slot (commit_reply_setup).
-    if (state_.commit_prepare != nullptr) {
-      // Taken here before, by the commit that waited: a journal commit has the pipeline empty.
-      POOL_ASSERT(!state_.pipeline.prepares().empty() &&
-                  state_.commit_prepare == state_.pipeline.prepares().front().prepare);
-    } else {
-      if (state_.pipeline.prepares().empty() ||
-          !state_.pipeline.prepares().front().ok_quorum_received)
-        break;
-      if (state_.pipeline.prepares().front().prepare->build<Command::prepare>()->header->op !=
-          state_.commit_min + 1) {
-        break;  // The ops before the pipeline commit from the journal first.
-      }
-      state_.commit_prepare =
-          census_.hold(Term::commit_prepare, state_.pipeline.prepares().front().prepare);
-    }
-    if (!commit_reply_ready()) break;
-    execute(state_.commit_prepare);
-    committed = true;
-    release(Term::commit_prepare, state_.commit_prepare);
-    state_.commit_prepare = nullptr;
-    primary_drain_request_queue();
-  }
-  // Progress resets the backoff, as the original does when a quorum arrives.
-  if (state_.pipeline.prepares().empty()) {
-    timeout(TimeoutKind::prepare).stop();
-  } else if (committed) {
-    timeout(TimeoutKind::prepare).reset();
-  }
-  POOL_ASSERT(state_.commit_stage == CommitStage::pipeline);
-  state_.commit_stage = resumed;
-}
-
 void Replica::primary_drain_request_queue() {
   while (state_.status == Status::normal && primary() && !state_.pipeline.requests().empty() &&
          !state_.pipeline.prepare_queue_full() && state_.op + 1 <= op_prepare_max()) {
     pool::Message* request = state_.pipeline.request_pop();
     primary_pipeline_prepare(request, true);
   }
-}
-
-bool Replica::commit_reply_ready() {
-  // The commit holds its prepare while it waits for a reply's write slot.
-  POOL_ASSERT(state_.commit_prepare != nullptr);
-  if (client_replies_.ready()) return true;
-  const uint64_t incarnation = incarnation_;
-  client_replies_.on_ready([this, incarnation] {
-    if (!alive(incarnation)) return;
-    if (state_.status == Status::normal && primary() && !state_.pipeline.prepares().empty()) {
-      commit_pipeline();
-    } else {
-      commit_journal();
-    }
-  });
-  return false;
-}
-
-void Replica::execute(pool::Message* message) {
-  POOL_ASSERT(message == state_.commit_prepare && client_replies_.ready());
-  const pool::PrepareHeader prepare = *message->build<Command::prepare>()->header;
-  POOL_ASSERT_EQ(prepare.op, state_.commit_min + 1);
-  // The hash chain: the op executed after the commit is its child.
-  POOL_ASSERT(prepare.parent == state_.commit_checksum, "r%u: op %llu does not chain", index_,
-              static_cast<unsigned long long>(prepare.op));
-  ProcessEvent committed{ProcessEventKind::committed, index_, prepare.op, prepare.frame.checksum};
-  committed.carries_request = prepare.operation == operation_echo;
-  static_cast<void>(context_.report(committed));  // A safety failure ends the run after this event.
-
-  const uint32_t client = client_index(prepare.client);
-  POOL_ASSERT(client != UINT32_MAX);
-  const bool echo = prepare.operation == operation_echo;
-  pool::Message* reply = acquire(Term::commit_reply);
-  POOL_ASSERT_EQ(census_.held(Term::commit_reply), 1u);  // One commit at a time.
-  auto* header = header_start<Command::reply>(reply, static_cast<uint8_t>(index_), state_.view,
-                                              echo ? sizeof(pool::U128) : 0);
-  header->frame.release = 1;
-  header->request_checksum = prepare.request_checksum;
-  header->context = prepare.frame.checksum;
-  header->client = prepare.client;
-  header->op = prepare.op;
-  header->commit = prepare.op;
-  header->timestamp = prepare.timestamp;
-  header->request = prepare.request;
-  header->operation = prepare.operation;
-  if (echo) {
-    const pool::U128 digest = echo_digest(prepare.client, prepare.request, message->body_used());
-    std::memcpy(reply->body_used().data(), &digest, sizeof(digest));
-  }
-  message_seal(reply);
-  POOL_ASSERT(header_valid(reply, context_.config));  // The client's bus; repeat_reply's too.
-
-  if (!state_.pipeline.prepares().empty() &&
-      state_.pipeline.prepares().front().prepare == message) {
-    release(Term::pipeline, message);
-    state_.pipeline.prepare_pop();
-  }
-  state_.commit_min = prepare.op;
-  state_.commit_max = std::max(state_.commit_max, state_.commit_min);
-  state_.commit_checksum = prepare.frame.checksum;
-  context_.record(TraceKind::commit, index_, prepare.op, prepare.frame.checksum.low);
-
-  state_.clients[client].registered = true;
-  state_.clients[client].reply = *header;
-  if (echo) client_replies_.write_reply(client, reply);
-  // The primary answers, and so does one backup chosen by the op (hedging, as the original).
-  const uint32_t backup =
-      context_.shape.replica_count > 1
-          ? static_cast<uint32_t>(
-                (primary_index() + 1 + prepare.op % (context_.shape.replica_count - 1)) %
-                context_.shape.replica_count)
-          : UINT32_MAX;
-  if (state_.status == Status::normal && (primary() || index_ == backup)) {
-    send(context_.shape.client_process(client), reply);
-  }
-  release(Term::commit_reply, reply);
-  checkpoint_maybe();
 }
 
 // --- Backups.
@@ -1017,9 +915,12 @@ bool Replica::prepare_off_normal_path(uint32_t from, const pool::Message* messag
          prepare->frame.view != state_.view || prepare->frame.replica != primary_index();
 }
 
-MessageBus::Receive Replica::on_prepare(uint32_t from, pool::Message* message) {
+void Replica::on_prepare(uint32_t from, pool::Message* message) {
   // Any other prepare can only repair an op whose header the replica already knows.
-  if (prepare_off_normal_path(from, message)) return on_prepare_repair(from, message);
+  if (prepare_off_normal_path(from, message)) {
+    on_prepare_repair(from, message);
+    return;
+  }
   const auto* prepare = message->build<Command::prepare>()->header;
   POOL_ASSERT(state_.status == Status::normal && !syncing_blocks() && !primary());
   POOL_ASSERT_EQ(prepare->frame.view, state_.view);
@@ -1029,18 +930,18 @@ MessageBus::Receive Replica::on_prepare(uint32_t from, pool::Message* message) {
   timeout(TimeoutKind::normal_heartbeat).ticks = 0;  // Heard from the primary (the jitter stays).
   advance_commit_max(prepare->commit);
   const uint64_t op = prepare->op;
-  if (op <= state_.commit_min || op > op_prepare_max()) return MessageBus::Receive::done;
+  if (op <= state_.commit_min || op > op_prepare_max()) return;
   // Within a pipeline past the checkpoint's trigger, the op's slot is the ring's.
   POOL_ASSERT(header_fits(op));
   const pool::U128 checksum = prepare->frame.checksum;
   if (journal_.has_prepare(op, checksum)) {
     send_prepare_ok(op);
     commit_journal();
-    return MessageBus::Receive::done;
+    return;
   }
-  if (journal_.writing(op)) return MessageBus::Receive::done;
-  // No write slot: the bus keeps the prepare until a write completes (the original suspends).
-  if (journal_.writes_available() == 0) return MessageBus::Receive::suspend;
+  if (journal_.writing(op)) return;
+  // suspend_message kept it in the bus while no write slot was free.
+  POOL_ASSERT_GT(journal_.writes_available(), 0u);
   // This view's primary is the log: what the journal had for op (or its parent) was stale.
   if (const pool::PrepareHeader* below = journal_.header(op - 1);
       below != nullptr && below->frame.checksum != prepare->parent) {
@@ -1052,7 +953,6 @@ MessageBus::Receive Replica::on_prepare(uint32_t from, pool::Message* message) {
     cache_prepare(message);
   write_prepare(message);
   commit_journal();
-  return MessageBus::Receive::done;
 }
 
 bool Replica::ignore_prepare_repair(uint32_t from, const pool::Message* message) const {
@@ -1066,8 +966,8 @@ bool Replica::ignore_prepare_repair(uint32_t from, const pool::Message* message)
   return prepare->op <= state_.op_checkpoint || journal_.writing(prepare->op);
 }
 
-MessageBus::Receive Replica::on_prepare_repair(uint32_t from, pool::Message* message) {
-  if (ignore_prepare_repair(from, message)) return MessageBus::Receive::done;
+void Replica::on_prepare_repair(uint32_t from, pool::Message* message) {
+  if (ignore_prepare_repair(from, message)) return;
   const auto* prepare = message->build<Command::prepare>()->header;
   const uint64_t op = prepare->op;
   POOL_ASSERT(!syncing_blocks() && op > state_.op_checkpoint && !journal_.writing(op));
@@ -1075,12 +975,11 @@ MessageBus::Receive Replica::on_prepare_repair(uint32_t from, pool::Message* mes
   if (journal_.prepared(op)) {
     // A primary's retry of a prepare from an earlier view: it is in our log, so acknowledge it.
     if (from == primary_index()) send_prepare_ok(op);
-    return MessageBus::Receive::done;
+    return;
   }
   if (op > state_.commit_min && op <= state_.commit_min + state_.pipeline.cache_size())
     cache_prepare(message);
   write_prepare(message);
-  return MessageBus::Receive::done;
 }
 
 void Replica::cache_prepare(pool::Message* prepare) {
@@ -1088,8 +987,8 @@ void Replica::cache_prepare(pool::Message* prepare) {
   POOL_ASSERT_GT(op, state_.commit_min);  // A cache of what is still to commit.
   pool::Message*& slot = state_.pipeline.cache_slot(op);
   if (slot == prepare) return;
-  if (slot != nullptr) release(Term::pipeline, slot);
-  slot = census_.hold(Term::pipeline, prepare);
+  if (slot != nullptr) release(Holder::pipeline, slot);
+  slot = census_.hold(Holder::pipeline, prepare);
   POOL_ASSERT(state_.pipeline.cached(op, prepare->header->frame.checksum) == prepare);
 }
 
@@ -1128,66 +1027,6 @@ void Replica::advance_commit_max(uint64_t commit) {
   state_.commit_max = std::max(state_.commit_max, commit);
 }
 
-void Replica::commit_journal() {
-  if (state_.commit_stage != CommitStage::idle || !commit_from_journal()) return;
-  state_.commit_stage = CommitStage::journal;
-  while (commit_from_journal()) {
-    if (state_.commit_prepare == nullptr) {
-      if (state_.commit_min >= state_.commit_max) break;
-      const uint64_t op = state_.commit_min + 1;
-      const pool::PrepareHeader* header = journal_.header(op);
-      if (header == nullptr) break;  // Repair fetches it.
-      if (header->parent != state_.commit_checksum) {
-        journal_.remove_header(op);  // Stale: the chain from the commit does not hold.
-        break;
-      }
-      if (!chained_to_head(op)) break;  // Repair links it to the head (or replaces it).
-      if (pool::Message* prepare = state_.pipeline.cached(op, header->frame.checksum)) {
-        state_.commit_prepare = census_.hold(Term::commit_prepare, prepare);
-      } else {
-        if (!journal_.prepared(op)) break;
-        const uint64_t incarnation = incarnation_;
-        const bool reading =
-            journal_.read_prepare(op, header->frame.checksum, Journal::ReadPurpose::commit,
-                                  [this, incarnation, op](pool::Message* read) {
-                                    if (alive(incarnation)) commit_journal_read_done(read, op);
-                                  });
-        if (reading) state_.commit_stage = CommitStage::journal_read;
-        break;
-      }
-    }
-    if (!commit_reply_ready()) break;
-    execute(state_.commit_prepare);
-    release(Term::commit_prepare, state_.commit_prepare);
-    state_.commit_prepare = nullptr;
-  }
-  // Nothing else commits meanwhile: the loop ends as it began, or with a read in flight.
-  POOL_ASSERT(state_.commit_stage == CommitStage::journal ||
-              state_.commit_stage == CommitStage::journal_read);
-  if (state_.commit_stage == CommitStage::journal) state_.commit_stage = CommitStage::idle;
-}
-
-void Replica::commit_journal_read_done(pool::Message* prepare, uint64_t op) {
-  context_.record(TraceKind::journal_read, index_, op, prepare == nullptr);
-  POOL_ASSERT(state_.commit_stage == CommitStage::journal_read);
-  // The journal checks the slot against the op and checksum asked for (what was written).
-  POOL_ASSERT(prepare == nullptr || prepare->build<Command::prepare>()->header->op == op);
-  state_.commit_stage = CommitStage::idle;
-  if (!commit_from_journal() || op != state_.commit_min + 1 || state_.commit_prepare != nullptr)
-    return;
-  if (prepare == nullptr) {
-    journal_.mark_faulty(op);  // Corrupt or stale: repair it from a peer.
-    return;
-  }
-  state_.commit_prepare = census_.hold(Term::commit_prepare, prepare);
-  // The commit goes on in the next event, once the read has dropped its own message, as the
-  // original's commit stages do.
-  const uint64_t incarnation = incarnation_;
-  context_.scheduler.schedule_after(0, [this, incarnation] {
-    if (alive(incarnation)) commit_journal();
-  });
-}
-
 // --- Repair.
 
 bool Replica::ignore_get_headers(uint32_t from, const pool::Message* message) const {
@@ -1209,7 +1048,7 @@ void Replica::on_get_headers(uint32_t from, pool::Message* message) {
   }
   if (found.empty()) return;
   POOL_ASSERT_LE(found.size(), size_t{headers_per_message(context_.config)});
-  pool::Message* headers = acquire(Term::burst);
+  pool::Message* headers = acquire(Holder::headers_response);
   header_start<Command::headers>(headers, static_cast<uint8_t>(index_), state_.view,
                                  static_cast<uint32_t>(found.size() * pool::header_size));
   for (size_t i = 0; i < found.size(); i++) {
@@ -1218,7 +1057,7 @@ void Replica::on_get_headers(uint32_t from, pool::Message* message) {
   message_seal(headers);
   POOL_ASSERT(header_valid(headers, context_.config));  // A body of whole headers.
   send(from, headers);
-  release(Term::burst, headers);
+  release(Holder::headers_response, headers);
 }
 
 bool Replica::ignore_headers(const pool::Message* message) const {
@@ -1329,7 +1168,7 @@ void Replica::repair() {
   const uint64_t now = context_.now_tick();
   if (missing_min > 0 &&
       (!state_.get_headers_sent || now >= state_.get_headers_sent_tick + repair_expiry_ticks)) {
-    pool::Message* request = acquire(Term::burst);
+    pool::Message* request = acquire(Holder::repair_request);
     auto* header = header_start<Command::get_headers>(request, static_cast<uint8_t>(index_), 0, 0);
     POOL_ASSERT(state_.commit_min < missing_min && missing_min <= missing_max);
     header->op_min = missing_min;
@@ -1338,7 +1177,7 @@ void Replica::repair() {
     POOL_ASSERT(header_valid(request, context_.config));  // The peer's bus: op_min <= op_max.
     const bool ask_primary = state_.status == Status::normal && !primary() && prng_.chance(1, 2);
     send(ask_primary ? primary_index() : choose_other_member(), request);
-    release(Term::burst, request);
+    release(Holder::repair_request, request);
     state_.get_headers_sent = true;
     state_.get_headers_sent_tick = now;
   }
@@ -1370,7 +1209,7 @@ void Replica::repair_prepares(uint64_t op_max) {
     const auto in_flight = std::count_if(state_.repairs.begin(), state_.repairs.end(),
                                          [to](const RepairRequest& r) { return r.replica == to; });
     if (in_flight >= repairs_per_replica_max) continue;
-    pool::Message* request = acquire(Term::burst);
+    pool::Message* request = acquire(Holder::repair_request);
     auto* get =
         header_start<Command::get_prepare>(request, static_cast<uint8_t>(index_), state_.view, 0);
     get->prepare_checksum = header->frame.checksum;
@@ -1378,7 +1217,7 @@ void Replica::repair_prepares(uint64_t op_max) {
     message_seal(request);
     POOL_ASSERT(header_valid(request, context_.config));
     send(to, request);
-    release(Term::burst, request);
+    release(Holder::repair_request, request);
     state_.repairs.push_back(RepairRequest{op, to, now});
     // Bounded: at most repairs_per_replica_max in flight to each other member.
     POOL_ASSERT_LE(state_.repairs.size(),

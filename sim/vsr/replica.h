@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -71,9 +72,10 @@ class Replica {
 
  private:
   using PipelineEntry = Pipeline::Entry;
-  // A commit in progress: a loop committing from the pipeline or from the journal, or a journal
-  // read of the next op to commit in flight.
-  enum class CommitStage : uint8_t { idle, pipeline, journal, journal_read };
+  // The commit's stage (replica_commit.cc): the one under way or waited for.
+  enum class CommitStage : uint8_t {
+    idle, start, prefetch, reply_setup, execute, compact, checkpoint
+  };
   enum class CheckpointStage : uint8_t { idle, writing };
   // State sync: a view message kept for a checkpoint beyond repair's reach, then its blocks
   // being fetched.
@@ -88,8 +90,8 @@ class Replica {
   uint32_t primary_of(uint32_t view) const { return view % context_.shape.replica_count; }
   uint32_t quorum_replication() const;
   uint32_t quorum_view_change() const;
-  pool::Message* acquire(pool::Term term) { return census_.acquire(pool_, term); }
-  void release(pool::Term term, pool::Message* message) { census_.release(pool_, term, message); }
+  pool::Message* acquire(Holder holder) { return census_.acquire(pool_, holder); }
+  void release(Holder holder, pool::Message* message) { census_.release(pool_, holder, message); }
   void send(uint32_t to, pool::Message* message) { bus_.send(to, message); }
   void send_to_other_members(pool::Message* message);
   bool alive(uint64_t incarnation) const { return incarnation == incarnation_; }
@@ -99,7 +101,9 @@ class Replica {
   void verify() const;
   void release_memory();
 
-  MessageBus::Receive on_message(uint32_t from, pool::Message* message);
+  // The bus asks before it consumes a message: true keeps it in the receive buffer.
+  bool suspend_message(const pool::Header& header) const;
+  void on_message(uint32_t from, pool::Message* message);
   // Normal operation (replica.cc): what each handler ignores, decided in one place.
   // Each is true if on_X drops the message untouched; none has a side effect. on_message's
   // pre-dispatch effects (on_view_ahead) come before them.
@@ -140,7 +144,7 @@ class Replica {
   void on_ping(uint32_t from, pool::Message* message);
   void on_ping_client(uint32_t from);
   void on_request(uint32_t from, pool::Message* message);
-  MessageBus::Receive on_prepare(uint32_t from, pool::Message* message);
+  void on_prepare(uint32_t from, pool::Message* message);
   void on_prepare_ok(uint32_t from, pool::Message* message);
   void on_commit(pool::Message* message);
   void on_get_headers(uint32_t from, pool::Message* message);
@@ -155,9 +159,24 @@ class Replica {
   // A message from a view after ours: ask that view's primary for its view message.
   void on_view_ahead(uint32_t view);
 
+  // The commit (replica_commit.cc). commit_pipeline and commit_journal start one if none runs.
+  void commit_pipeline();
+  void commit_journal();
+  // Runs the stages until one waits (its callback resumes) or nothing is left to commit.
+  void commit_dispatch();
+  // A callback that resumes the dispatch at the current stage (if the replica lives on).
+  std::function<void()> commit_resumer();
+  void commit_resume(uint64_t incarnation, CommitStage stage);
+  // Each is false when its stage waits for a callback.
+  bool commit_start();
+  void commit_journal_read_done(pool::Message* prepare, uint64_t op);
+  bool commit_prefetch();
+  void commit_execute();
+  void execute(pool::Message* prepare);
+  void commit_finish();
+
   // Primary.
   void primary_pipeline_prepare(pool::Message* request, bool from_request_queue);
-  void commit_pipeline();
   // Prepares queued requests while the prepare queue and the WAL have room.
   void primary_drain_request_queue();
   void on_prepare_timeout();
@@ -167,19 +186,17 @@ class Replica {
   void write_prepare_done(uint64_t op);
   void send_prepare_ok(uint64_t op);
   void flush_loopback_queue();
-  void execute(pool::Message* prepare);
+  // A reply to a client (a copy of it, if its view is older than the durable log view), or to a
+  // peer that repairs it.
+  void send_reply_to_client(uint32_t to, pool::Message* reply);
   void repeat_reply(uint32_t client, uint32_t to);
   void send_get_reply(uint32_t client);
   void on_get_reply(uint32_t from, pool::Message* message);
   void on_reply_repair(uint32_t from, pool::Message* message);
   void send_ping();
   // Backups.
-  MessageBus::Receive on_prepare_repair(uint32_t from, pool::Message* message);
+  void on_prepare_repair(uint32_t from, pool::Message* message);
   void advance_commit_max(uint64_t commit);
-  void commit_journal();
-  void commit_journal_read_done(pool::Message* prepare, uint64_t op);
-  // A client-reply write slot is free; if not, the commit resumes when one is.
-  bool commit_reply_ready();
   void cache_prepare(pool::Message* prepare);
   void repair();
   void repair_prepares(uint64_t op_max);
@@ -199,7 +216,7 @@ class Replica {
   void transition_to_view_change(uint32_t view);
   void send_exit_view();
   void maybe_send_join_view();
-  pool::Message* build_join_view(pool::Term term);
+  pool::Message* build_join_view(Holder holder);
   void primary_join_view_quorum_check();
   void primary_choose_log();
   void primary_truncate_nacked();
@@ -226,7 +243,8 @@ class Replica {
   void recovery_done();
 
   // Checkpoints, state sync, grid repair (replica_sync.cc).
-  void checkpoint_maybe();
+  // At a checkpoint's op, starts its writes (the commit waits for them): true if it did.
+  bool checkpoint_maybe();
   void checkpoint_adopt(const pool::PrepareHeader& header,
                         const std::vector<ClientSession>& sessions);
   void sync_maybe(pool::Message* view_message);
@@ -263,6 +281,7 @@ class Replica {
     Status status = Status::down;
     uint32_t view = 0;
     uint32_t log_view = 0;  // The latest view in which the replica was normal.
+    uint32_t log_view_durable = 0;  // The superblock's log_view.
     uint64_t op = 0;
     uint64_t commit_min = 0;
     uint64_t commit_max = 0;
@@ -271,6 +290,7 @@ class Replica {
     Pipeline pipeline;
     pool::Message* commit_prepare = nullptr;
     CommitStage commit_stage = CommitStage::idle;
+    bool commit_dispatching = false;
     pool::Message* loopback_queue = nullptr;
     std::vector<ClientSession> clients;
 

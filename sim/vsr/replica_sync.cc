@@ -13,10 +13,11 @@ using pool::Term;
 // Every checkpoint_interval_ops commits, the state (here: the client sessions, and blocks that
 // stand for the rest) goes to the grid, then the superblock names it: the WAL may reuse the
 // slots of the ops before it.
-void Replica::checkpoint_maybe() {
+bool Replica::checkpoint_maybe() {
+  POOL_ASSERT(state_.commit_stage == CommitStage::checkpoint);
   if (state_.commit_min % checkpoint_interval_ops_ != 0 ||
       state_.commit_min <= state_.op_checkpoint)
-    return;
+    return false;
   POOL_ASSERT(state_.checkpoint_stage == CheckpointStage::idle,
               "r%u: checkpoint %llu while the previous is being written", index_,
               static_cast<unsigned long long>(state_.commit_min));
@@ -30,19 +31,24 @@ void Replica::checkpoint_maybe() {
   const pool::PrepareHeader* executed = journal_.header(checkpoint.op);
   POOL_ASSERT(executed != nullptr && executed->frame.checksum == checkpoint.checksum);
   const pool::PrepareHeader header = *executed;
+  // The commit waits for the checkpoint's data and superblock, holding its prepare
+  // (commit_checkpoint_data and _superblock, replica.zig:4500-4517).
   grid_.checkpoint_write(
       checkpoint, header, state_.clients,
-      [this, incarnation, checkpoint, header, sessions = state_.clients] {
+      [this, incarnation, checkpoint, header, sessions = state_.clients,
+       resume = commit_resumer()] {
         if (!alive(incarnation)) return;
         POOL_ASSERT(state_.checkpoint_stage == CheckpointStage::writing);  // One at a time.
         state_.checkpoint_stage = CheckpointStage::idle;
-        if (checkpoint.op <= state_.op_checkpoint) return;  // A sync went past it meanwhile.
+        // No sync starts while a commit is under way (sync_begin waits for it).
+        POOL_ASSERT_GT(checkpoint.op, state_.op_checkpoint);
         checkpoint_adopt(header, sessions);
         grid_.scrub(checkpoint, [] {});  // A lost block write shows here: grid repair fetches it.
         context_.record(TraceKind::checkpoint, index_, checkpoint.op, 1);
+        resume();
         primary_drain_request_queue();  // The WAL has room again.
-        if (commit_from_journal()) commit_journal();
       });
+  return true;
 }
 
 // The checkpoint at header.op is the replica's: the superblock names it (with the sessions it
@@ -80,9 +86,9 @@ void Replica::sync_maybe(pool::Message* view_message) {
     POOL_ASSERT(
         kept->checkpoint_op < header->checkpoint_op ||
         (kept->checkpoint_op == header->checkpoint_op && kept->frame.view < header->frame.view));
-    release(Term::sync_view, state_.sync_view);
+    release(Holder::sync_view, state_.sync_view);
   }
-  state_.sync_view = census_.hold(Term::sync_view, view_message);
+  state_.sync_view = census_.hold(Holder::sync_view, view_message);
   if (state_.sync_stage == SyncStage::idle) state_.sync_stage = SyncStage::view_held;
   sync_begin();
 }
@@ -97,7 +103,7 @@ void Replica::sync_begin() {
     // Commits caught up while the sync waited: repair reaches the rest, and the view comes
     // again from its primary.
     const uint32_t view = state_.sync_view->header->frame.view;
-    release(Term::sync_view, state_.sync_view);
+    release(Holder::sync_view, state_.sync_view);
     state_.sync_view = nullptr;
     state_.sync_stage = SyncStage::idle;
     if (view > state_.view || (view == state_.view && state_.status != Status::normal))
@@ -131,7 +137,7 @@ void Replica::sync_begin() {
   // The checkpoint replaces the log up to it; the headers after it stay (the replica may have
   // acknowledged those ops).
   for (pool::Message*& prepare : state_.pipeline.cache()) {
-    if (prepare != nullptr) release(Term::pipeline, prepare);
+    if (prepare != nullptr) release(Holder::pipeline, prepare);
     prepare = nullptr;
   }
   state_.repairs.clear();
@@ -175,7 +181,7 @@ void Replica::sync_done() {
   } else {
     request_view(state_.view);
   }
-  release(Term::sync_view, view_message);
+  release(Holder::sync_view, view_message);
 }
 
 // --- Grid repair: blocks a peer's grid reads serve.
@@ -189,7 +195,7 @@ void Replica::grid_repair() {
   if (requests.size() > requests_max) requests.resize(requests_max);
   // Each names a grid address (the first is 1), as the peer's bus validates a block's.
   for (const pool::BlockRequest& request : requests) POOL_ASSERT_GT(request.block_address, 0u);
-  pool::Message* message = acquire(Term::burst);
+  pool::Message* message = acquire(Holder::repair_request);
   header_start<Command::get_blocks>(
       message, static_cast<uint8_t>(index_), 0,
       static_cast<uint32_t>(requests.size() * sizeof(pool::BlockRequest)));
@@ -197,7 +203,7 @@ void Replica::grid_repair() {
               requests.size() * sizeof(pool::BlockRequest));
   message_seal(message);
   send(choose_other_member(), message);
-  release(Term::burst, message);
+  release(Holder::repair_request, message);
 }
 
 bool Replica::ignore_get_blocks(uint32_t from, const pool::Message* message) const {
@@ -243,6 +249,7 @@ void Replica::on_block(pool::Message* message) {
   const uint64_t incarnation = incarnation_;
   const bool taken = grid_.on_block(*message, [this, incarnation] {
     if (!alive(incarnation)) return;
+    bus_.resume();  // A repair write is free: a suspended block may go on.
     context_.record(TraceKind::block_repaired, index_, grid_.missing().size(), syncing_blocks());
     if (syncing_blocks() && grid_.synced()) sync_done();
   });

@@ -53,6 +53,7 @@ void Replica::superblock_view_update() {
   superblock.view = state_.view;
   superblock.log_view = state_.log_view;
   storage_.superblock_write(superblock_encode(superblock));
+  state_.log_view_durable = state_.log_view;
 }
 
 // --- Leaving a view.
@@ -101,13 +102,13 @@ void Replica::primary_pipeline_to_cache() {
     POOL_ASSERT_GT(op, state_.commit_min);
     POOL_ASSERT_LE(op, state_.op);
     pool::Message*& slot = state_.pipeline.cache_slot(op);
-    if (slot != nullptr) release(Term::pipeline, slot);
+    if (slot != nullptr) release(Holder::pipeline, slot);
     slot = entry.prepare;  // The pipeline's reference carries over.
   }
   state_.pipeline.prepares_clear();
-  for (pool::Message* request : state_.pipeline.requests()) release(Term::pipeline, request);
+  for (pool::Message* request : state_.pipeline.requests()) release(Holder::pipeline, request);
   state_.pipeline.requests_clear();
-  if (state_.loopback_queue != nullptr) release(Term::loopback_queue, state_.loopback_queue);
+  if (state_.loopback_queue != nullptr) release(Holder::loopback_queue, state_.loopback_queue);
   state_.loopback_queue = nullptr;
 }
 
@@ -118,7 +119,7 @@ void Replica::release_join_views() {
       // Each of a view change this replica took part in (enter_view_change moved past it first).
       POOL_ASSERT_EQ(message->header->frame.command, Command::join_view);
       POOL_ASSERT_LE(message->header->frame.view, state_.view);
-      release(Term::join_view_quorum, message);
+      release(Holder::join_view_quorum, message);
     }
     message = nullptr;
   }
@@ -129,13 +130,13 @@ void Replica::send_exit_view() {
   POOL_ASSERT(!standby() && !syncing_blocks());  // Only a replica that votes sends a vote.
   // The vote's view is durable (enter_view_change): after a restart it votes for no earlier one.
   POOL_ASSERT_EQ(superblock_decode(storage_.superblock_read()).view, state_.view);
-  pool::Message* message = acquire(Term::burst);
+  pool::Message* message = acquire(Holder::exit_view_sent);
   header_start<Command::exit_view>(message, static_cast<uint8_t>(index_), state_.view, 0);
   message_seal(message);
   for (uint32_t replica = 0; replica < context_.shape.replica_count; replica++) {
     if (replica != index_) send(replica, message);
   }
-  release(Term::burst, message);
+  release(Holder::exit_view_sent, message);
 }
 
 bool Replica::ignore_view_change_message(uint32_t from, const pool::Message* message) const {
@@ -169,7 +170,7 @@ void Replica::on_exit_view(uint32_t from, pool::Message* message) {
   maybe_send_join_view();
 }
 
-pool::Message* Replica::build_join_view(Term term) {
+pool::Message* Replica::build_join_view(Holder holder) {
   POOL_ASSERT_EQ(state_.status, Status::view_change);
   // It votes for a view after the last one it was normal in (the receiver checks log_view).
   POOL_ASSERT_LT(state_.log_view, state_.view);
@@ -188,7 +189,7 @@ pool::Message* Replica::build_join_view(Term term) {
     if (header == nullptr || headers.back()->parent != header->frame.checksum) break;
     headers.push_back(header);
   }
-  pool::Message* message = acquire(term);
+  pool::Message* message = acquire(holder);
   auto* header =
       header_start<Command::join_view>(message, static_cast<uint8_t>(index_), state_.view,
                                        static_cast<uint32_t>(headers.size() * pool::header_size));
@@ -235,14 +236,14 @@ void Replica::maybe_send_join_view() {
   if (primary()) {
     // The new primary keeps its own join_view with the others'.
     pool::Message*& own = state_.join_view_from_all_replicas[index_];
-    if (own != nullptr) release(Term::join_view_quorum, own);
-    own = build_join_view(Term::join_view_quorum);
+    if (own != nullptr) release(Holder::join_view_quorum, own);
+    own = build_join_view(Holder::join_view_quorum);
     primary_join_view_quorum_check();
     return;
   }
-  pool::Message* message = build_join_view(Term::burst);
+  pool::Message* message = build_join_view(Holder::join_view_sent);
   send(primary_index(), message);
-  release(Term::burst, message);
+  release(Holder::join_view_sent, message);
 }
 
 bool Replica::ignore_join_view(uint32_t from, const pool::Message* message) const {
@@ -275,8 +276,8 @@ void Replica::on_join_view(uint32_t from, pool::Message* message) {
   }
   POOL_ASSERT_EQ(state_.status, Status::view_change);
   pool::Message*& slot = state_.join_view_from_all_replicas[from];
-  if (slot != nullptr) release(Term::join_view_quorum, slot);
-  slot = census_.hold(Term::join_view_quorum, message);
+  if (slot != nullptr) release(Holder::join_view_quorum, slot);
+  slot = census_.hold(Holder::join_view_quorum, message);
   if (state_.log_chosen) primary_truncate_nacked();
   primary_join_view_quorum_check();
 }
@@ -425,7 +426,7 @@ void Replica::primary_start_view() {
     const pool::PrepareHeader* known = journal_.header(header->op);
     if (header->op <= state_.commit_max || header->op > state_.op || known == nullptr ||
         known->frame.checksum != header->frame.checksum) {
-      release(Term::pipeline, prepare);
+      release(Holder::pipeline, prepare);
       prepare = nullptr;
     }
   }
@@ -504,7 +505,7 @@ void Replica::send_view(uint32_t to) {
       (headers.empty() || headers.back()->op > state_.op_checkpoint)) {
     headers.push_back(checkpoint);
   }
-  pool::Message* message = acquire(Term::burst);
+  pool::Message* message = acquire(Holder::view_response);
   auto* header =
       header_start<Command::view>(message, static_cast<uint8_t>(index_), state_.view,
                                   static_cast<uint32_t>(headers.size() * pool::header_size));
@@ -521,7 +522,7 @@ void Replica::send_view(uint32_t to) {
   }
   message_seal(message);
   send(to, message);
-  release(Term::burst, message);
+  release(Holder::view_response, message);
 }
 
 bool Replica::ignore_get_view(uint32_t from, const pool::Message* message) const {
@@ -549,12 +550,12 @@ void Replica::request_view(uint32_t view) {
   if (to == index_) return;
   state_.view_requested = view;
   timeout(TimeoutKind::request_view).start();
-  pool::Message* message = acquire(Term::burst);
+  pool::Message* message = acquire(Holder::repair_request);
   auto* header = header_start<Command::get_view>(message, static_cast<uint8_t>(index_), view, 0);
   header->nonce = pool::U128{context_.now_tick() + 1, index_};
   message_seal(message);
   send(to, message);
-  release(Term::burst, message);
+  release(Holder::repair_request, message);
 }
 
 // Not a message's handler: on_message calls it for what a message says of later views.
@@ -740,6 +741,7 @@ void Replica::restart() {
               superblock.checkpoint_header.frame.checksum == superblock.checkpoint_checksum);
   state_.view = superblock.view;
   state_.log_view = superblock.log_view;
+  state_.log_view_durable = superblock.log_view;
   state_.op_checkpoint = superblock.checkpoint_op;
   state_.checkpoint_checksum = superblock.checkpoint_checksum;
   state_.commit_min = state_.commit_max = state_.op_checkpoint;

@@ -1,5 +1,6 @@
 #include "sim/vsr/wire.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -37,6 +38,19 @@ pool::U128 echo_digest(const pool::U128& client, uint32_t request, std::span<con
     std::memcpy(bytes.data() + sizeof(client) + sizeof(request), body.data(), body.size());
   }
   return pool::checksum(bytes);
+}
+
+uint32_t reply_body_size(uint8_t operation, size_t request_body_size) {
+  if (operation == operation_register) return register_result_size;
+  POOL_ASSERT_EQ(operation, operation_echo);
+  return request_body_size == 0 ? 0 : sizeof(pool::U128);
+}
+
+void register_result_write(std::span<uint8_t> body, const pool::Config& config) {
+  POOL_ASSERT_EQ(body.size(), size_t{register_result_size});
+  std::fill(body.begin(), body.end(), uint8_t{0});
+  const uint32_t batch_size_limit = config.message_size_max - pool::header_size;
+  std::memcpy(body.data(), &batch_size_limit, sizeof(batch_size_limit));
 }
 
 }  // namespace sim

@@ -43,6 +43,11 @@ inline uint32_t headers_per_message(const pool::Config& config) {
 // Every intact prepare header (checksum, command, op > 0) in a body of headers.
 std::vector<pool::PrepareHeader> prepare_headers_in(std::span<const uint8_t> body);
 
+// What a receiver's bus checks of the fields (pool::header_invalid): a sealed message passes.
+inline bool header_valid(const pool::Message* message, const pool::Config& config) {
+  return !pool::header_invalid(*message->header, config).has_value();
+}
+
 // Sets checksum_body and checksum over the body already in the buffer.
 void message_seal(pool::Message* message);
 
@@ -52,5 +57,13 @@ inline pool::U128 client_id(uint32_t client_index) { return pool::U128{client_in
 // The state machine: an echo request's reply body is this digest of the client, the request
 // number and the request body, so that a client can check that a reply answers its request.
 pool::U128 echo_digest(const pool::U128& client, uint32_t request, std::span<const uint8_t> body);
+
+// A reply's body size: an echo of an empty body is empty (as a batch whose every event succeeds
+// gets an empty reply in the original), any other echo the digest; a register reply carries the
+// original's RegisterResult (vsr.zig:393, 64 bytes: the batch size limit, then zeros).
+inline constexpr uint32_t register_result_size = 64;
+uint32_t reply_body_size(uint8_t operation, size_t request_body_size);
+// Fills a register reply's body: the largest request body the cluster takes.
+void register_result_write(std::span<uint8_t> body, const pool::Config& config);
 
 }  // namespace sim

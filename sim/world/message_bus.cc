@@ -26,9 +26,7 @@ void MessageBus::open() {
   open_ = true;
   incarnation_ += 1;
   if (shape_.kind == pool::MessageBusKind::testing) {
-    // A client's formula pays for its receive buffers; a replica's testing formula adds nothing.
-    buffer_ = shape_.client ? census_.acquire(pool_, Term::connection_recv_buffers)
-                            : census_.acquire_unpaid(pool_);
+    buffer_ = census_.acquire(pool_, buffer_holder());
     return;
   }
   // Connections to every peer up front; a replica's client connections open when clients send.
@@ -51,11 +49,7 @@ void MessageBus::close() {
   incarnation_ += 1;
   resume_scheduled_ = false;
   if (buffer_ != nullptr) {
-    if (shape_.client) {
-      census_.release(pool_, Term::connection_recv_buffers, buffer_);
-    } else {
-      census_.release_unpaid(pool_, buffer_);
-    }
+    census_.release(pool_, buffer_holder(), buffer_);
     buffer_ = nullptr;
     buffer_suspended_ = false;
   }
@@ -73,17 +67,17 @@ void MessageBus::connection_open(Connection& connection, uint32_t peer) {
   POOL_ASSERT_NE(peer, shape_.self);
   connection.peer = peer;
   connection.generation += 1;
-  connection.recv_buffer = census_.acquire(pool_, Term::connection_recv_buffers);
+  connection.recv_buffer = census_.acquire(pool_, Holder::connection_recv_buffer);
   connection.last_used_tick = scheduler_.now_tick();
 }
 
 void MessageBus::connection_close(Connection& connection) {
   POOL_ASSERT_NE(connection.peer, free_peer);
   POOL_ASSERT(connection.recv_buffer != nullptr);
-  census_.release(pool_, Term::connection_recv_buffers, connection.recv_buffer);
+  census_.release(pool_, Holder::connection_recv_buffer, connection.recv_buffer);
   connection.recv_buffer = nullptr;
   for (pool::Message* message : connection.send_queue) {
-    census_.release(pool_, Term::connection_send_queues, message);
+    census_.release(pool_, Holder::connection_send_queue, message);
   }
   connection.send_queue.clear();
   connection.peer = free_peer;
@@ -150,7 +144,7 @@ void MessageBus::send(uint32_t to, pool::Message* message) {
     network_.record_drop(shape_.self, to, command, DropReason::send_queue_full);
     return;
   }
-  connection->send_queue.push_back(census_.hold(Term::connection_send_queues, message));
+  connection->send_queue.push_back(census_.hold(Holder::connection_send_queue, message));
   connection->last_used_tick = scheduler_.now_tick();
   if (!connection->sending) {
     connection->sending = true;
@@ -174,7 +168,7 @@ void MessageBus::send_next(size_t index, uint64_t generation) {
   POOL_ASSERT_LE(connection.send_queue.size(), shape_.send_queue_max);
   connection.send_queue.pop_front();
   network_.submit(shape_.self, connection.peer, *message);
-  census_.release(pool_, Term::connection_send_queues, message);
+  census_.release(pool_, Holder::connection_send_queue, message);
   if (connection.send_queue.empty()) {
     connection.sending = false;
   } else {
@@ -198,14 +192,12 @@ Network::Delivery MessageBus::deliver(uint32_t from, const pool::Message& packet
     return Network::Delivery::consumed;
   }
   pool::Message** buffer = nullptr;
-  bool paid = true;
   if (shape_.kind == pool::MessageBusKind::testing) {
     if (buffer_suspended_) {
       network_.record_drop(from, shape_.self, command, DropReason::receiver_busy);
       return Network::Delivery::consumed;
     }
     buffer = &buffer_;
-    paid = shape_.client;
   } else {
     Connection* connection = connection_accept(from);
     if (connection == nullptr) {
@@ -217,12 +209,12 @@ Network::Delivery MessageBus::deliver(uint32_t from, const pool::Message& packet
     buffer = &connection->recv_buffer;
   }
   POOL_ASSERT(*buffer != nullptr);
-  POOL_ASSERT_EQ((*buffer)->references, 1u);  // The bus's own: no handler keeps it any more.
+  POOL_ASSERT_EQ((*buffer)->references, 1u);  // The bus's own: each handler took the one before.
   std::memcpy((*buffer)->buffer.data(), packet.buffer.data(), packet.header->frame.size);
   network_.trace().record({scheduler_.now_tick(), TraceKind::deliver,
                            static_cast<uint8_t>(shape_.self), static_cast<uint8_t>(from), command,
                            packet.header->frame.checksum.low, 0});
-  if (receive(from, *buffer, paid) == Receive::suspend) {
+  if (!receive(from, *buffer)) {
     if (shape_.kind == pool::MessageBusKind::testing) {
       buffer_suspended_ = true;
       buffer_suspended_from_ = from;
@@ -233,23 +225,25 @@ Network::Delivery MessageBus::deliver(uint32_t from, const pool::Message& packet
   return Network::Delivery::consumed;
 }
 
-MessageBus::Receive MessageBus::receive(uint32_t from, pool::Message*& buffer, bool paid) {
-  const Receive result = on_message_(from, buffer);
-  if (result == Receive::done && open_) buffer_renew(buffer, paid);
-  return result;
+Holder MessageBus::buffer_holder() const {
+  // A client's formula pays for its receive buffers; a replica's testing formula adds nothing.
+  const bool paid = shape_.kind == pool::MessageBusKind::tcp || shape_.client;
+  return paid ? Holder::connection_recv_buffer : Holder::testing_bus_buffer;
 }
 
-void MessageBus::buffer_renew(pool::Message*& buffer, bool paid) {
-  if (buffer->references == 1) return;
-  // The process kept the message (zero copy): the bus needs a buffer of its own again.
-  if (paid) {
-    census_.release(pool_, Term::connection_recv_buffers, buffer);
-    buffer = census_.acquire(pool_, Term::connection_recv_buffers);
-  } else {
-    census_.release_unpaid(pool_, buffer);
-    buffer = census_.acquire_unpaid(pool_);
-  }
-  POOL_ASSERT_EQ(buffer->references, 1u);
+bool MessageBus::receive(uint32_t from, pool::Message*& buffer) {
+  if (suspend_ && suspend_(from, *buffer->header)) return false;
+  // As the original's consume_message (src/message_buffer.zig:266-306) when the buffer holds
+  // exactly one message, as every packet here is: the handler takes the buffer's message and the
+  // bus a fresh buffer from the pool before the handler runs (:286). The other path (a copy,
+  // when the buffer holds more) costs the same two messages.
+  pool::Message* message = buffer;
+  census_.transfer(buffer_holder(), Holder::handled_message, message);
+  buffer = census_.acquire(pool_, buffer_holder());
+  // replica.zig on_messages (:1660-1661) keeps the consumed message for the whole handler.
+  on_message_(from, message);
+  census_.release(pool_, Holder::handled_message, message);
+  return true;
 }
 
 void MessageBus::resume() {
@@ -263,17 +257,12 @@ void MessageBus::resume_now(uint64_t incarnation) {
   POOL_ASSERT(resume_scheduled_);
   resume_scheduled_ = false;
   if (shape_.kind == pool::MessageBusKind::testing) {
-    if (buffer_suspended_ &&
-        receive(buffer_suspended_from_, buffer_, shape_.client) == Receive::done) {
-      buffer_suspended_ = false;
-    }
+    if (buffer_suspended_ && receive(buffer_suspended_from_, buffer_)) buffer_suspended_ = false;
     return;
   }
   for (Connection& connection : connections_) {
     if (!connection.suspended || !open_) continue;
-    if (receive(connection.peer, connection.recv_buffer, true) == Receive::done) {
-      connection.suspended = false;
-    }
+    if (receive(connection.peer, connection.recv_buffer)) connection.suspended = false;
   }
 }
 

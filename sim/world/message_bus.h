@@ -20,10 +20,12 @@ namespace sim {
 
 class MessageBus {
  public:
-  // What the process did with a received message: handled it (it may have kept references), or
-  // cannot take it yet (a prepare with no free journal write): the bus keeps it until resume().
-  enum class Receive : uint8_t { done, suspend };
-  using OnMessage = std::function<Receive(uint32_t from, pool::Message* message)>;
+  // The handler: the message is its own for the call (the census's handled_message), as the
+  // original's on_message holds what consume_message returned; it may keep references.
+  using OnMessage = std::function<void(uint32_t from, pool::Message* message)>;
+  // Asked before a message is consumed, as the original's suspend_message: true keeps it in the
+  // receive buffer (a prepare with no free journal write) until resume() finds it welcome.
+  using Suspend = std::function<bool(uint32_t from, const pool::Header& header)>;
 
   struct Shape {
     pool::MessageBusKind kind;
@@ -40,6 +42,7 @@ class MessageBus {
   ~MessageBus();
 
   void set_on_message(OnMessage on_message) { on_message_ = std::move(on_message); }
+  void set_suspend(Suspend suspend) { suspend_ = std::move(suspend); }
 
   // Takes the receive buffers (at start and at restart).
   void open();
@@ -74,8 +77,10 @@ class MessageBus {
   void connection_open(Connection& connection, uint32_t peer);
   void connection_close(Connection& connection);
   void send_next(size_t index, uint64_t generation);
-  Receive receive(uint32_t from, pool::Message*& buffer, bool buffer_paid);
-  void buffer_renew(pool::Message*& buffer, bool paid);
+  // Consumes the buffer's message unless the process suspends it; false if suspended.
+  bool receive(uint32_t from, pool::Message*& buffer);
+  // The holder of the receive buffers: a replica's testing bus buffer is paid by no term.
+  Holder buffer_holder() const;
   void resume_now(uint64_t incarnation);
 
   const Shape shape_;
@@ -84,6 +89,7 @@ class MessageBus {
   Network& network_;
   Scheduler& scheduler_;
   OnMessage on_message_;
+  Suspend suspend_;
   bool open_ = false;
   uint64_t incarnation_ = 0;
   bool resume_scheduled_ = false;

@@ -97,6 +97,14 @@ void Storage::read(Zone zone, uint32_t slot, pool::Message& into,
   });
 }
 
+void Storage::grid_io(std::function<void()> done) {
+  const uint64_t latency = prng_.range_inclusive(latency_ticks(options_.read_latency_ticks_min),
+                                                 latency_ticks(options_.read_latency_ticks_max));
+  scheduler_.schedule_after(latency, [this, done = std::move(done), incarnation = incarnation_] {
+    if (incarnation == incarnation_) done();
+  });
+}
+
 void Storage::read_bytes(Zone zone, uint32_t slot,
                          std::function<void(std::vector<uint8_t> bytes, bool corrupted)> done) {
   const uint64_t latency = prng_.range_inclusive(latency_ticks(options_.read_latency_ticks_min),

@@ -50,6 +50,10 @@ class Storage {
   void read_bytes(Zone zone, uint32_t slot,
                   std::function<void(std::vector<uint8_t> bytes, bool corrupted)> done);
 
+  // IO of the grid that touches no block this model keeps (the state machine's prefetch, the
+  // forest's compaction): done runs after a read's latency, never after a crash.
+  void grid_io(std::function<void()> done);
+
   // A crash: pending IOs never complete (their writes are lost).
   void crash() { incarnation_ += 1; }
   // The convergence phase: fast (one tick) and faultless. The options stay as given.
