@@ -49,6 +49,8 @@ sim::Options sim_case_options(const SimCase& sim_case) {
   options.standby_count = sim_case.standby_count % 3;
   options.client_count = 1 + sim_case.client_count % 4;
   options.bus = sim_case.bus % 2 == 0 ? pool::MessageBusKind::testing : pool::MessageBusKind::tcp;
+  // The recorded findings' terms paid (README, "Findings"): the fuzzer looks for new ones.
+  options.formula = pool::Formula::corrected;
   options.requests_max = 1 + sim_case.requests % 24;
   // The network's pool is paths × path capacity messages, mapped and (under ASan) poisoned for
   // every input: a small capacity keeps an execution cheap.

@@ -38,7 +38,8 @@ MessagesMaxTerms messages_max_terms_client(const Config& config) {
   return terms;
 }
 
-MessagesMaxTerms messages_max_terms_replica(const Config& config, const ReplicaOptions& replica) {
+MessagesMaxTerms messages_max_terms_replica(const Config& config, const ReplicaOptions& replica,
+                                            Formula formula) {
   const uint32_t pipeline_limit =
       config.pipeline_prepare_queue_max + replica.pipeline_requests_limit;
 
@@ -56,6 +57,10 @@ MessagesMaxTerms messages_max_terms_replica(const Config& config, const ReplicaO
   terms.add(Term::join_view_quorum, std::min(replica.members_count, config.replicas_max));
   terms.add(Term::burst, 1);
   terms.add(Term::commit_reply, 1);  // May coincide with a burst.
+  // Finding 1: execute_op's reply of an older view is copied (replica.zig:8966-8986) while a
+  // handled message is alive, three transients where the formula pays two.
+  if (formula == Formula::corrected) terms.add(Term::reply_copy, 1);
+  POOL_ASSERT_EQ(terms.bound(Term::reply_copy).has_value(), formula == Formula::corrected);
   if (replica.message_bus == MessageBusKind::tcp) {
     // Peers plus the clients the pipeline can serve; never a connection to itself.
     const uint32_t connections_max = replica.members_count + pipeline_limit - 1;
@@ -132,6 +137,8 @@ std::string_view term_name(Term term) {
       return "burst";
     case Term::commit_reply:
       return "commit_reply";
+    case Term::reply_copy:
+      return "reply_copy";
     case Term::connection_recv_buffers:
       return "connection_recv_buffers";
     case Term::connection_send_queues:
@@ -168,6 +175,8 @@ std::string_view term_holder(Term term) {
       return "bursts (Connection.parse_message, a ping when a queue is full)";
     case Term::commit_reply:
       return "Replica.commit_op's reply (alongside a burst)";
+    case Term::reply_copy:
+      return "send_reply_message_to_client's reply_copy (corrected formula)";
     case Term::connection_recv_buffers:
       return "Connection.recv_buffer (one per connection)";
     case Term::connection_send_queues:
@@ -199,17 +208,29 @@ uint32_t MessagesMaxTerms::total() const {
   return static_cast<uint32_t>(sum);
 }
 
-MessagesMaxTerms messages_max_terms(const Config& config, const Options& options) {
+std::string_view formula_name(Formula formula) {
+  POOL_ASSERT(formula == Formula::original || formula == Formula::corrected, "formula %u",
+              static_cast<unsigned>(formula));
+  return formula == Formula::original ? "original" : "corrected";
+}
+
+std::optional<Formula> formula_by_name(std::string_view name) {
+  if (name == "original") return Formula::original;
+  if (name == "corrected") return Formula::corrected;
+  return std::nullopt;
+}
+
+MessagesMaxTerms messages_max_terms(const Config& config, const Options& options, Formula formula) {
   config_checked(config);
   // The same rules that options_validate reports to a user are a bug here.
   const std::optional<FieldError> invalid = options_validate(config, options);
   POOL_ASSERT(!invalid.has_value(), "invalid options: %s", invalid->message().c_str());
   if (std::holds_alternative<ClientOptions>(options)) return messages_max_terms_client(config);
-  return messages_max_terms_replica(config, std::get<ReplicaOptions>(options));
+  return messages_max_terms_replica(config, std::get<ReplicaOptions>(options), formula);
 }
 
-uint32_t messages_max(const Config& config, const Options& options) {
-  return messages_max_terms(config, options).total();
+uint32_t messages_max(const Config& config, const Options& options, Formula formula) {
+  return messages_max_terms(config, options, formula).total();
 }
 
 Message* Message::ref() {

@@ -58,11 +58,12 @@ enum class Term : uint8_t {
   join_view_quorum,         // Replica.join_view_from_all_replicas: one per replica.
   burst,                    // Transient: a message parsed on a connection, or a ping built.
   commit_reply,             // The reply commit_op builds, alive at the same time as a burst.
+  reply_copy,               // Corrected formula only: send_reply_message_to_client's copy.
   connection_recv_buffers,  // Connection.recv_buffer, one per connection.
   connection_send_queues,   // Connection.send_queue, per connection.
   request_inflight,         // Client.request_inflight: the client's one outstanding request.
 };
-inline constexpr size_t term_count = 15;
+inline constexpr size_t term_count = 16;
 static_assert(static_cast<size_t>(Term::request_inflight) + 1 == term_count);
 
 // "journal_reads", as the JSON and the census name it.
@@ -89,10 +90,21 @@ class MessagesMaxTerms {
   size_t count_ = 0;
 };
 
+// Which formula: `original` is TigerBeetle's at 52ad553f9, term for term; `corrected` adds a
+// named term per finding of the simulator (README, "Findings"): reply_copy, a replica's reply
+// copy beside execute's reply and the handled message (send_reply_message_to_client).
+enum class Formula : uint8_t { original, corrected };
+// "original" or "corrected".
+std::string_view formula_name(Formula formula);
+// The formula called `name`, or nullopt.
+std::optional<Formula> formula_by_name(std::string_view name);
+
 // The formula, term by term. `options` must be valid (see options_validate).
-MessagesMaxTerms messages_max_terms(const Config& config, const Options& options);
+MessagesMaxTerms messages_max_terms(const Config& config, const Options& options,
+                                    Formula formula = Formula::original);
 // The sum of the terms: how many messages the pool allocates.
-uint32_t messages_max(const Config& config, const Options& options);
+uint32_t messages_max(const Config& config, const Options& options,
+                      Formula formula = Formula::original);
 
 struct Message;
 template <Command command>

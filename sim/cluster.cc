@@ -89,13 +89,13 @@ void Cluster::build_pool(ProcessPool& process, const std::string& owner,
                          const pool::Options& pool_options) {
   POOL_ASSERT(process.pool == nullptr, "%s's pool is built once", owner.c_str());
   process.owner = owner;
-  const uint32_t formula = pool::messages_max(config_, pool_options);
+  const uint32_t formula = pool::messages_max(config_, pool_options, options_.formula);
   POOL_ASSERT_GT(formula, 0u);
   const int64_t capacity = std::max<int64_t>(1, int64_t{formula} + options_.messages_max_delta);
   process.pool =
       std::make_unique<pool::MessagePool>(config_, static_cast<uint32_t>(capacity), owner);
-  process.census = std::make_unique<Census>(pool::messages_max_terms(config_, pool_options),
-                                            options_.shrink_term);
+  process.census = std::make_unique<Census>(
+      pool::messages_max_terms(config_, pool_options, options_.formula), options_.shrink_term);
   ProcessPool* self = &process;
   process.census->set_breach_handler([this, self](const Census::Breach& breach) {
     failures_.fail({FailureKind::term_bound, self->owner, breach.term,
@@ -257,10 +257,16 @@ Summary Cluster::summarize() const {
   for (const ProcessPool& process : pools_) {
     if (!process.pool) continue;
     const Census& census = *process.census;
-    PoolSummary pool_summary{process.owner,     process.pool->messages_max(),
-                             census.pool_peak(), census.census_at_peak(),
-                             {},                {},
-                             census.transients_name(), census.transients_peak(),
+    // The pool's own count: distinct messages, never past its capacity.
+    POOL_ASSERT_LE(census.pool_peak(), process.pool->messages_max());
+    PoolSummary pool_summary{process.owner,
+                             process.pool->messages_max(),
+                             census.pool_peak(),
+                             census.census_at_peak(),
+                             {},
+                             {},
+                             census.transients_name(),
+                             census.transients_peak(),
                              census.transients_bound()};
     for (size_t i = 0; i < pool::term_count; i++) {
       const auto term = static_cast<pool::Term>(i);
@@ -277,9 +283,8 @@ Summary Cluster::summarize() const {
     }
     summary.pools.push_back(std::move(pool_summary));
   }
-  summary.pools.push_back(
-      PoolSummary{"network", network_->pool().messages_max(), network_->pool_peak(), "", {}, {},
-                  "", 0, 0});
+  summary.pools.push_back(PoolSummary{
+      "network", network_->pool().messages_max(), network_->pool_peak(), "", {}, {}, "", 0, 0});
   return summary;
 }
 

@@ -47,7 +47,7 @@ struct PoolSummary {
   std::string owner;  // "replica 0", "standby 3", "client 1", "network".
   uint32_t messages_max;
   uint32_t peak;
-  std::string census_at_peak;   // What held the pool at its peak.
+  std::string census_at_peak;       // What held the pool at its peak.
   std::vector<TermPeak> terms;      // Empty for the network.
   std::vector<HolderPeak> holders;  // Every holder the run reached.
   // The transients' shared allowance ("burst+commit_reply"): its references' peak and bound.

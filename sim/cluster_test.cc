@@ -215,8 +215,9 @@ namespace {
 // partitioned paths, full pipelines, short checkpoint intervals) on the tcp bus: it drives these
 // terms to their bounds (checked below, so that the teeth test cannot pass vacuously).
 Options stress() {
-  Options options = options_from_seed(13, "test_min", Swarm::stress);
+  Options options = options_from_seed(9, "test_min", Swarm::stress);
   EXPECT_EQ(options.bus, pool::MessageBusKind::tcp);
+  options.formula = pool::Formula::corrected;  // As CI's sweeps: the findings' terms paid.
   return options;
 }
 
@@ -246,7 +247,12 @@ TEST(ClusterTeeth, TheStressRunDrivesTheseTermsToTheirBounds) {
     bool reached = false;
     for (const PoolSummary& pool_summary : summary.pools) {
       for (const TermPeak& entry : pool_summary.terms) {
-        reached |= entry.term == term && entry.bound > 0 && entry.peak == entry.bound;
+        if (entry.term != term || entry.bound == 0) continue;
+        // A transient reaches its bound when the shared allowance is full with it among them.
+        reached |= Census::transient(term)
+                       ? entry.peak >= entry.bound &&
+                             pool_summary.transients_peak == pool_summary.transients_bound
+                       : entry.peak == entry.bound;
       }
     }
     EXPECT_TRUE(reached) << pool::term_name(term);
@@ -260,7 +266,12 @@ TEST(ClusterTeeth, ShrinkingAReachedTermFailsNamingIt) {
     const Summary summary = Cluster(options).run();
     ASSERT_FALSE(summary.passed) << pool::term_name(term);
     EXPECT_EQ(summary.failure->kind, FailureKind::term_bound) << pool::term_name(term);
-    EXPECT_EQ(summary.failure->term, term) << summary.failure->detail;
+    // A shrunk transient breaches the shared allowance, on whichever transient's hold.
+    if (Census::transient(term)) {
+      EXPECT_TRUE(Census::transient(*summary.failure->term)) << summary.failure->detail;
+    } else {
+      EXPECT_EQ(summary.failure->term, term) << summary.failure->detail;
+    }
   }
 }
 

@@ -47,6 +47,12 @@ bool parse_profile(Options& options, std::string_view value) {
   return true;
 }
 
+bool parse_formula(Options& options, std::string_view value) {
+  const std::optional<pool::Formula> formula = pool::formula_by_name(value);
+  if (formula) options.formula = *formula;
+  return formula.has_value();
+}
+
 bool parse_bus(Options& options, std::string_view value) {
   const std::optional<pool::MessageBusKind> bus = pool::message_bus_by_name(value);
   if (bus) options.bus = *bus;
@@ -106,7 +112,7 @@ constexpr OptionSpec text(const char* name, const char* help, std::string (*read
   return OptionSpec{name, help, nullptr, nullptr, nullptr, read, parse, rejected};
 }
 
-const std::array<OptionSpec, 38> option_specs = {{
+const std::array<OptionSpec, 39> option_specs = {{
     number(
         "seed", "The run's seed, decimal or 0x-hex (default: a random one, printed).",
         [](Options& options) -> uint64_t& { return options.seed; }, zero,
@@ -119,6 +125,11 @@ const std::array<OptionSpec, 38> option_specs = {{
         "bus", "Message bus: testing or tcp.",
         [](const Options& options) { return std::string(pool::message_bus_name(options.bus)); },
         parse_bus, "is not accepted: one of testing|tcp"),
+    text(
+        "formula",
+        "Pool formula: original (TigerBeetle's) or corrected (a term per finding, README).",
+        [](const Options& options) { return std::string(pool::formula_name(options.formula)); },
+        parse_formula, "is not accepted: one of original|corrected"),
     number(
         "replica_count", "Active replicas.",
         [](Options& options) -> uint64_t& { return options.replica_count; }, one,

@@ -27,6 +27,8 @@ struct Options {
   uint64_t seed = 0;
   std::string profile = "test_min";  // A pool::config_names entry.
   pool::MessageBusKind bus = pool::MessageBusKind::testing;
+  // The formula that sizes every pool and bounds every term: original or corrected.
+  pool::Formula formula = pool::Formula::original;
 
   uint64_t replica_count = 3;
   uint64_t standby_count = 0;

@@ -22,6 +22,9 @@ ABSL_FLAG(uint32_t, pipeline_requests_limit, 0,
           "57 in production, 4 in test_min).");
 ABSL_FLAG(std::string, bus, "tcp",
           "Replica only: message bus, tcp (adds the connection terms) or testing.");
+ABSL_FLAG(std::string, formula, "original",
+          "original (TigerBeetle's at 52ad553f9) or corrected (adds a term per finding of the "
+          "simulator: reply_copy).");
 ABSL_FLAG(bool, json, false, "Print one JSON object instead of a table.");
 
 namespace {
@@ -29,8 +32,8 @@ namespace {
 constexpr std::string_view program = "pool-capacity";
 constexpr std::string_view usage =
     "usage: pool-capacity [--config=production|test_min] [--process=replica|client]\n"
-    "                     [--members=N] [--pipeline-requests-limit=N] [--bus=tcp|testing] "
-    "[--json]\n\n"
+    "                     [--members=N] [--pipeline-requests-limit=N] [--bus=tcp|testing]\n"
+    "                     [--formula=original|corrected] [--json]\n\n"
     "Prints how many messages a TigerBeetle-style message pool allocates (messages_max), term by\n"
     "term, each term named after the place that keeps those messages, and the bytes allocated\n"
     "(messages_max x message_size_max).";
@@ -38,6 +41,7 @@ constexpr std::string_view usage =
 struct Request {
   pool::Config config;
   pool::Options options;
+  pool::Formula formula;
 };
 
 // "118,489,088": byte counts are read by people.
@@ -70,6 +74,10 @@ absl::StatusOr<Request> request_from_flags(const pool::cli::ParsedCommandLine& p
                                   {pool::config_names.begin(), pool::config_names.end()});
   }
 
+  const std::string formula_name = absl::GetFlag(FLAGS_formula);
+  const std::optional<pool::Formula> formula = pool::formula_by_name(formula_name);
+  if (!formula) return pool::cli::flag_one_of("formula", formula_name, {"original", "corrected"});
+
   const std::string process = absl::GetFlag(FLAGS_process);
   if (auto status = pool::cli::flag_one_of("process", process, {"replica", "client"});
       !status.ok()) {
@@ -82,7 +90,7 @@ absl::StatusOr<Request> request_from_flags(const pool::cli::ParsedCommandLine& p
                                           " applies to --process=replica only");
       }
     }
-    return Request{*config, pool::ClientOptions{}};
+    return Request{*config, pool::ClientOptions{}, *formula};
   }
 
   const std::string bus_name = absl::GetFlag(FLAGS_bus);
@@ -97,7 +105,7 @@ absl::StatusOr<Request> request_from_flags(const pool::cli::ParsedCommandLine& p
     return absl::InvalidArgumentError("--" + flag_of_field(invalid->field) + ": " +
                                       invalid->reason);
   }
-  return Request{*config, replica};
+  return Request{*config, replica, *formula};
 }
 
 std::string options_text(const pool::Options& options) {
@@ -119,6 +127,7 @@ void print_json(const Request& request, const pool::MessagesMaxTerms& terms, uin
     json["pipeline_requests_limit"] = replica.pipeline_requests_limit;
     json["bus"] = std::string(pool::message_bus_name(replica.message_bus));
   }
+  json["formula"] = std::string(pool::formula_name(request.formula));
   json["messages_max"] = terms.total();
   json["message_size_max"] = request.config.message_size_max;
   json["bytes"] = bytes;
@@ -131,10 +140,11 @@ void print_json(const Request& request, const pool::MessagesMaxTerms& terms, uin
 }
 
 void print_table(const Request& request, const pool::MessagesMaxTerms& terms, uint64_t bytes) {
-  std::printf("config %.*s (message_size_max %s bytes), process %s\n\n",
+  std::printf("config %.*s (message_size_max %s bytes), process %s, formula %s\n\n",
               static_cast<int>(request.config.name.size()), request.config.name.data(),
               with_thousands(request.config.message_size_max).c_str(),
-              options_text(request.options).c_str());
+              options_text(request.options).c_str(),
+              std::string(pool::formula_name(request.formula)).c_str());
   std::printf("  %-25s %11s  %s\n", "term", "messages", "held by");
   for (const auto& entry : terms.entries()) {
     const std::string_view name = pool::term_name(entry.term);
@@ -162,7 +172,8 @@ int main(int argc, char** argv) {
   auto request = request_from_flags(*parsed);
   if (!request.ok()) pool::cli::exit_bad_input(program, request.status());
 
-  const pool::MessagesMaxTerms terms = pool::messages_max_terms(request->config, request->options);
+  const pool::MessagesMaxTerms terms =
+      pool::messages_max_terms(request->config, request->options, request->formula);
   const uint64_t bytes = uint64_t{terms.total()} * request->config.message_size_max;
   if (absl::GetFlag(FLAGS_json)) {
     print_json(*request, terms, bytes);

@@ -48,7 +48,8 @@ TEST(SimCli, OptionFlagsTakeSpacedValuesAndTheLastOfARepeatWins) {
   const ProcessResult run =
       sim("--seed=1 --log=short --replica-count 9 --replica-count=2 --bus tcp --requests-max=3");
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_NE(run.output.find("--bus=tcp --replica-count=2 "), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("--bus=tcp --formula=original --replica-count=2 "), std::string::npos)
+      << run.output;
   EXPECT_NE(run.output.find("--requests-max=3 "), std::string::npos) << run.output;
 }
 

@@ -128,7 +128,8 @@ void SweepAggregate::seed_term_add(TermStats& stats, uint64_t peak, uint64_t bou
     stats.seed_at_peak_max = seed;
   }
   stats.seen = true;
-  stats.seeds_at_bound = stats.seeds_at_bound > 0 || (bound > 0 && peak == bound) ? 1 : 0;
+  // A transient may pass its own bound within the shared allowance (a breach fails the run).
+  stats.seeds_at_bound = stats.seeds_at_bound > 0 || (bound > 0 && peak >= bound) ? 1 : 0;
   stats.bound_min = std::min(stats.bound_min, bound);
   stats.bound_max = std::max(stats.bound_max, bound);
   if (bound > 0) {

@@ -13,7 +13,8 @@ Census::Census(const pool::MessagesMaxTerms& terms, std::optional<pool::Term> sh
   if (shrink && has_term_[index(*shrink)] && bound_[index(*shrink)] > 0) {
     bound_[index(*shrink)] -= 1;
   }
-  for (const pool::Term term : {pool::Term::burst, pool::Term::commit_reply}) {
+  for (const pool::Term term :
+       {pool::Term::burst, pool::Term::commit_reply, pool::Term::reply_copy}) {
     if (!has_term_[index(term)]) continue;
     if (!transients_name_.empty()) transients_name_ += "+";
     transients_name_ += pool::term_name(term);
@@ -31,7 +32,8 @@ Census::MessageHolders& Census::holders_of(const pool::Message* message) {
 void Census::check_bound(pool::Term term) {
   if (transient(term)) {
     const uint32_t held = term_held_[index(pool::Term::burst)] +
-                          term_held_[index(pool::Term::commit_reply)];
+                          term_held_[index(pool::Term::commit_reply)] +
+                          term_held_[index(pool::Term::reply_copy)];
     transients_peak_ = std::max(transients_peak_, held);
     if (held > transients_bound_ && breach_handler_) {
       breach_handler_({term, transients_name_, held, transients_bound_});
@@ -79,7 +81,9 @@ void Census::reference_add(Holder holder, pool::Message* message) {
   holder_peak_[h] = std::max(holder_peak_[h], holder_held_[h]);
   if (auto term = holder_term(holder)) {
     const size_t t = index(*term);
-    POOL_ASSERT(has_term_[t], "%s holds for term %s in a process without it",
+    // A reply copy under the original formula eats into the transients' share (no term).
+    POOL_ASSERT(has_term_[t] || *term == pool::Term::reply_copy,
+                "%s holds for term %s in a process without it",
                 std::string(holder_name(holder)).c_str(),
                 std::string(pool::term_name(*term)).c_str());
     term_held_[t] += 1;

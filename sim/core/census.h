@@ -6,7 +6,8 @@
 //
 // The transients share one allowance: the formula pays a burst and commit_op's reply apart
 // "because they may occur concurrently", so the handled message, the responses built beside it,
-// execute's reply and its copy are checked together against burst + commit_reply.
+// execute's reply and its copy are checked together against burst + commit_reply (+ reply_copy
+// under the corrected formula).
 //
 // The pool's peak (distinct messages, measured at every get_message) comes with what held the
 // pool at that moment, holder by holder.
@@ -27,9 +28,9 @@ namespace sim {
 class Census {
  public:
   struct Breach {
-    pool::Term term;    // The term whose hold breached (the first of a shared allowance).
-    std::string what;   // "journal_reads", or "burst+commit_reply" for the shared allowance.
-    uint32_t held;      // References after the hold.
+    pool::Term term;   // The term whose hold breached (the first of a shared allowance).
+    std::string what;  // "journal_reads", or "burst+commit_reply" for the shared allowance.
+    uint32_t held;     // References after the hold.
     uint32_t bound;
   };
   using BreachHandler = std::function<void(const Breach& breach)>;
@@ -79,7 +80,8 @@ class Census {
   uint32_t transients_bound() const { return transients_bound_; }
   uint32_t transients_peak() const { return transients_peak_; }
   static bool transient(pool::Term term) {
-    return term == pool::Term::burst || term == pool::Term::commit_reply;
+    return term == pool::Term::burst || term == pool::Term::commit_reply ||
+           term == pool::Term::reply_copy;
   }
 
   // The pool's peak use in distinct messages, and what held the pool then: "pipeline_cache 4,

@@ -127,7 +127,7 @@ TEST(Census, EveryHolderHasAUniqueName) {
     EXPECT_EQ(holder_by_name(holder_name(holder)), holder);
   }
   EXPECT_FALSE(holder_by_name("nobody"));
-  EXPECT_EQ(holder_term(Holder::reply_copy), Term::commit_reply);
+  EXPECT_EQ(holder_term(Holder::reply_copy), Term::reply_copy);
   EXPECT_FALSE(holder_term(Holder::io_awaiting_unref));
 }
 

@@ -19,37 +19,37 @@
 namespace sim {
 
 // X(name, term): term is a pool::Term or `none` (no formula term pays for it).
-#define SIM_HOLDERS(X)                                  \
-  X(connection_recv_buffer, connection_recv_buffers)    \
-  X(testing_bus_buffer, none)                           \
-  X(pipeline, pipeline)                                 \
-  X(sync_view, sync_view)                               \
-  X(join_view_quorum, join_view_quorum)                 \
-  X(journal_write, journal_writes)                      \
-  X(client_replies_write, client_replies_writes)        \
-  X(commit_prepare, commit_prepare)                     \
-  X(loopback_queue, loopback_queue)                     \
-  X(connection_send_queue, connection_send_queues)      \
-  X(journal_read, journal_reads)                        \
-  X(journal_read_before_budget, journal_reads)          \
-  X(client_replies_read, client_replies_reads)          \
-  X(grid_repair_read, grid_repair_reads)                \
-  X(request_inflight, request_inflight)                 \
-  X(io_awaiting_unref, none)                            \
-  X(handled_message, burst)                             \
-  X(execute_reply, commit_reply)                        \
-  X(reply_copy, commit_reply)                           \
-  X(rebuilt_reply, burst)                               \
-  X(ping, burst)                                        \
-  X(pong, burst)                                        \
-  X(pong_client, burst)                                 \
-  X(commit_heartbeat, burst)                            \
-  X(prepare_ok, burst)                                  \
-  X(headers_response, burst)                            \
-  X(view_response, burst)                               \
-  X(exit_view_sent, burst)                              \
-  X(join_view_sent, burst)                              \
-  X(repair_request, burst)                              \
+#define SIM_HOLDERS(X)                               \
+  X(connection_recv_buffer, connection_recv_buffers) \
+  X(testing_bus_buffer, none)                        \
+  X(pipeline, pipeline)                              \
+  X(sync_view, sync_view)                            \
+  X(join_view_quorum, join_view_quorum)              \
+  X(journal_write, journal_writes)                   \
+  X(client_replies_write, client_replies_writes)     \
+  X(commit_prepare, commit_prepare)                  \
+  X(loopback_queue, loopback_queue)                  \
+  X(connection_send_queue, connection_send_queues)   \
+  X(journal_read, journal_reads)                     \
+  X(journal_read_before_budget, journal_reads)       \
+  X(client_replies_read, client_replies_reads)       \
+  X(grid_repair_read, grid_repair_reads)             \
+  X(request_inflight, request_inflight)              \
+  X(io_awaiting_unref, none)                         \
+  X(handled_message, burst)                          \
+  X(execute_reply, commit_reply)                     \
+  X(reply_copy, reply_copy)                          \
+  X(rebuilt_reply, burst)                            \
+  X(ping, burst)                                     \
+  X(pong, burst)                                     \
+  X(pong_client, burst)                              \
+  X(commit_heartbeat, burst)                         \
+  X(prepare_ok, burst)                               \
+  X(headers_response, burst)                         \
+  X(view_response, burst)                            \
+  X(exit_view_sent, burst)                           \
+  X(join_view_sent, burst)                           \
+  X(repair_request, burst)                           \
   X(client_ping, burst)
 
 enum class Holder : uint8_t {

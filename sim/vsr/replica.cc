@@ -228,6 +228,12 @@ void Replica::verify() const {
   }
   POOL_ASSERT(state_.commit_prepare == nullptr ||
               state_.commit_prepare->header->frame.command == Command::prepare);
+  // Between events the commit waits at a stage (replica_commit.cc): past its start with its
+  // prepare, idle without one, never mid-dispatch.
+  POOL_ASSERT(!state_.commit_dispatching);
+  POOL_ASSERT(state_.commit_stage != CommitStage::execute);
+  POOL_ASSERT_EQ(state_.commit_prepare != nullptr, state_.commit_stage != CommitStage::idle &&
+                                                       state_.commit_stage != CommitStage::start);
   POOL_ASSERT(state_.loopback_queue == nullptr ||
               state_.loopback_queue->header->frame.command == Command::prepare_ok);
   state_.pipeline.verify(context_.shape.replica_count);
@@ -447,6 +453,7 @@ void Replica::send_commit() {
 // --- Receiving.
 
 bool Replica::suspend_message(const pool::Header& header) const {
+  POOL_ASSERT(bus_.is_open(), "r%u: a closed bus delivers nothing", index_);
   if (state_.status == Status::down || state_.status == Status::recovering) return false;
   // As the original's (replica.zig:1698-1726): a prepare while every journal write is busy, a
   // block while every grid repair write is; both wait in the bus's buffer, unconsumed.
@@ -645,6 +652,7 @@ void Replica::send_reply_to_client(uint32_t to, pool::Message* reply) {
     send(to, reply);
     return;
   }
+  POOL_ASSERT_LE(state_.log_view_durable, state_.view);
   pool::Message* copy = acquire(Holder::reply_copy);
   std::memcpy(copy->buffer.data(), reply->buffer.data(), reply->header->frame.size);
   copy->header->frame.view = state_.log_view_durable;

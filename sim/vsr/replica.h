@@ -74,7 +74,13 @@ class Replica {
   using PipelineEntry = Pipeline::Entry;
   // The commit's stage (replica_commit.cc): the one under way or waited for.
   enum class CommitStage : uint8_t {
-    idle, start, prefetch, reply_setup, execute, compact, checkpoint
+    idle,
+    start,
+    prefetch,
+    reply_setup,
+    execute,
+    compact,
+    checkpoint
   };
   enum class CheckpointStage : uint8_t { idle, writing };
   // State sync: a view message kept for a checkpoint beyond repair's reach, then its blocks
@@ -280,7 +286,7 @@ class Replica {
 
     Status status = Status::down;
     uint32_t view = 0;
-    uint32_t log_view = 0;  // The latest view in which the replica was normal.
+    uint32_t log_view = 0;          // The latest view in which the replica was normal.
     uint32_t log_view_durable = 0;  // The superblock's log_view.
     uint64_t op = 0;
     uint64_t commit_min = 0;

@@ -8,6 +8,7 @@
 // IO for an echo; at once for a register, a vsr-reserved operation, replica.zig:4715-4766),
 // reply_setup (a client-replies write slot), execute, compact (grid IO, always asynchronous,
 // :4943-4948), checkpoint (the checkpoint's writes, when the op is a checkpoint's), finish.
+#include <bit>
 #include <cstring>
 
 #include "sim/vsr/replica.h"
@@ -25,6 +26,7 @@ void Replica::commit_pipeline() {
 }
 
 void Replica::commit_journal() {
+  POOL_ASSERT(state_.status == Status::normal || state_.status == Status::view_change);
   if (state_.commit_stage != CommitStage::idle || !commit_from_journal()) return;
   if (state_.commit_min >= state_.commit_max) return;  // Committed this far (:4319).
   commit_dispatch();
@@ -32,6 +34,7 @@ void Replica::commit_journal() {
 
 void Replica::commit_resume(uint64_t incarnation, CommitStage stage) {
   if (!alive(incarnation)) return;
+  POOL_ASSERT(!state_.commit_dispatching, "r%u: a commit stage completes in an event", index_);
   POOL_ASSERT(state_.commit_stage == stage, "r%u: a commit resumes at stage %u, not %u", index_,
               static_cast<unsigned>(stage), static_cast<unsigned>(state_.commit_stage));
   commit_dispatch();
@@ -50,6 +53,7 @@ void Replica::commit_dispatch() {
   // most per call.
   for (;;) {
     if (state_.commit_stage == CommitStage::idle) {
+      POOL_ASSERT(state_.commit_prepare == nullptr);
       state_.commit_stage = CommitStage::start;
       if (!commit_start()) break;
     }
@@ -83,6 +87,9 @@ void Replica::commit_dispatch() {
     commit_finish();
     state_.commit_stage = CommitStage::idle;
   }
+  // Waiting at a stage past the start, the commit holds its prepare; idle, it holds none.
+  POOL_ASSERT_EQ(state_.commit_prepare != nullptr, state_.commit_stage != CommitStage::idle &&
+                                                       state_.commit_stage != CommitStage::start);
   state_.commit_dispatching = false;
 }
 
@@ -93,7 +100,12 @@ bool Replica::commit_start() {
     if (state_.pipeline.prepares().empty()) return true;
     const PipelineEntry& head = state_.pipeline.prepares().front();
     if (!head.ok_quorum_received) return true;
-    if (head.prepare->build<Command::prepare>()->header->op != state_.commit_min + 1) return true;
+    const auto* prepare = head.prepare->build<Command::prepare>()->header;
+    if (prepare->op != state_.commit_min + 1) return true;
+    // The head's header is the journal's (commit_start_pipeline asserts has_header).
+    POOL_ASSERT(journal_.header(prepare->op) != nullptr &&
+                journal_.header(prepare->op)->frame.checksum == prepare->frame.checksum);
+    POOL_ASSERT_GE(std::popcount(head.ok_from), int{quorum_replication()});
     state_.commit_prepare = census_.hold(Holder::commit_prepare, head.prepare);
     return true;
   }
@@ -108,6 +120,7 @@ bool Replica::commit_start() {
   }
   if (!chained_to_head(op)) return true;  // Repair links it to the head (or replaces it).
   if (pool::Message* prepare = state_.pipeline.cached(op, header->frame.checksum)) {
+    POOL_ASSERT_EQ(prepare->build<Command::prepare>()->header->op, op);
     state_.commit_prepare = census_.hold(Holder::commit_prepare, prepare);
     return true;
   }
@@ -124,6 +137,7 @@ bool Replica::commit_start() {
 void Replica::commit_journal_read_done(pool::Message* prepare, uint64_t op) {
   context_.record(TraceKind::journal_read, index_, op, prepare == nullptr);
   POOL_ASSERT(state_.commit_stage == CommitStage::start && state_.commit_prepare == nullptr);
+  POOL_ASSERT(!state_.commit_dispatching, "r%u: a journal read completes in an event", index_);
   // The journal checks the slot against the op and checksum asked for (what was written).
   POOL_ASSERT(prepare == nullptr || prepare->build<Command::prepare>()->header->op == op);
   if (prepare == nullptr) {
@@ -140,6 +154,7 @@ void Replica::commit_journal_read_done(pool::Message* prepare, uint64_t op) {
 bool Replica::commit_prefetch() {
   const auto* header = state_.commit_prepare->build<Command::prepare>()->header;
   POOL_ASSERT_EQ(header->op, state_.commit_min + 1);
+  POOL_ASSERT(header->operation == operation_register || header->operation == operation_echo);
   if (header->operation == operation_register) return true;  // vsr-reserved: no prefetch.
   storage_.grid_io(commit_resumer());
   return false;
@@ -147,12 +162,15 @@ bool Replica::commit_prefetch() {
 
 void Replica::commit_execute() {
   execute(state_.commit_prepare);
+  POOL_ASSERT_EQ(state_.commit_prepare->build<Command::prepare>()->header->op, state_.commit_min);
+  POOL_ASSERT_LE(state_.commit_min, state_.commit_max);
   // commit_execute (:4893-4941): the primary prepares the next queued request at once, while
   // this prepare still compacts.
   if (state_.status == Status::normal && primary()) primary_drain_request_queue();
 }
 
 void Replica::commit_finish() {
+  POOL_ASSERT(state_.commit_stage == CommitStage::checkpoint && state_.commit_dispatching);
   POOL_ASSERT(state_.commit_prepare != nullptr);
   POOL_ASSERT_EQ(state_.commit_prepare->build<Command::prepare>()->header->op, state_.commit_min);
   release(Holder::commit_prepare, state_.commit_prepare);
@@ -232,6 +250,5 @@ void Replica::execute(pool::Message* message) {
   }
   release(Holder::execute_reply, reply);
 }
-
 
 }  // namespace sim

@@ -232,6 +232,7 @@ Holder MessageBus::buffer_holder() const {
 }
 
 bool MessageBus::receive(uint32_t from, pool::Message*& buffer) {
+  POOL_ASSERT(open_ && on_message_ != nullptr);
   if (suspend_ && suspend_(from, *buffer->header)) return false;
   // As the original's consume_message (src/message_buffer.zig:266-306) when the buffer holds
   // exactly one message, as every packet here is: the handler takes the buffer's message and the
@@ -240,6 +241,9 @@ bool MessageBus::receive(uint32_t from, pool::Message*& buffer) {
   pool::Message* message = buffer;
   census_.transfer(buffer_holder(), Holder::handled_message, message);
   buffer = census_.acquire(pool_, buffer_holder());
+  POOL_ASSERT_EQ(buffer->references, 1u);
+  // Deliveries are events: a process handles one network message at a time.
+  POOL_ASSERT_EQ(census_.held(Holder::handled_message), 1u);
   // replica.zig on_messages (:1660-1661) keeps the consumed message for the whole handler.
   on_message_(from, message);
   census_.release(pool_, Holder::handled_message, message);

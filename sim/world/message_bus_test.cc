@@ -30,8 +30,12 @@ struct Harness {
   Census census{pool::messages_max_terms(config, replica_options), std::nullopt};
   MessageBus bus{MessageBus::Shape{pool::MessageBusKind::tcp, 0, false, 2, 2, 1, 4}, pool, census,
                  network, scheduler};
-  MessageBus::Receive answer = MessageBus::Receive::done;
+  bool suspend = false;
   uint32_t received = 0;
+  // During the last handler: the handled message's references and holders, the buffers' count.
+  uint32_t handled_references = 0;
+  uint32_t handled_held = 0;
+  uint32_t buffers_held = 0;
   uint32_t on_the_wire = 0;  // Packets the network delivered to the peers.
 
   Harness() {
@@ -39,10 +43,13 @@ struct Harness {
       on_the_wire += 1;
       return Network::Delivery::consumed;
     });
-    bus.set_on_message([this](uint32_t, pool::Message*) {
+    bus.set_on_message([this](uint32_t, pool::Message* message) {
       received += 1;
-      return answer;
+      handled_references = message->references;
+      handled_held = census.held(Holder::handled_message);
+      buffers_held = census.held(Term::connection_recv_buffers);
     });
+    bus.set_suspend([this](uint32_t, const pool::Header&) { return suspend; });
     bus.open();
   }
   ~Harness() {
@@ -50,8 +57,11 @@ struct Harness {
     network.release_all();
   }
 
-  // A message of the replica's own pool (what a replica sends), outside the census.
-  pool::Message* ping(uint8_t replica) { return testing::ping_sealed(pool, replica); }
+  // A message of the replica's own pool (what a replica sends), held as its ping.
+  pool::Message* ping(uint8_t replica) {
+    return testing::ping_fill(census.acquire(pool, Holder::ping), replica);
+  }
+  void unref(pool::Message* message) { census.release(pool, Holder::ping, message); }
 };
 
 TEST(MessageBusTcp, AFullSendQueueDropsTheMessage) {
@@ -63,7 +73,7 @@ TEST(MessageBusTcp, AFullSendQueueDropsTheMessage) {
   while (harness.scheduler.due(100)) harness.scheduler.run_next();
   EXPECT_EQ(harness.census.held(Term::connection_send_queues), 0u);
   EXPECT_EQ(harness.on_the_wire, 4u);
-  harness.pool.unref(message);
+  harness.unref(message);
 }
 
 TEST(MessageBusTcp, ANewClientTakesTheConnectionIdleTheLongest) {
@@ -79,22 +89,44 @@ TEST(MessageBusTcp, ANewClientTakesTheConnectionIdleTheLongest) {
   EXPECT_EQ(harness.received, 2u);
   harness.bus.send(2, message);  // Client 2 has no connection now: dropped.
   EXPECT_EQ(harness.census.held(Term::connection_send_queues), 0u);
-  harness.pool.unref(message);
+  harness.unref(message);
 }
 
-TEST(MessageBusTcp, ASuspendedConnectionKeepsItsMessageUntilResumed) {
+TEST(MessageBusTcp, TheHandlerOwnsTheMessageBesideAFreshBuffer) {
   Harness harness;
   pool::Message* message = harness.ping(1);
-  harness.answer = MessageBus::Receive::suspend;
+  const uint32_t used_before = harness.pool.used_count();
+  harness.bus.deliver(1, *message);
+  EXPECT_EQ(harness.received, 1u);
+  // consume_message's zero-copy path: the handler's message is the old buffer, one reference,
+  // and the connection already has its next buffer.
+  EXPECT_EQ(harness.handled_references, 1u);
+  EXPECT_EQ(harness.handled_held, 1u);
+  EXPECT_EQ(harness.buffers_held, 1u);
+  EXPECT_EQ(harness.census.peak(Holder::handled_message), 1u);
+  EXPECT_EQ(harness.pool.used_count(), used_before);  // The handled message went back.
+  EXPECT_EQ(harness.census.held(Holder::handled_message), 0u);
+  harness.unref(message);
+}
+
+TEST(MessageBusTcp, ASuspendedMessageStaysUnconsumedUntilResumed) {
+  Harness harness;
+  pool::Message* message = harness.ping(1);
+  harness.suspend = true;
   EXPECT_EQ(harness.bus.deliver(1, *message), Network::Delivery::consumed);
+  EXPECT_EQ(harness.received, 0u);  // Asked before it is consumed: no handler ran.
+  EXPECT_EQ(harness.census.peak(Holder::handled_message), 0u);
   EXPECT_EQ(harness.bus.deliver(1, *message), Network::Delivery::busy);  // Waits on its path.
-  harness.answer = MessageBus::Receive::done;
   harness.bus.resume();
   while (harness.scheduler.due(0)) harness.scheduler.run_next();
-  EXPECT_EQ(harness.received, 2u);  // The suspended one again, now handled.
+  EXPECT_EQ(harness.received, 0u);  // Still unwelcome.
+  harness.suspend = false;
+  harness.bus.resume();
+  while (harness.scheduler.due(0)) harness.scheduler.run_next();
+  EXPECT_EQ(harness.received, 1u);  // The suspended one, now handled.
   EXPECT_EQ(harness.bus.deliver(1, *message), Network::Delivery::consumed);
-  EXPECT_EQ(harness.received, 3u);
-  harness.pool.unref(message);
+  EXPECT_EQ(harness.received, 2u);
+  harness.unref(message);
 }
 
 TEST(MessageBusTcp, ClosingReleasesEveryMessage) {
@@ -105,7 +137,7 @@ TEST(MessageBusTcp, ClosingReleasesEveryMessage) {
   harness.bus.close();
   EXPECT_EQ(harness.pool.used_count(), 1u);  // Only ours.
   EXPECT_EQ(message->references, 1u);
-  harness.pool.unref(message);
+  harness.unref(message);
   harness.bus.open();  // For the destructor's close.
 }
 

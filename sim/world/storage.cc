@@ -98,6 +98,7 @@ void Storage::read(Zone zone, uint32_t slot, pool::Message& into,
 }
 
 void Storage::grid_io(std::function<void()> done) {
+  POOL_ASSERT(done != nullptr);
   const uint64_t latency = prng_.range_inclusive(latency_ticks(options_.read_latency_ticks_min),
                                                  latency_ticks(options_.read_latency_ticks_max));
   scheduler_.schedule_after(latency, [this, done = std::move(done), incarnation = incarnation_] {

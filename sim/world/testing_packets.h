@@ -10,8 +10,7 @@
 namespace sim::testing {
 
 // A message of `pool` holding a valid ping from `replica`; the caller owns its reference.
-inline pool::Message* ping_sealed(pool::MessagePool& pool, uint8_t replica) {
-  pool::Message* message = pool.get_message();
+inline pool::Message* ping_fill(pool::Message* message, uint8_t replica) {
   auto* header = message->build<pool::Command::ping>()->header;
   *header = {};
   header->frame.size = pool::header_size;
@@ -23,6 +22,10 @@ inline pool::Message* ping_sealed(pool::MessagePool& pool, uint8_t replica) {
   header->release_count = 1;
   pool::header_set_checksums(*message->header, message->body_used());
   return message;
+}
+
+inline pool::Message* ping_sealed(pool::MessagePool& pool, uint8_t replica) {
+  return ping_fill(pool.get_message(), replica);
 }
 
 }  // namespace sim::testing
