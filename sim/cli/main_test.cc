@@ -173,3 +173,76 @@ TEST(SimCli, MinimizingAPassingRunIsBadInput) {
 }
 
 }  // namespace
+
+namespace {
+
+// Finding 1 (README, "Findings"): a reply of a view older than the durable log view is copied
+// while two transients are alive already. Here, the minimised replay of default seed 73
+// (scripts/minimize.sh, with time to converge left in): a primary repeats a body-less reply to a
+// retried request, rebuilt from the session's header, and copies it beside the handled request.
+// It breaches the original formula's transients and passes under the corrected one.
+constexpr const char* finding_reply_copy =
+    "--seed=73 --profile=test_min --bus=testing --replica-count=2 --standby-count=0 "
+    "--client-count=5 --pipeline-requests-limit=0 --requests-max=11 --request-body-size-max=0 "
+    "--ticks-max-requests=598 --ticks-max-convergence=5822 --path-capacity=5 --delay-ticks-min=1 "
+    "--delay-ticks-mean=1 --packet-loss-ppm=0 --packet-replay-ppm=0 --packet-reorder-ppm=0 "
+    "--packet-corrupt-ppm=0 --partition-ppm=0 --unpartition-ppm=6058 --path-clog-ppm=0 "
+    "--clog-duration-ticks-mean=112 --read-latency-ticks-min=3 --read-latency-ticks-max=30 "
+    "--write-latency-ticks-min=5 --write-latency-ticks-max=35 --read-fault-ppm=0 "
+    "--write-fault-ppm=0 --storage-faulty-count=0 --crash-ppm=347 --crash-view-change-ppm=1451 "
+    "--restart-delay-ticks-max=656 --checkpoint-interval-ops=20 --checkpoint-block-count=5 "
+    "--partition-mode=none --partition-symmetry=symmetric";
+
+TEST(SimFindings, ReplyCopyBreachesTheOriginalFormulaAndPassesTheCorrected) {
+  const ProcessResult original =
+      sim(std::string(finding_reply_copy) + " --formula=original --log=short");
+  EXPECT_EQ(original.exit_code, 1) << original.output;
+  EXPECT_NE(original.output.find("FAIL term_bound: replica 1: burst+commit_reply held 3 > bound 2"),
+            std::string::npos)
+      << original.output;
+  // The repeat of a body-less reply: rebuilt from the session's header, then copied.
+  EXPECT_NE(original.output.find("handled_message 1, reply_copy 1, rebuilt_reply 1"),
+            std::string::npos)
+      << original.output;
+  const ProcessResult corrected =
+      sim(std::string(finding_reply_copy) + " --formula=corrected --log=short");
+  EXPECT_EQ(corrected.exit_code, 0) << corrected.output;
+  EXPECT_NE(corrected.output.find("PASS seed=73"), std::string::npos) << corrected.output;
+}
+
+// The same finding on execute's path: the minimised replay of default seed 166, one register
+// prepared in view 0 whose primary crashed; the new primary commits it inside the handler of the
+// prepare_ok that completes its quorum (register: no prefetch), and execute's reply, of view 0,
+// goes out as a copy for view 1.
+constexpr const char* finding_reply_copy_execute =
+    "--seed=166 --profile=test_min --bus=tcp --replica-count=2 --standby-count=0 --client-count=1 "
+    "--pipeline-requests-limit=0 --requests-max=1 --request-body-size-max=0 "
+    "--ticks-max-requests=468 --ticks-max-convergence=2000 --path-capacity=13 --delay-ticks-min=2 "
+    "--delay-ticks-mean=10 --packet-loss-ppm=0 --packet-replay-ppm=0 --packet-reorder-ppm=0 "
+    "--packet-corrupt-ppm=0 --partition-ppm=0 --unpartition-ppm=2511 --path-clog-ppm=0 "
+    "--clog-duration-ticks-mean=366 --read-latency-ticks-min=4 --read-latency-ticks-max=20 "
+    "--write-latency-ticks-min=4 --write-latency-ticks-max=13 --read-fault-ppm=0 "
+    "--write-fault-ppm=0 --storage-faulty-count=0 --crash-ppm=109 --crash-view-change-ppm=0 "
+    "--restart-delay-ticks-max=796 --checkpoint-interval-ops=24 --checkpoint-block-count=7 "
+    "--partition-mode=none --partition-symmetry=asymmetric";
+
+TEST(SimFindings, ReplyCopyOnExecutesPathBreachesTheOriginalFormula) {
+  const ProcessResult original =
+      sim(std::string(finding_reply_copy_execute) + " --formula=original --log=short");
+  EXPECT_EQ(original.exit_code, 1) << original.output;
+  EXPECT_NE(original.output.find("handled_message 1, execute_reply 1, reply_copy 1"),
+            std::string::npos)
+      << original.output;
+  const ProcessResult corrected =
+      sim(std::string(finding_reply_copy_execute) + " --formula=corrected --log=short");
+  EXPECT_EQ(corrected.exit_code, 0) << corrected.output;
+}
+
+TEST(SimFindings, AnUnknownFormulaIsOneLineAndExitTwo) {
+  const ProcessResult run = sim("--seed=1 --formula=fixed");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_EQ(std::count(run.output.begin(), run.output.end(), '\n'), 1) << run.output;
+  EXPECT_NE(run.output.find("one of original|corrected"), std::string::npos) << run.output;
+}
+
+}  // namespace

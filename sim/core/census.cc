@@ -36,7 +36,8 @@ void Census::check_bound(pool::Term term) {
                           term_held_[index(pool::Term::reply_copy)];
     transients_peak_ = std::max(transients_peak_, held);
     if (held > transients_bound_ && breach_handler_) {
-      breach_handler_({term, transients_name_, held, transients_bound_});
+      // Named by the allowance's first term, whichever transient's hold crossed it.
+      breach_handler_({pool::Term::burst, transients_name_, held, transients_bound_});
     }
     return;
   }
