@@ -5,7 +5,7 @@
 # its bound. Past one machine, the same sweep runs as tasks of contiguous seed ranges whose
 # aggregates merge into exactly the aggregate of one local sweep.
 # Usage: scripts/sweep.sh --seeds=FIRST..LAST [--jobs=N] [--out=DIR] [--expect-terms=FILE]
-#          [--plot] [sim flags, e.g. --swarm=stress --bus=tcp...]
+#          [--expect-holders=FILE] [--plot] [sim flags, e.g. --swarm=stress --bus=tcp...]
 #   On Slurm: --slurm --seeds-per-task=M [--sbatch-args='--partition=X ...']: builds, submits a
 #     job array (one task per M seeds, scripts/sweep.sbatch), waits with a progress line, merges.
 #   One task: --shard=K/N (K from 0; the K-th of N near-equal ranges), or --seeds-per-task=M with
@@ -17,16 +17,17 @@
 # one summary JSON per seed, sim's output per seed in logs/, and aggregate.json. The report
 # lists, per role, bus and formula term, the peak over the sweep against its bound, and the
 # terms no seed drove to their bound. --expect-terms=FILE (e.g. scripts/terms_expected.txt):
-# a term FILE says is reached and that no seed reached fails the sweep. --plot also draws the
-# headroom picture, DIR/headroom.png (scripts/plot.sh).
+# a term FILE says is reached and that no seed reached fails the sweep; --expect-holders=FILE
+# (scripts/holders_expected.txt) the same for the census's holders (local sweeps and --merge).
+# --plot also draws the headroom picture, DIR/headroom.png (scripts/plot.sh).
 # Exit: 0 all passed, 1 some failed (or a coverage regression), 2 bad input.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
 bad() { echo "sweep.sh: $1" >&2; exit 2; }
 
-seeds="" jobs="" out="" expect_terms="" merge="" shard="" seeds_per_task="" slurm=false plot=false
+seeds="" jobs="" out="" expect_terms="" expect_holders="" merge="" shard="" seeds_per_task="" slurm=false plot=false
 sbatch_args="" sim_flags=()
 while (($# > 0)); do
   argument=$1
@@ -36,6 +37,7 @@ while (($# > 0)); do
     --jobs=*) jobs=${argument#--jobs=} ;;
     --out=*) out=${argument#--out=} ;;
     --expect-terms=*) expect_terms=${argument#--expect-terms=} ;;
+    --expect-holders=*) expect_holders=${argument#--expect-holders=} ;;
     --merge=*) merge=${argument#--merge=} ;;
     --merge) (($# > 0)) || bad "--merge needs a directory"; merge=$1; shift ;;
     --shard=*) shard=${argument#--shard=} ;;
@@ -52,8 +54,11 @@ while (($# > 0)); do
 done
 [[ -z "$expect_terms" || -r "$expect_terms" ]] || bad "--expect-terms=$expect_terms cannot be read"
 aggregate_tool=build/release/sim/sweep-aggregate
+[[ -z "$expect_holders" || -r "$expect_holders" ]] \
+  || bad "--expect-holders=$expect_holders cannot be read"
 aggregate_flags=()
-[[ -n "$expect_terms" ]] && aggregate_flags=(--expected-terms="$expect_terms")
+[[ -n "$expect_terms" ]] && aggregate_flags+=(--expected-terms="$expect_terms")
+[[ -n "$expect_holders" ]] && aggregate_flags+=(--expected-holders="$expect_holders")
 
 # The headroom picture of an aggregate, when --plot asked for it (never fails the sweep).
 plot_headroom() {
@@ -64,7 +69,7 @@ plot_headroom() {
 # --merge DIR: nothing else to do.
 if [[ -n "$merge" ]]; then
   [[ -z "$seeds$shard$seeds_per_task" ]] && ! $slurm && ((${#sim_flags[@]} == 0)) \
-    || bad "--merge takes only --expect-terms and --plot"
+    || bad "--merge takes only --expect-terms, --expect-holders and --plot"
   [[ -d "$merge" ]] || bad "--merge $merge is not a directory"
   [[ -e "$merge/aggregate.json" ]] && bad "$merge/aggregate.json exists; remove it to merge again"
   [[ -x "$aggregate_tool" ]] || { scripts/setup.sh >&2; cmake --preset release >/dev/null;
@@ -146,6 +151,7 @@ fi
 [[ -e "$out" ]] && bad "--out=$out exists; choose a new directory"
 
 if $slurm; then
+  [[ -z "$expect_holders" ]] || bad "--expect-holders applies to a local sweep or a --merge"
   exec scripts/sweep_slurm.sh "$out" "$first" "$last" "$seeds_per_task" "$sbatch_args" \
     "$expect_terms" "$plot" "${sim_flags[@]}"
 fi

@@ -39,7 +39,7 @@ double ratio_of(const std::pair<uint64_t, uint64_t>& peak_of_max) {
 
 absl::StatusOr<TermExpectations> term_expectations_read(const std::string& path) {
   std::ifstream file(path);
-  if (!file) return absl::InvalidArgumentError("--expected-terms=" + path + " cannot be read");
+  if (!file) return absl::InvalidArgumentError("cannot be read");
   TermExpectations expectations;
   std::string line;
   for (int number = 1; std::getline(file, line); number++) {
@@ -98,6 +98,19 @@ void SweepAggregate::term_add(const std::string& role, const std::string& term,
   stats.bound_min = std::min(stats.bound_min, other.bound_min);
   stats.bound_max = std::max(stats.bound_max, other.bound_max);
   stats.peak_ratio_max = std::max(stats.peak_ratio_max, other.peak_ratio_max);
+  stats.distinct_peak_max = std::max(stats.distinct_peak_max, other.distinct_peak_max);
+}
+
+void SweepAggregate::holder_add(const std::string& role, const std::string& holder,
+                                const HolderStats& other) {
+  HolderStats& stats = holder_peaks_[role][holder];
+  if (stats.seeds_reached == 0 || other.peak_max > stats.peak_max ||
+      (other.peak_max == stats.peak_max && other.seed_at_peak_max < stats.seed_at_peak_max)) {
+    stats.peak_max = other.peak_max;
+    stats.seed_at_peak_max = other.seed_at_peak_max;
+  }
+  stats.distinct_peak_max = std::max(stats.distinct_peak_max, other.distinct_peak_max);
+  stats.seeds_reached += other.seeds_reached;
 }
 
 // census_at_peak: "journal_reads 1/3, pipeline 6/6, ... [backup normal]".
@@ -165,6 +178,7 @@ absl::Status SweepAggregate::add_summary(const nlohmann::json& summary) try {
         {"seed", seed}, {"failure", summary.at("failure")}, {"repro", summary.at("repro")}};
   }
   std::map<std::string, std::map<std::string, TermStats>> seed_terms;  // This seed's, per role.
+  std::map<std::string, std::map<std::string, HolderStats>> seed_holders;
   for (const auto& pool_summary : summary.at("pools")) {
     const std::string role = role_of(pool_summary.at("owner").get<std::string>(), bus);
     const uint64_t pool_peak = pool_summary.at("peak").get<uint64_t>();
@@ -175,13 +189,28 @@ absl::Status SweepAggregate::add_summary(const nlohmann::json& summary) try {
       holders_add(pool_summary.at("census_at_peak").get<std::string>(), pool_peak);
     }
     for (const auto& [term, figures] : pool_summary.at("terms").items()) {
-      seed_term_add(seed_terms[role][term], figures.at("peak").get<uint64_t>(),
+      TermStats& stats = seed_terms[role][term];
+      seed_term_add(stats, figures.at("peak").get<uint64_t>(),
                     figures.at("bound").get<uint64_t>(), seed);
+      stats.distinct_peak_max =
+          std::max(stats.distinct_peak_max, figures.at("distinct_peak").get<uint64_t>());
+    }
+    for (const auto& [holder, figures] : pool_summary.at("holders").items()) {
+      HolderStats& stats = seed_holders[role][holder];
+      if (figures.at("peak").get<uint64_t>() == 0) continue;
+      stats.peak_max = std::max(stats.peak_max, figures.at("peak").get<uint64_t>());
+      stats.distinct_peak_max =
+          std::max(stats.distinct_peak_max, figures.at("distinct_peak").get<uint64_t>());
+      stats.seed_at_peak_max = seed;
+      stats.seeds_reached = 1;
     }
   }
   for (const auto& [role, role_terms] : seed_terms) {
     role_seeds_[role] += 1;
     for (const auto& [term, stats] : role_terms) term_add(role, term, stats);
+  }
+  for (const auto& [role, role_holders] : seed_holders) {
+    for (const auto& [holder, stats] : role_holders) holder_add(role, holder, stats);
   }
   return seeds_add(seed, seed);
 } catch (const nlohmann::json::exception& exception) {
@@ -259,7 +288,17 @@ absl::Status SweepAggregate::add_aggregate(const nlohmann::json& aggregate) try 
       stats.bound_min = figures.at("bound_min").get<uint64_t>();
       stats.bound_max = figures.at("bound_max").get<uint64_t>();
       stats.peak_ratio_max = figures.at("peak_ratio_max").get<double>();
+      stats.distinct_peak_max = figures.at("distinct_peak_max").get<uint64_t>();
       term_add(role, term, stats);
+    }
+  }
+  for (const auto& [role, role_holders] : aggregate.at("holder_peaks").items()) {
+    for (const auto& [holder, figures] : role_holders.items()) {
+      holder_add(role, holder,
+                 HolderStats{figures.at("peak_max").get<uint64_t>(),
+                             figures.at("distinct_peak_max").get<uint64_t>(),
+                             figures.at("seed_at_peak_max").get<uint64_t>(),
+                             figures.at("seeds_reached").get<uint64_t>()});
     }
   }
   if (absl::Status status = peaks_add(aggregate); !status.ok()) return status;
@@ -304,8 +343,18 @@ absl::Status SweepAggregate::check_complete(bool whole_sweep) const {
   return absl::OkStatus();
 }
 
-void SweepAggregate::expect(const TermExpectations& expectations) {
+void SweepAggregate::expect(const TermExpectations& expectations,
+                            const TermExpectations& holders) {
   regressions_.clear();
+  for (const auto& [key, expectation] : holders) {
+    if (!expectation.reached) continue;
+    const size_t split = key.rfind(' ');
+    const auto role = holder_peaks_.find(key.substr(0, split));
+    const bool reached = role != holder_peaks_.end() &&
+                         role->second.count(key.substr(split + 1)) > 0 &&
+                         role->second.at(key.substr(split + 1)).seeds_reached > 0;
+    if (!reached) regressions_.push_back("holder " + key);
+  }
   for (const auto& [key, expectation] : expectations) {
     if (!expectation.reached) continue;
     const size_t split = key.rfind(' ');
@@ -341,6 +390,19 @@ nlohmann::json SweepAggregate::holders_json() const {
                         {"max", peaks.back().first}}},
                       {"peaks", peak_counts},
                       {"held", terms_held}};
+  }
+  return json;
+}
+
+nlohmann::json SweepAggregate::holder_peaks_json() const {
+  nlohmann::json json = nlohmann::json::object();
+  for (const auto& [role, role_holders] : holder_peaks_) {
+    for (const auto& [holder, stats] : role_holders) {
+      json[role][holder] = {{"peak_max", stats.peak_max},
+                            {"distinct_peak_max", stats.distinct_peak_max},
+                            {"seed_at_peak_max", stats.seed_at_peak_max},
+                            {"seeds_reached", stats.seeds_reached}};
+    }
   }
   return json;
 }
@@ -404,12 +466,14 @@ nlohmann::json SweepAggregate::to_json() const {
                                         {"seeds_at_bound", stats.seeds_at_bound},
                                         {"bound_min", stats.bound_min},
                                         {"bound_max", stats.bound_max},
-                                        {"peak_ratio_max", stats.peak_ratio_max}};
+                                        {"peak_ratio_max", stats.peak_ratio_max},
+                                        {"distinct_peak_max", stats.distinct_peak_max}};
       if (stats.seeds_at_bound == 0) never.push_back(role + " " + term);
     }
   }
   aggregate["terms_never_at_bound"] = never;
   aggregate["holders_at_peak"] = holders_json();
+  aggregate["holder_peaks"] = holder_peaks_json();
   aggregate["pool_peak_ratio"] = pool_peak_ratio_json();
   return aggregate;
 }
@@ -448,9 +512,18 @@ void SweepAggregate::print(const TermExpectations& expectations) const {
       }
     }
   }
+  for (const auto& [role, role_holders] : holder_peaks_) {
+    std::string held;
+    for (const auto& [holder, stats] : role_holders) {
+      held += " " + holder + " " + std::to_string(stats.peak_max) + "/" +
+              std::to_string(stats.distinct_peak_max);
+    }
+    std::printf("holders of %s pools (peak references/distinct):%s\n", role.c_str(),
+                held.c_str());
+  }
   for (const std::string& key : regressions_) {
-    std::printf("COVERAGE REGRESSION: %s reached its bound in earlier sweeps and in none now\n",
-                key.c_str());
+    std::printf("COVERAGE REGRESSION: %s %s in earlier sweeps and in none now\n", key.c_str(),
+                key.rfind("holder ", 0) == 0 ? "held a message" : "reached its bound");
   }
   for (const auto& [role, ratio] : aggregate.at("pool_peak_ratio").items()) {
     std::printf("%s pools: peak / messages_max min %.2f median %.2f max %.2f\n", role.c_str(),

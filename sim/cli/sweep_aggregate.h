@@ -40,8 +40,10 @@ class SweepAggregate {
   // Fails unless the seeds folded in are one contiguous range, each seed once, and (for
   // `whole_sweep`, when the sweep's seeds are known) all of the sweep's seeds.
   absl::Status check_complete(bool whole_sweep = true) const;
-  // Notes each term the expectations say is reached and no seed drove to its bound.
-  void expect(const TermExpectations& expectations);
+  // Notes each term the expectations say is reached and no seed drove to its bound, and each
+  // holder (the same file format, "ROLE BUS HOLDER reached | unreached: WHY") said to be reached
+  // that held no message in any seed.
+  void expect(const TermExpectations& terms, const TermExpectations& holders = {});
 
   nlohmann::json to_json() const;
   void print(const TermExpectations& expectations) const;  // The human report, to stdout.
@@ -57,6 +59,14 @@ class SweepAggregate {
     uint64_t bound_min = UINT64_MAX;
     uint64_t bound_max = 0;
     double peak_ratio_max = 0;  // The highest peak / bound of any pool (bounds vary by seed).
+    uint64_t distinct_peak_max = 0;  // Distinct messages whose primary holder is of the term.
+  };
+  // A census holder's figures over the sweep, per role.
+  struct HolderStats {
+    uint64_t peak_max = 0;  // References.
+    uint64_t distinct_peak_max = 0;
+    uint64_t seed_at_peak_max = 0;  // The smallest seed at peak_max.
+    uint64_t seeds_reached = 0;     // Seeds in which some pool of the role had it hold a message.
   };
   // What held the replica pools at their peaks, per activity ("backup normal", ...).
   struct Holders {
@@ -67,6 +77,8 @@ class SweepAggregate {
   using PeakCounts = std::map<std::pair<uint64_t, uint64_t>, uint64_t>;  // (peak, max) → pools.
 
   void term_add(const std::string& role, const std::string& term, const TermStats& other);
+  void holder_add(const std::string& role, const std::string& holder, const HolderStats& other);
+  nlohmann::json holder_peaks_json() const;
   void holders_add(const std::string& census, uint64_t pool_peak);
   static void seed_term_add(TermStats& stats, uint64_t peak, uint64_t bound, uint64_t seed);
   absl::Status seeds_add(uint64_t first, uint64_t last);
@@ -85,6 +97,7 @@ class SweepAggregate {
   std::map<std::string, std::map<std::string, TermStats>> terms_;  // role → term → stats.
   std::map<std::string, PeakCounts> pool_peaks_;                   // role → peak counts.
   std::map<std::string, Holders> holders_;                         // activity → holders.
+  std::map<std::string, std::map<std::string, HolderStats>> holder_peaks_;  // role → holder.
   std::vector<std::string> regressions_;  // Expected to be reached, and not reached.
 };
 

@@ -7,8 +7,10 @@
 // With --expected-terms=FILE, a term that FILE says the sweep reaches and that no seed drove to
 // its bound is a failure (a regression of the sweep's coverage); FILE names each term that
 // cannot be reached with a sentence of why, and the report prints it.
+// With --expected-holders=FILE (the same format, holders for terms), a holder that FILE says the
+// sweep reaches and that held no message in any seed is a coverage regression too.
 // Usage: sweep-aggregate (--results=DIR [--sweep-seeds=FIRST..LAST] | --merge=DIR) --out=PATH
-//        [--expected-terms=FILE].
+//        [--expected-terms=FILE] [--expected-holders=FILE].
 // Exit 0 all passed, 1 failures, 2 bad input.
 #include <algorithm>
 #include <cstdio>
@@ -30,6 +32,8 @@ ABSL_FLAG(std::string, sweep_seeds, "",
 ABSL_FLAG(std::string, out, "", "Write the aggregate JSON here (must not exist).");
 ABSL_FLAG(std::string, expected_terms, "",
           "Lines 'ROLE BUS TERM reached' or 'ROLE BUS TERM unreachable: WHY' ('#' comments).");
+ABSL_FLAG(std::string, expected_holders, "",
+          "A file of the census holders the sweep must reach (scripts/holders_expected.txt).");
 
 namespace {
 
@@ -88,12 +92,20 @@ int main(int argc, char** argv) {
     bad("--out=" + out + " is empty or exists already");
   }
 
-  sim::TermExpectations expectations;
-  if (const std::string path = absl::GetFlag(FLAGS_expected_terms); !path.empty()) {
+  const auto expectations_from = [](const std::string& flag, const std::string& path) {
+    if (path.empty()) return sim::TermExpectations{};
     auto read = sim::term_expectations_read(path);
-    if (!read.ok()) pool::cli::exit_bad_input(program, read.status());
-    expectations = *std::move(read);
-  }
+    if (!read.ok()) {
+      pool::cli::exit_bad_input(
+          program, absl::InvalidArgumentError("--" + flag + "=" + path + ": " +
+                                              std::string(read.status().message())));
+    }
+    return *std::move(read);
+  };
+  const sim::TermExpectations expectations =
+      expectations_from("expected-terms", absl::GetFlag(FLAGS_expected_terms));
+  const sim::TermExpectations holder_expectations =
+      expectations_from("expected-holders", absl::GetFlag(FLAGS_expected_holders));
 
   sim::SweepAggregate sweep;
   if (const std::string range = absl::GetFlag(FLAGS_sweep_seeds); !range.empty()) {
@@ -120,7 +132,7 @@ int main(int argc, char** argv) {
   if (absl::Status status = sweep.check_complete(whole_sweep); !status.ok()) {
     bad(std::string(status.message()));
   }
-  sweep.expect(expectations);
+  sweep.expect(expectations, holder_expectations);
   // Written whole, then renamed: a Slurm submitter polling for it never reads half a file.
   const std::string partial = out + ".partial";
   std::ofstream file(partial);
