@@ -190,8 +190,8 @@ absl::Status SweepAggregate::add_summary(const nlohmann::json& summary) try {
     }
     for (const auto& [term, figures] : pool_summary.at("terms").items()) {
       TermStats& stats = seed_terms[role][term];
-      seed_term_add(stats, figures.at("peak").get<uint64_t>(),
-                    figures.at("bound").get<uint64_t>(), seed);
+      seed_term_add(stats, figures.at("peak").get<uint64_t>(), figures.at("bound").get<uint64_t>(),
+                    seed);
       stats.distinct_peak_max =
           std::max(stats.distinct_peak_max, figures.at("distinct_peak").get<uint64_t>());
     }
@@ -343,8 +343,7 @@ absl::Status SweepAggregate::check_complete(bool whole_sweep) const {
   return absl::OkStatus();
 }
 
-void SweepAggregate::expect(const TermExpectations& expectations,
-                            const TermExpectations& holders) {
+void SweepAggregate::expect(const TermExpectations& expectations, const TermExpectations& holders) {
   regressions_.clear();
   for (const auto& [key, expectation] : holders) {
     if (!expectation.reached) continue;
@@ -478,6 +477,32 @@ nlohmann::json SweepAggregate::to_json() const {
   return aggregate;
 }
 
+// Per role and term: the peak by reference and in distinct messages, the bound at the peak.
+void SweepAggregate::print_term_peaks() const {
+  std::printf("%-15s %-24s %9s %8s %8s %15s\n", "role", "term", "peak_max", "distinct", "bound",
+              "seeds_at_bound");
+  for (const auto& [role, role_terms] : terms_) {
+    for (const auto& [term, stats] : role_terms) {
+      std::printf("%-15s %-24s %9llu %8llu %8llu %15llu\n", role.c_str(), term.c_str(),
+                  static_cast<unsigned long long>(stats.peak_max),
+                  static_cast<unsigned long long>(stats.distinct_peak_max),
+                  static_cast<unsigned long long>(stats.bound_at_peak_max),
+                  static_cast<unsigned long long>(stats.seeds_at_bound));
+    }
+  }
+}
+
+void SweepAggregate::print_holder_peaks() const {
+  for (const auto& [role, role_holders] : holder_peaks_) {
+    std::string held;
+    for (const auto& [holder, stats] : role_holders) {
+      held += " " + holder + " " + std::to_string(stats.peak_max) + "/" +
+              std::to_string(stats.distinct_peak_max);
+    }
+    std::printf("holders of %s pools (peak references/distinct):%s\n", role.c_str(), held.c_str());
+  }
+}
+
 void SweepAggregate::print(const TermExpectations& expectations) const {
   const nlohmann::json aggregate = to_json();
   std::printf("%llu seeds: %llu passed, %llu failed (%llu crashed before their summary)\n",
@@ -488,15 +513,7 @@ void SweepAggregate::print(const TermExpectations& expectations) const {
   std::string paths;
   for (const auto& [path, count] : seeds_with_) paths += " " + path + " " + std::to_string(count);
   std::printf("seeds with:%s\n", paths.c_str());
-  std::printf("%-15s %-24s %9s %8s %15s\n", "role", "term", "peak_max", "bound", "seeds_at_bound");
-  for (const auto& [role, role_terms] : terms_) {
-    for (const auto& [term, stats] : role_terms) {
-      std::printf("%-15s %-24s %9llu %8llu %15llu\n", role.c_str(), term.c_str(),
-                  static_cast<unsigned long long>(stats.peak_max),
-                  static_cast<unsigned long long>(stats.bound_at_peak_max),
-                  static_cast<unsigned long long>(stats.seeds_at_bound));
-    }
-  }
+  print_term_peaks();
   for (const auto& [role, role_terms] : terms_) {
     for (const auto& [term, stats] : role_terms) {
       const auto expectation = expectations.find(role + " " + term);
@@ -512,15 +529,7 @@ void SweepAggregate::print(const TermExpectations& expectations) const {
       }
     }
   }
-  for (const auto& [role, role_holders] : holder_peaks_) {
-    std::string held;
-    for (const auto& [holder, stats] : role_holders) {
-      held += " " + holder + " " + std::to_string(stats.peak_max) + "/" +
-              std::to_string(stats.distinct_peak_max);
-    }
-    std::printf("holders of %s pools (peak references/distinct):%s\n", role.c_str(),
-                held.c_str());
-  }
+  print_holder_peaks();
   for (const std::string& key : regressions_) {
     std::printf("COVERAGE REGRESSION: %s %s in earlier sweeps and in none now\n", key.c_str(),
                 key.rfind("holder ", 0) == 0 ? "held a message" : "reached its bound");

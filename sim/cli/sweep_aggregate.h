@@ -58,7 +58,7 @@ class SweepAggregate {
     uint64_t seeds_at_bound = 0;    // Seeds in which some pool of the role held it at its bound.
     uint64_t bound_min = UINT64_MAX;
     uint64_t bound_max = 0;
-    double peak_ratio_max = 0;  // The highest peak / bound of any pool (bounds vary by seed).
+    double peak_ratio_max = 0;       // The highest peak / bound of any pool (bounds vary by seed).
     uint64_t distinct_peak_max = 0;  // Distinct messages whose primary holder is of the term.
   };
   // A census holder's figures over the sweep, per role.
@@ -79,6 +79,8 @@ class SweepAggregate {
   void term_add(const std::string& role, const std::string& term, const TermStats& other);
   void holder_add(const std::string& role, const std::string& holder, const HolderStats& other);
   nlohmann::json holder_peaks_json() const;
+  void print_term_peaks() const;
+  void print_holder_peaks() const;
   void holders_add(const std::string& census, uint64_t pool_peak);
   static void seed_term_add(TermStats& stats, uint64_t peak, uint64_t bound, uint64_t seed);
   absl::Status seeds_add(uint64_t first, uint64_t last);

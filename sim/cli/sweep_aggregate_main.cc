@@ -71,6 +71,18 @@ std::vector<std::filesystem::path> inputs(const std::string& directory, bool mer
   return files;
 }
 
+// The expectations in `path` (none if empty); an unreadable or malformed file ends the run.
+sim::TermExpectations expectations_from(const std::string& flag, const std::string& path) {
+  if (path.empty()) return sim::TermExpectations{};
+  auto read = sim::term_expectations_read(path);
+  if (!read.ok()) {
+    pool::cli::exit_bad_input(program,
+                              absl::InvalidArgumentError("--" + flag + "=" + path + ": " +
+                                                         std::string(read.status().message())));
+  }
+  return *std::move(read);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -92,16 +104,6 @@ int main(int argc, char** argv) {
     bad("--out=" + out + " is empty or exists already");
   }
 
-  const auto expectations_from = [](const std::string& flag, const std::string& path) {
-    if (path.empty()) return sim::TermExpectations{};
-    auto read = sim::term_expectations_read(path);
-    if (!read.ok()) {
-      pool::cli::exit_bad_input(
-          program, absl::InvalidArgumentError("--" + flag + "=" + path + ": " +
-                                              std::string(read.status().message())));
-    }
-    return *std::move(read);
-  };
   const sim::TermExpectations expectations =
       expectations_from("expected-terms", absl::GetFlag(FLAGS_expected_terms));
   const sim::TermExpectations holder_expectations =

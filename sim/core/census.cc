@@ -141,8 +141,9 @@ void Census::release(pool::MessagePool& pool, Holder holder, pool::Message* mess
 }
 
 void Census::transfer(Holder from, Holder to, pool::Message* message) {
-  reference_add(to, message);
+  // Dropped first: a move within one term never counts the message twice.
   reference_drop(from, message);
+  reference_add(to, message);
   changed();
 }
 

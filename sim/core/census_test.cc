@@ -89,6 +89,17 @@ TEST(Census, TheTransientsShareBurstAndCommitReply) {
   census.release(pool, Holder::handled_message, handled);
 }
 
+TEST(Census, ATransferWithinATermNeverCountsTheMessageTwice) {
+  pool::MessagePool pool(config, replica, "replica");
+  Census census(pool::messages_max_terms(config, replica), std::nullopt);
+  pool::Message* read = census.acquire(pool, Holder::journal_read_before_budget);
+  census.transfer(Holder::journal_read_before_budget, Holder::journal_read, read);
+  EXPECT_EQ(census.peak(Term::journal_reads), 1u);
+  EXPECT_EQ(census.held(Holder::journal_read), 1u);
+  EXPECT_EQ(census.held(Holder::journal_read_before_budget), 0u);
+  census.release(pool, Holder::journal_read, read);
+}
+
 TEST(Census, ShrinkLowersOneBoundByOne) {
   Census census(pool::messages_max_terms(config, replica), Term::journal_writes);
   EXPECT_EQ(census.bound(Term::journal_writes), config.journal_iops_write_max - 1);

@@ -199,6 +199,12 @@ void Client::on_reply(pool::Message* message) {
   think_until_tick_ = context_.now_tick() + prng_.range_inclusive(0, 10);
   POOL_ASSERT(registered_);
   POOL_ASSERT_LE(requests_done_, requests_quota_);
+  // The original releases request_inflight before the user's callback (client.zig:606), which
+  // may submit the next request at once, while the reply is still the handled message.
+  if (think_until_tick_ == context_.now_tick() && requests_done_ < requests_quota_) {
+    request_next();
+    POOL_ASSERT_EQ(census_.held(Holder::handled_message), 1u);
+  }
 }
 
 }  // namespace sim
