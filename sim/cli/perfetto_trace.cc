@@ -288,12 +288,29 @@ void PerfettoTrace::occupancy(uint64_t tick, uint8_t process, uint32_t used, con
   if (census == nullptr) return;
   for (size_t i = 0; i < pool::term_count; i++) {
     const auto term = static_cast<pool::Term>(i);
-    if (!census->bound(term)) continue;
-    auto [entry, added] = term_counters_.try_emplace({pid, term}, counters_.size());
-    if (added) counter_add(pid, "term " + std::string(pool::term_name(term)));
-    if (census->held(term) != counters_[entry->second].value || counters_[entry->second].dirty) {
-      counter_set(entry->second, census->held(term));
-    }
+    if (census->bound(term)) term_counters_set(pid, *census, term);
+  }
+  // Each new pool peak, with the holders alive at it (distinct messages, by primary holder).
+  if (uint32_t& marked = pool_peaks_[pid]; census->pool_peak() > marked) {
+    marked = census->pool_peak();
+    instant(pid, tid_status, tick, "pool peak",
+            {{"messages", marked}, {"holders", census->census_at_peak()}});
+  }
+}
+
+void PerfettoTrace::term_counters_set(int pid, const Census& census, pool::Term term) {
+  const std::string name = "term " + std::string(pool::term_name(term));
+  auto [entry, added] = term_counters_.try_emplace({pid, term}, counters_.size());
+  if (added) counter_add(pid, name);
+  if (census.held(term) != counters_[entry->second].value || counters_[entry->second].dirty) {
+    counter_set(entry->second, census.held(term));
+  }
+  auto [distinct, distinct_added] =
+      term_distinct_counters_.try_emplace({pid, term}, counters_.size());
+  if (distinct_added) counter_add(pid, name + " distinct");
+  if (census.distinct(term) != counters_[distinct->second].value ||
+      counters_[distinct->second].dirty) {
+    counter_set(distinct->second, census.distinct(term));
   }
 }
 

@@ -64,6 +64,8 @@ class PerfettoTrace {
   void slice_begin(int pid, int tid, uint64_t tick, const std::string& name, nlohmann::json args);
   void slice_end(int pid, int tid, uint64_t tick);
   size_t counter_add(int pid, std::string name);  // Its index; written as zero at time zero.
+  // The term's counters (references, distinct messages) of pid, as the census has them now.
+  void term_counters_set(int pid, const Census& census, pool::Term term);
   void counter_set(size_t counter, uint32_t value);
   void counters_flush();
 
@@ -75,7 +77,10 @@ class PerfettoTrace {
   uint64_t tick_last_ = 0;  // The latest tick seen.
   std::vector<Counter> counters_;
   std::map<std::pair<int, pool::Term>, size_t> term_counters_;  // (pid, term) → counter.
-  std::map<std::pair<int, int>, Slice> open_slices_;            // (pid, tid) → slice.
+  // (pid, term) → the counter of its distinct messages.
+  std::map<std::pair<int, pool::Term>, size_t> term_distinct_counters_;
+  std::map<int, uint32_t> pool_peaks_;                // pid → the pool peak last marked.
+  std::map<std::pair<int, int>, Slice> open_slices_;  // (pid, tid) → slice.
   std::vector<size_t> dirty_;
 };
 

@@ -42,6 +42,7 @@ void check_trace(const TracedRun& run) {
   std::map<std::pair<int, std::string>, uint64_t> counter_max;  // (pid, counter) → max.
   std::map<std::string, uint64_t> slices;
   std::map<std::string, uint64_t> instants;
+  std::map<int, std::pair<uint64_t, std::string>> last_pool_peak;  // pid → (messages, holders).
   for (const auto& event : events) {
     const std::string phase = event.at("ph");
     const int pid = event.at("pid");
@@ -63,6 +64,10 @@ void check_trace(const TracedRun& run) {
     } else {
       ASSERT_EQ(event.at("s"), "t") << event;
       instants[name] += 1;
+      if (name == "pool peak") {
+        last_pool_peak[pid] = {event.at("args").at("messages").get<uint64_t>(),
+                               event.at("args").at("holders").get<std::string>()};
+      }
     }
   }
   // A track per pool owner, each counter's maximum the summary's peak.
@@ -82,6 +87,15 @@ void check_trace(const TracedRun& run) {
       const auto found = counter_max.find({pid, "term " + term});
       const uint64_t max = found == counter_max.end() ? 0 : found->second;
       EXPECT_EQ(max, figures.at("peak").get<uint64_t>()) << owner << " " << term;
+      const auto distinct = counter_max.find({pid, "term " + term + " distinct"});
+      EXPECT_EQ(distinct == counter_max.end() ? 0 : distinct->second,
+                figures.at("distinct_peak").get<uint64_t>())
+          << owner << " " << term;
+    }
+    if (owner != "network") {
+      // The last pool peak marked is the summary's, with the holders alive at it.
+      EXPECT_EQ(last_pool_peak[pid].first, pool_summary.at("peak").get<uint64_t>()) << owner;
+      EXPECT_EQ(last_pool_peak[pid].second, pool_summary.at("census_at_peak")) << owner;
     }
   }
   // Slices and instants for what the run did.

@@ -65,7 +65,8 @@ class Census {
   // References per term, and their peak.
   uint32_t held(pool::Term term) const { return term_held_[index(term)]; }
   uint32_t peak(pool::Term term) const { return term_peak_[index(term)]; }
-  // Distinct messages whose primary holder is of `term`, at their peak.
+  // Distinct messages whose primary holder is of `term`, now and at their peak.
+  uint32_t distinct(pool::Term term) const { return term_distinct_[index(term)]; }
   uint32_t distinct_peak(pool::Term term) const { return term_distinct_peak_[index(term)]; }
   // References per holder, their peak, and the peak of distinct messages it is primary for.
   uint32_t held(Holder holder) const { return holder_held_[index(holder)]; }
