@@ -100,7 +100,10 @@ void Cluster::build_pool(ProcessPool& process, const std::string& owner,
   process.census->set_breach_handler([this, self](const Census::Breach& breach) {
     failures_.fail({FailureKind::term_bound, self->owner, breach.term,
                     breach.what + " held " + std::to_string(breach.held) + " > bound " +
-                        std::to_string(breach.bound) + " (" + self->census->describe() + ")"});
+                        std::to_string(breach.bound) + ", pool " +
+                        std::to_string(self->pool->used_count()) + "/" +
+                        std::to_string(self->pool->messages_max()) + " in use (" +
+                        self->census->describe() + ")"});
   });
   process.pool->set_exhaustion_handler(
       [this, self](const pool::MessagePool&) { exhausted(*self); });
