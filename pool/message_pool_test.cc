@@ -67,6 +67,24 @@ TEST(MessagesMax, TestingBusHasNoConnectionTerms) {
   EXPECT_EQ(terms.entries().size(), 12u);
 }
 
+TEST(MessagesMax, TheCorrectedFormulaAddsOneReplyCopyForAReplicaOnly) {
+  for (const MessageBusKind bus : {MessageBusKind::testing, MessageBusKind::tcp}) {
+    const ReplicaOptions replica{3, 1, bus};
+    const MessagesMaxTerms original = messages_max_terms(config_test_min(), replica);
+    const MessagesMaxTerms corrected =
+        messages_max_terms(config_test_min(), replica, Formula::corrected);
+    EXPECT_EQ(original.bound(Term::reply_copy), std::nullopt);
+    EXPECT_EQ(corrected.bound(Term::reply_copy), 1u);
+    EXPECT_EQ(corrected.total(), original.total() + 1);
+    EXPECT_EQ(messages_max(config_test_min(), replica), original.total());  // The default.
+  }
+  EXPECT_EQ(messages_max(config_test_min(), ClientOptions{}, Formula::corrected),
+            messages_max(config_test_min(), ClientOptions{}));
+  EXPECT_EQ(formula_by_name("corrected"), Formula::corrected);
+  EXPECT_EQ(formula_by_name(formula_name(Formula::original)), Formula::original);
+  EXPECT_EQ(formula_by_name("fixed"), std::nullopt);
+}
+
 TEST(MessagesMax, TcpConnectionsExcludeTheReplicaItself) {
   // members 4 + pipeline (4 prepares + 2 requests) − 1 = 9 connections, 4 queued sends each.
   const MessagesMaxTerms terms =

@@ -46,6 +46,26 @@ TEST(PoolCapacity, JsonIsOneObjectWithTermsThatSumToTheTotal) {
   EXPECT_EQ(json["terms"]["pipeline"], 6);
 }
 
+TEST(PoolCapacity, TheCorrectedFormulaAddsItsFindingsTerms) {
+  const ProcessResult original = run_capacity("--config=test_min --members=3 --bus=tcp --json");
+  const ProcessResult corrected =
+      run_capacity("--config=test_min --members=3 --bus=tcp --formula=corrected --json");
+  ASSERT_EQ(original.exit_code, 0) << original.output;
+  ASSERT_EQ(corrected.exit_code, 0) << corrected.output;
+  const auto before = nlohmann::json::parse(original.output);
+  const auto after = nlohmann::json::parse(corrected.output);
+  EXPECT_EQ(before["formula"], "original");
+  EXPECT_EQ(after["formula"], "corrected");
+  EXPECT_FALSE(before["terms"].contains("reply_copy"));
+  EXPECT_EQ(after["terms"]["reply_copy"], 1);
+  EXPECT_EQ(after["messages_max"].get<int>(), before["messages_max"].get<int>() + 1);
+  // A client has no finding: the same terms either way.
+  const auto client = nlohmann::json::parse(run_capacity("--process=client --json").output);
+  const auto client_corrected =
+      nlohmann::json::parse(run_capacity("--process=client --formula=corrected --json").output);
+  EXPECT_EQ(client["terms"], client_corrected["terms"]);
+}
+
 TEST(PoolCapacity, ClientPoolIsTwenty) {
   const ProcessResult run = run_capacity("--process=client --json");
   ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -64,6 +84,8 @@ TEST(PoolCapacity, BadInputIsOneLineAndExitTwo) {
       {"--config=test_min --pipeline-requests-limit=5",
        "pool-capacity: --pipeline-requests-limit: must be in 0..4, got 5\n"},
       {"--bus=udp", "pool-capacity: --bus=udp is not accepted: one of tcp|testing\n"},
+      {"--formula=fixed",
+       "pool-capacity: --formula=fixed is not accepted: one of original|corrected\n"},
       {"--config=big", "pool-capacity: --config=big is not accepted: one of production|test_min\n"},
       {"--process=client --members=3",
        "pool-capacity: --members applies to --process=replica only\n"},

@@ -164,22 +164,22 @@ bool Journal::read_start(uint32_t slot, std::optional<uint64_t> op, const pool::
   // A repair read takes its message before it checks the repair budget, and drops it if the
   // budget is spent (read_prepare_with_op_and_checksum, journal.zig:772-773, 797-801); the
   // commit path's callers check for a free read first (journal.zig:731).
-  pool::Message* message = nullptr;
+  pool::Message* taken = nullptr;
   if (purpose == ReadPurpose::repair) {
-    message = census_.acquire(pool_, Holder::journal_read_before_budget);
+    taken = census_.acquire(pool_, Holder::journal_read_before_budget);
     if (reads_available(purpose) == 0) {
-      census_.release(pool_, Holder::journal_read_before_budget, message);
+      census_.release(pool_, Holder::journal_read_before_budget, taken);
       return false;
     }
-    census_.transfer(Holder::journal_read_before_budget, Holder::journal_read, message);
+    census_.transfer(Holder::journal_read_before_budget, Holder::journal_read, taken);
   } else {
     if (reads_available(purpose) == 0) return false;
-    message = census_.acquire(pool_, Holder::journal_read);
+    taken = census_.acquire(pool_, Holder::journal_read);
   }
   const auto io = std::find_if(reads_.begin(), reads_.end(),
                                [](const ReadIo& r) { return r.message == nullptr; });
   POOL_ASSERT(io != reads_.end());
-  io->message = message;
+  io->message = taken;
   reads_in_flight_ += 1;
   if (purpose == ReadPurpose::repair) reads_repair_in_flight_ += 1;
   const auto index = static_cast<size_t>(io - reads_.begin());

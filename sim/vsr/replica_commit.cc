@@ -105,7 +105,7 @@ bool Replica::commit_start() {
     // The head's header is the journal's (commit_start_pipeline asserts has_header).
     POOL_ASSERT(journal_.header(prepare->op) != nullptr &&
                 journal_.header(prepare->op)->frame.checksum == prepare->frame.checksum);
-    POOL_ASSERT_GE(std::popcount(head.ok_from), int{quorum_replication()});
+    POOL_ASSERT_GE(static_cast<uint32_t>(std::popcount(head.ok_from)), quorum_replication());
     state_.commit_prepare = census_.hold(Holder::commit_prepare, head.prepare);
     return true;
   }
