@@ -244,6 +244,7 @@ void PerfettoTrace::record_workload(const TraceRecord& record) {
 
 void PerfettoTrace::counter_set(size_t counter, uint32_t value) {
   Counter& state = counters_[counter];
+  if (!state.dirty && state.value == value) return;
   if (!state.dirty) {
     state.dirty = true;
     state.tick_max = value;
@@ -299,19 +300,13 @@ void PerfettoTrace::occupancy(uint64_t tick, uint8_t process, uint32_t used, con
 }
 
 void PerfettoTrace::term_counters_set(int pid, const Census& census, pool::Term term) {
-  const std::string name = "term " + std::string(pool::term_name(term));
-  auto [entry, added] = term_counters_.try_emplace({pid, term}, counters_.size());
-  if (added) counter_add(pid, name);
-  if (census.held(term) != counters_[entry->second].value || counters_[entry->second].dirty) {
-    counter_set(entry->second, census.held(term));
+  auto [entry, added] = term_counters_.try_emplace({pid, term}, 0, 0);
+  if (added) {
+    const std::string name = "term " + std::string(pool::term_name(term));
+    entry->second = {counter_add(pid, name), counter_add(pid, name + " distinct")};
   }
-  auto [distinct, distinct_added] =
-      term_distinct_counters_.try_emplace({pid, term}, counters_.size());
-  if (distinct_added) counter_add(pid, name + " distinct");
-  if (census.distinct(term) != counters_[distinct->second].value ||
-      counters_[distinct->second].dirty) {
-    counter_set(distinct->second, census.distinct(term));
-  }
+  counter_set(entry->second.first, census.held(term));
+  counter_set(entry->second.second, census.distinct(term));
 }
 
 bool PerfettoTrace::finish(uint64_t tick) {

@@ -66,7 +66,7 @@ class PerfettoTrace {
   size_t counter_add(int pid, std::string name);  // Its index; written as zero at time zero.
   // The term's counters (references, distinct messages) of pid, as the census has them now.
   void term_counters_set(int pid, const Census& census, pool::Term term);
-  void counter_set(size_t counter, uint32_t value);
+  void counter_set(size_t counter, uint32_t value);  // Nothing to do if it holds value already.
   void counters_flush();
 
   std::FILE* file_;
@@ -76,9 +76,8 @@ class PerfettoTrace {
   uint64_t tick_ = 0;       // Of the counters' pending changes.
   uint64_t tick_last_ = 0;  // The latest tick seen.
   std::vector<Counter> counters_;
-  std::map<std::pair<int, pool::Term>, size_t> term_counters_;  // (pid, term) → counter.
-  // (pid, term) → the counter of its distinct messages.
-  std::map<std::pair<int, pool::Term>, size_t> term_distinct_counters_;
+  // (pid, term) → its counters: references, and distinct messages.
+  std::map<std::pair<int, pool::Term>, std::pair<size_t, size_t>> term_counters_;
   std::map<int, uint32_t> pool_peaks_;                // pid → the pool peak last marked.
   std::map<std::pair<int, int>, Slice> open_slices_;  // (pid, tid) → slice.
   std::vector<size_t> dirty_;

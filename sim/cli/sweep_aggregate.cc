@@ -196,8 +196,8 @@ absl::Status SweepAggregate::add_summary(const nlohmann::json& summary) try {
           std::max(stats.distinct_peak_max, figures.at("distinct_peak").get<uint64_t>());
     }
     for (const auto& [holder, figures] : pool_summary.at("holders").items()) {
+      if (figures.at("peak").get<uint64_t>() == 0) continue;  // Summaries list reached ones.
       HolderStats& stats = seed_holders[role][holder];
-      if (figures.at("peak").get<uint64_t>() == 0) continue;
       stats.peak_max = std::max(stats.peak_max, figures.at("peak").get<uint64_t>());
       stats.distinct_peak_max =
           std::max(stats.distinct_peak_max, figures.at("distinct_peak").get<uint64_t>());

@@ -13,8 +13,7 @@ Census::Census(const pool::MessagesMaxTerms& terms, std::optional<pool::Term> sh
   if (shrink && has_term_[index(*shrink)] && bound_[index(*shrink)] > 0) {
     bound_[index(*shrink)] -= 1;
   }
-  for (const pool::Term term :
-       {pool::Term::burst, pool::Term::commit_reply, pool::Term::reply_copy}) {
+  for (const pool::Term term : transient_terms) {
     if (!has_term_[index(term)]) continue;
     if (!transients_name_.empty()) transients_name_ += "+";
     transients_name_ += pool::term_name(term);
@@ -31,9 +30,9 @@ Census::MessageHolders& Census::holders_of(const pool::Message* message) {
 
 void Census::check_bound(pool::Term term) {
   if (transient(term)) {
-    const uint32_t held = term_held_[index(pool::Term::burst)] +
-                          term_held_[index(pool::Term::commit_reply)] +
-                          term_held_[index(pool::Term::reply_copy)];
+    uint32_t held = 0;
+    for (const pool::Term transient_term : transient_terms)
+      held += term_held_[index(transient_term)];
     transients_peak_ = std::max(transients_peak_, held);
     if (held > transients_bound_ && breach_handler_) {
       // Named by the allowance's first term, whichever transient's hold crossed it.

@@ -80,9 +80,13 @@ class Census {
   const std::string& transients_name() const { return transients_name_; }
   uint32_t transients_bound() const { return transients_bound_; }
   uint32_t transients_peak() const { return transients_peak_; }
+  static constexpr std::array<pool::Term, 3> transient_terms = {
+      pool::Term::burst, pool::Term::commit_reply, pool::Term::reply_copy};
   static bool transient(pool::Term term) {
-    return term == pool::Term::burst || term == pool::Term::commit_reply ||
-           term == pool::Term::reply_copy;
+    for (const pool::Term transient_term : transient_terms) {
+      if (term == transient_term) return true;
+    }
+    return false;
   }
 
   // The pool's peak use in distinct messages, and what held the pool then: "pipeline_cache 4,

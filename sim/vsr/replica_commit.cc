@@ -142,8 +142,7 @@ void Replica::commit_journal_read_done(pool::Message* prepare, uint64_t op) {
   POOL_ASSERT(prepare == nullptr || prepare->build<Command::prepare>()->header->op == op);
   if (prepare == nullptr) {
     journal_.mark_faulty(op);  // Corrupt or stale: repair it from a peer.
-  } else if ((state_.status == Status::normal || state_.status == Status::view_change) &&
-             commit_from_journal() && op == state_.commit_min + 1) {
+  } else if (commit_from_journal() && op == state_.commit_min + 1) {
     // As commit_start_journal_callback (:4660-4705): taken inside the read's callback, and the
     // dispatch resumes there, while the read still holds its own reference.
     state_.commit_prepare = census_.hold(Holder::commit_prepare, prepare);
