@@ -80,7 +80,28 @@ void ClientReplies::write_start(size_t index) {
       ready_callback_ = nullptr;
       callback();
     }
+    if (checkpoint_callback_ && writes_idle()) {
+      auto callback = std::move(checkpoint_callback_);
+      checkpoint_callback_ = nullptr;
+      callback();
+    }
   });
+}
+
+bool ClientReplies::writes_idle() const {
+  const bool idle = std::none_of(writes_.begin(), writes_.end(),
+                                 [](const Write& write) { return write.message != nullptr; });
+  POOL_ASSERT_EQ(idle, census_.held(Term::client_replies_writes) == 0);
+  return idle;
+}
+
+void ClientReplies::checkpoint(std::function<void()> done) {
+  POOL_ASSERT(done != nullptr && checkpoint_callback_ == nullptr, "one checkpoint at a time");
+  if (writes_idle()) {
+    done();
+    return;
+  }
+  checkpoint_callback_ = std::move(done);
 }
 
 pool::Message* ClientReplies::read_reply_sync(uint32_t slot, const pool::U128& checksum) const {
@@ -131,6 +152,7 @@ void ClientReplies::crash() {
     read = nullptr;
   }
   ready_callback_ = nullptr;
+  checkpoint_callback_ = nullptr;
   POOL_ASSERT_EQ(census_.held(Term::client_replies_writes), 0u);
   POOL_ASSERT_EQ(census_.held(Term::client_replies_reads), 0u);
 }

@@ -31,6 +31,10 @@ class ClientReplies {
   bool read_reply(uint32_t slot, const pool::U128& checksum, ReadDone done);
   // Runs once after the next write completes (the commit path's wait for ready()).
   void on_ready(std::function<void()> callback) { ready_callback_ = std::move(callback); }
+  // Runs `done` once no write is in flight, at once if none is: a checkpoint's sessions name
+  // replies that must be on disk before the superblock names the checkpoint
+  // (client_replies.zig:479-510, awaited by commit_checkpoint_data, replica.zig:5041).
+  void checkpoint(std::function<void()> done);
 
   void crash();
 
@@ -41,6 +45,7 @@ class ClientReplies {
     bool started = false;
   };
   void write_start(size_t index);
+  bool writes_idle() const;
 
   Storage& storage_;
   pool::MessagePool& pool_;
@@ -49,6 +54,7 @@ class ClientReplies {
   std::vector<Write> writes_;
   std::vector<pool::Message*> reads_;
   std::function<void()> ready_callback_;
+  std::function<void()> checkpoint_callback_;
 };
 
 }  // namespace sim

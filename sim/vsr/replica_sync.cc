@@ -38,15 +38,20 @@ bool Replica::checkpoint_maybe() {
       [this, incarnation, checkpoint, header, sessions = state_.clients,
        resume = commit_resumer()] {
         if (!alive(incarnation)) return;
-        POOL_ASSERT(state_.checkpoint_stage == CheckpointStage::writing);  // One at a time.
-        state_.checkpoint_stage = CheckpointStage::idle;
-        // No sync starts while a commit is under way (sync_begin waits for it).
-        POOL_ASSERT_GT(checkpoint.op, state_.op_checkpoint);
-        checkpoint_adopt(header, sessions);
-        grid_.scrub(checkpoint, [] {});  // A lost block write shows here: grid repair fetches it.
-        context_.record(TraceKind::checkpoint, index_, checkpoint.op, 1);
-        resume();
-        primary_drain_request_queue();  // The WAL has room again.
+        // The sessions' replies durable first: a restart from this checkpoint reads them back.
+        client_replies_.checkpoint([this, incarnation, checkpoint, header, sessions, resume] {
+          if (!alive(incarnation)) return;
+          POOL_ASSERT_EQ(census_.held(Term::client_replies_writes), 0u);     // All on disk.
+          POOL_ASSERT(state_.checkpoint_stage == CheckpointStage::writing);  // One at a time.
+          state_.checkpoint_stage = CheckpointStage::idle;
+          // No sync starts while a commit is under way (sync_begin waits for it).
+          POOL_ASSERT_GT(checkpoint.op, state_.op_checkpoint);
+          checkpoint_adopt(header, sessions);
+          grid_.scrub(checkpoint, [] {});  // A lost block write shows here: grid repair fetches.
+          context_.record(TraceKind::checkpoint, index_, checkpoint.op, 1);
+          resume();
+          primary_drain_request_queue();  // The WAL has room again.
+        });
       });
   return true;
 }
