@@ -63,7 +63,11 @@ MessagesMaxTerms messages_max_terms_replica(const Config& config, const ReplicaO
   POOL_ASSERT_EQ(terms.bound(Term::reply_copy).has_value(), formula == Formula::corrected);
   if (replica.message_bus == MessageBusKind::tcp) {
     // Peers plus the clients the pipeline can serve; never a connection to itself.
-    const uint32_t connections_max = replica.members_count + pipeline_limit - 1;
+    // Finding 2: the bus's table has one slot more (message_bus.zig:107-112, the spare of commit
+    // 9720e47bc), and the spare keeps its receive buffer unless every replica connection is
+    // intact when it is accepted (:400-420) or a replica connection completes later (:640).
+    const uint32_t connections_max =
+        replica.members_count + pipeline_limit - 1 + (formula == Formula::corrected ? 1 : 0);
     terms.add(Term::connection_recv_buffers, connections_max);
     terms.add(Term::connection_send_queues,
               connections_max * config.connection_send_queue_max_replica());

@@ -92,7 +92,9 @@ class MessagesMaxTerms {
 
 // Which formula: `original` is TigerBeetle's at 52ad553f9, term for term; `corrected` adds a
 // named term per finding of the simulator (README, "Findings"): reply_copy, a replica's reply
-// copy beside execute's reply and the handled message (send_reply_message_to_client).
+// copy beside execute's reply and the handled message (send_reply_message_to_client); and a tcp
+// replica's connections counted with the bus's spare slot (connection_recv_buffers and
+// connection_send_queues over members + pipeline_limit connections, not one fewer).
 enum class Formula : uint8_t { original, corrected };
 // "original" or "corrected".
 std::string_view formula_name(Formula formula);

@@ -67,7 +67,7 @@ TEST(MessagesMax, TestingBusHasNoConnectionTerms) {
   EXPECT_EQ(terms.entries().size(), 12u);
 }
 
-TEST(MessagesMax, TheCorrectedFormulaAddsOneReplyCopyForAReplicaOnly) {
+TEST(MessagesMax, TheCorrectedFormulaAddsAReplyCopyAndTheSpareConnectionForAReplicaOnly) {
   for (const MessageBusKind bus : {MessageBusKind::testing, MessageBusKind::tcp}) {
     const ReplicaOptions replica{3, 1, bus};
     const MessagesMaxTerms original = messages_max_terms(config_test_min(), replica);
@@ -75,7 +75,10 @@ TEST(MessagesMax, TheCorrectedFormulaAddsOneReplyCopyForAReplicaOnly) {
         messages_max_terms(config_test_min(), replica, Formula::corrected);
     EXPECT_EQ(original.bound(Term::reply_copy), std::nullopt);
     EXPECT_EQ(corrected.bound(Term::reply_copy), 1u);
-    EXPECT_EQ(corrected.total(), original.total() + 1);
+    // Over tcp, finding 2: one more connection (the bus's spare slot), its buffer and queue.
+    const uint32_t spare =
+        bus == MessageBusKind::tcp ? 1 + config_test_min().connection_send_queue_max_replica() : 0;
+    EXPECT_EQ(corrected.total(), original.total() + 1 + spare);
     EXPECT_EQ(messages_max(config_test_min(), replica), original.total());  // The default.
   }
   EXPECT_EQ(messages_max(config_test_min(), ClientOptions{}, Formula::corrected),
@@ -92,6 +95,11 @@ TEST(MessagesMax, TcpConnectionsExcludeTheReplicaItself) {
   EXPECT_EQ(terms.bound(Term::connection_recv_buffers), 9u);
   EXPECT_EQ(terms.bound(Term::connection_send_queues), 36u);
   EXPECT_EQ(terms.bound(Term::pipeline), 6u);
+  // The bus's table: 3 members + clients_limit 6 + the spare (message_bus.zig:107-112).
+  const MessagesMaxTerms corrected = messages_max_terms(
+      config_test_min(), ReplicaOptions{4, 2, MessageBusKind::tcp}, Formula::corrected);
+  EXPECT_EQ(corrected.bound(Term::connection_recv_buffers), 10u);
+  EXPECT_EQ(corrected.bound(Term::connection_send_queues), 40u);
 }
 
 TEST(MessagesMax, JoinViewQuorumIsCappedAtReplicasMax) {

@@ -29,7 +29,8 @@ std::string divergence_report(size_t index, const std::vector<TraceRecord>& a,
 
 TEST(Cluster, TheSameSeedGivesTheSameTraceInOneProcess) {
   for (uint64_t seed : {1u, 2u, 3u, 40u}) {
-    const Options options = options_from_seed(seed, "test_min");
+    Options options = options_from_seed(seed, "test_min");
+    options.formula = pool::Formula::corrected;  // Tcp seeds reach finding 2 under the original.
     std::vector<pool::U128> first, second;
     std::vector<TraceRecord> first_records, second_records;
     const Summary a = run_keeping_chain(options, first, &first_records);
@@ -213,9 +214,11 @@ namespace {
 
 // The stress swarm (slow disks, crashes also during view changes, lossy, clogged and
 // partitioned paths, full pipelines, short checkpoint intervals) on the tcp bus: it drives these
-// terms to their bounds (checked below, so that the teeth test cannot pass vacuously).
+// terms to their bounds (checked below, so that the teeth test cannot pass vacuously). Seed 22
+// also fills the transients' shared allowance with three distinct messages (finding 1's
+// rebuilt reply, its copy and the handled request), which few seeds do.
 Options stress() {
-  Options options = options_from_seed(9, "test_min", Swarm::stress);
+  Options options = options_from_seed(22, "test_min", Swarm::stress);
   EXPECT_EQ(options.bus, pool::MessageBusKind::tcp);
   options.formula = pool::Formula::corrected;  // As CI's sweeps: the findings' terms paid.
   return options;

@@ -58,7 +58,10 @@ TEST(PoolCapacity, TheCorrectedFormulaAddsItsFindingsTerms) {
   EXPECT_EQ(after["formula"], "corrected");
   EXPECT_FALSE(before["terms"].contains("reply_copy"));
   EXPECT_EQ(after["terms"]["reply_copy"], 1);
-  EXPECT_EQ(after["messages_max"].get<int>(), before["messages_max"].get<int>() + 1);
+  // And the spare connection: its receive buffer and its send queue (4 in test_min).
+  EXPECT_EQ(after["terms"]["connection_recv_buffers"].get<int>(),
+            before["terms"]["connection_recv_buffers"].get<int>() + 1);
+  EXPECT_EQ(after["messages_max"].get<int>(), before["messages_max"].get<int>() + 1 + 1 + 4);
   // A client has no finding: the same terms either way.
   const auto client = nlohmann::json::parse(run_capacity("--process=client --json").output);
   const auto client_corrected =

@@ -112,7 +112,7 @@ void check_trace(const TracedRun& run) {
 }
 
 TEST(PerfettoTrace, DefaultSeedsTracksAndCountersMatchTheSummary) {
-  for (const char* seed : {"--seed=1", "--seed=42"}) {
+  for (const char* seed : {"--seed=1 --formula=corrected", "--seed=42 --formula=corrected"}) {
     SCOPED_TRACE(seed);
     const TracedRun run = run_traced(seed);
     ASSERT_EQ(run.summary.at("passed"), true);

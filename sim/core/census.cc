@@ -28,18 +28,22 @@ Census::MessageHolders& Census::holders_of(const pool::Message* message) {
   return messages_[message_index];
 }
 
-void Census::check_bound(pool::Term term) {
-  if (transient(term)) {
-    uint32_t held = 0;
-    for (const pool::Term transient_term : transient_terms)
-      held += term_held_[index(transient_term)];
-    transients_peak_ = std::max(transients_peak_, held);
-    if (held > transients_bound_ && breach_handler_) {
-      // Named by the allowance's first term, whichever transient's hold crossed it.
-      breach_handler_({pool::Term::burst, transients_name_, held, transients_bound_});
-    }
-    return;
+void Census::check_transients() {
+  // Distinct messages: a transient reference to a message a term of its own pays for (the
+  // join_view being sent, once it is in the loopback queue) costs the pool nothing more.
+  uint32_t held = 0;
+  for (const pool::Term transient_term : transient_terms) {
+    held += term_distinct_[index(transient_term)];
   }
+  transients_peak_ = std::max(transients_peak_, held);
+  if (held > transients_bound_ && breach_handler_) {
+    // Named by the allowance's first term, whichever transient's message crossed it.
+    breach_handler_({pool::Term::burst, transients_name_, held, transients_bound_});
+  }
+}
+
+void Census::check_bound(pool::Term term) {
+  if (transient(term)) return;  // check_transients, as the primary holders change.
   const size_t i = index(term);
   if (term_held_[i] > bound_[i] && breach_handler_) {
     breach_handler_({term, std::string(pool::term_name(term)), term_held_[i], bound_[i]});
@@ -90,6 +94,14 @@ void Census::reference_add(Holder holder, pool::Message* message) {
     term_peak_[t] = std::max(term_peak_[t], term_held_[t]);
     check_bound(*term);
   }
+  check_primary_transient(before, primary_of(entry.holders));
+}
+
+void Census::check_primary_transient(std::optional<Holder> before, std::optional<Holder> now) {
+  // Once every count is up to date: a breach reports them.
+  if (!now || now == before) return;
+  const std::optional<pool::Term> term = holder_term(*now);
+  if (term && transient(*term)) check_transients();
 }
 
 void Census::reference_drop(Holder holder, pool::Message* message) {
@@ -102,6 +114,7 @@ void Census::reference_drop(Holder holder, pool::Message* message) {
   primary_change(before, primary_of(entry.holders));
   holder_held_[index(holder)] -= 1;
   if (auto term = holder_term(holder)) term_held_[index(*term)] -= 1;
+  check_primary_transient(before, primary_of(entry.holders));
 }
 
 pool::Message* Census::acquire(pool::MessagePool& pool, Holder holder) {

@@ -7,7 +7,8 @@
 // The transients share one allowance: the formula pays a burst and commit_op's reply apart
 // "because they may occur concurrently", so the handled message, the responses built beside it,
 // execute's reply and its copy are checked together against burst + commit_reply (+ reply_copy
-// under the corrected formula).
+// under the corrected formula), in distinct messages whose primary holder is a transient: a
+// message some other term keeps (a join_view in the loopback queue) is that term's.
 //
 // The pool's peak (distinct messages, measured at every get_message) comes with what held the
 // pool at that moment, holder by holder.
@@ -114,6 +115,8 @@ class Census {
   void reference_drop(Holder holder, pool::Message* message);
   void primary_change(std::optional<Holder> from, std::optional<Holder> to);
   void check_bound(pool::Term term);
+  void check_transients();
+  void check_primary_transient(std::optional<Holder> before, std::optional<Holder> now);
   void note_pool_use(const pool::MessagePool& pool);
   std::string describe_holders(bool distinct) const;
   void changed() {

@@ -112,12 +112,14 @@ enum class PrngStream : uint64_t {
   replica_base = 0x5245'0000,       // "RE" + the replica's index: jitter, choices of peers.
   client_base = 0x434C'0000,        // "CL" + the client's index: request bodies, jitter.
   storage_base = 0x5354'0000,       // "ST" + the replica's index: latencies and faults.
+  bus_base = 0x4255'0000,           // "BU" + the process's index: the tcp bus's connect jitter.
 };
 
 // The generator of `stream` (plus `index` for the per-process streams) of the run `seed`.
 inline Prng prng_for(uint64_t seed, PrngStream stream, uint64_t index = 0) {
   POOL_ASSERT(index == 0 || stream == PrngStream::replica_base ||
-                  stream == PrngStream::client_base || stream == PrngStream::storage_base,
+                  stream == PrngStream::client_base || stream == PrngStream::storage_base ||
+                  stream == PrngStream::bus_base,
               "stream %llx takes no index", static_cast<unsigned long long>(stream));
   POOL_ASSERT_LT(index, uint64_t{0x100});  // Streams stay apart: no base + index meets another.
   return Prng::derive(seed, static_cast<uint64_t>(stream) + index);

@@ -67,6 +67,8 @@ const char* trace_kind_name(TraceKind kind) {
       return "sync_done";
     case TraceKind::block_repaired:
       return "block_repaired";
+    case TraceKind::connection:
+      return "connection";
   }
   return "unknown";
 }
@@ -114,7 +116,7 @@ std::string trace_record_describe(const TraceRecord& record, uint32_t member_cou
                      trace_kind_name(record.kind);
   if (record.kind == TraceKind::send || record.kind == TraceKind::deliver ||
       record.kind == TraceKind::drop || record.kind == TraceKind::invalid ||
-      record.kind == TraceKind::clog) {
+      record.kind == TraceKind::clog || record.kind == TraceKind::connection) {
     text += (record.kind == TraceKind::deliver ? " from " : " to ") +
             process_label(record.peer, member_count);
     text += " " + std::string(pool::command_name(record.command));

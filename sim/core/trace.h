@@ -43,8 +43,9 @@ enum class TraceKind : uint8_t {
   sync_start,       // Replica `process` syncs to the checkpoint at op a (from commit b).
   sync_done,        // Replica `process` synced to the checkpoint at op a.
   block_repaired,   // A missing grid block arrived: a = blocks still missing, b = 1 if syncing.
+  connection,  // A tcp connection of `process` to peer: a = its state (ConnectionState), b = slot.
 };
-inline constexpr size_t trace_kind_count = static_cast<size_t>(TraceKind::block_repaired) + 1;
+inline constexpr size_t trace_kind_count = static_cast<size_t>(TraceKind::connection) + 1;
 const char* trace_kind_name(TraceKind kind);
 
 // The process id of the network in trace records (replicas and clients are 0..member+client-1).

@@ -21,7 +21,7 @@ Client::Client(const ProcessContext& context, const ClientOptions& options, uint
       prng_(prng_for(context.seed, PrngStream::client_base, index)),
       bus_(MessageBus::Shape{context.bus, context_.shape.client_process(index), true,
                              context_.shape.member_count, context_.shape.replica_count, 0,
-                             context.config.connection_send_queue_max_client},
+                             context.config.connection_send_queue_max_client, context.seed},
            pool, census, context.network, context.scheduler) {
   POOL_ASSERT_LT(index, context_.shape.client_count);
   POOL_ASSERT_GE(context_.shape.replica_count, 1u);
@@ -65,7 +65,15 @@ std::string Client::describe() const {
 }
 
 void Client::tick() {
-  POOL_ASSERT(bus_.is_open());
+  if (!bus_.is_open()) return;  // Left (below).
+  if (context_.bus == pool::MessageBusKind::tcp && done()) {
+    // Its work done, the application goes, and its connections with it: a replica's table,
+    // which has room for clients_limit clients only (message_bus.zig:105-112), takes the next
+    // client past the limit in its place.
+    close();
+    return;
+  }
+  bus_.tick();  // client.zig:262, before the timeouts.
   POOL_ASSERT_EQ(inflight_ != nullptr, request_timeout_.ticking);
   request_timeout_.tick();
   ping_timeout_.tick();

@@ -68,7 +68,7 @@ struct Harness {
     header->operation = sent.operation;
     tamper(*header);
     message_seal(message);
-    client.bus().deliver(0, *message);
+    client.bus().deliver(0, 0, *message);
     replica_pool.unref(message);
   }
 };

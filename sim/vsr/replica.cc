@@ -64,7 +64,7 @@ Replica::Replica(const ProcessContext& context, const ReplicaOptions& options, u
                              context_.shape.replica_count,
                              context.config.pipeline_prepare_queue_max +
                                  static_cast<uint32_t>(options.pipeline_requests_limit),
-                             context.config.connection_send_queue_max_replica()},
+                             context.config.connection_send_queue_max_replica(), context.seed},
            pool, census, context.network, context.scheduler),
       journal_(storage, pool, census, context.config),
       client_replies_(storage, pool, census, context.config),
@@ -234,6 +234,8 @@ void Replica::verify() const {
   POOL_ASSERT(state_.commit_stage != CommitStage::execute);
   POOL_ASSERT_EQ(state_.commit_prepare != nullptr, state_.commit_stage != CommitStage::idle &&
                                                        state_.commit_stage != CommitStage::start);
+  // Only a prepare_ok waits in the queue (for its flush after the write); the others are
+  // flushed as they are sent (send_to_self).
   POOL_ASSERT(state_.loopback_queue == nullptr ||
               state_.loopback_queue->header->frame.command == Command::prepare_ok);
   state_.pipeline.verify(context_.shape.replica_count);
@@ -337,8 +339,10 @@ uint32_t Replica::client_index(const pool::U128& client) const {
 // --- Ticks and timeouts.
 
 void Replica::tick() {
-  if (state_.status == Status::down || state_.status == Status::recovering) return;
+  if (state_.status == Status::down) return;
   POOL_ASSERT(bus_.is_open());
+  bus_.tick();  // replica.zig:1556: an open replica's bus ticks while it recovers too.
+  if (state_.status == Status::recovering) return;
   // As the previous ticks' events left it: every verify_period_ticks (staggered by replica), so
   // that checking costs a few percent of a run, not a fifth.
   if ((context_.now_tick() + index_) % verify_period_ticks == 0) verify();
@@ -861,14 +865,39 @@ void Replica::send_prepare_ok(uint64_t op) {
   release(Holder::prepare_ok, ok);
 }
 
+void Replica::send_to_self(pool::Message* message) {
+  // send_message_to_replica (replica.zig:9363-9365): one message to itself at a time, handled
+  // at once by the flush that follows every such send.
+  POOL_ASSERT(state_.loopback_queue == nullptr);
+  POOL_ASSERT_EQ(message->header->frame.replica, index_);
+  state_.loopback_queue = census_.hold(Holder::loopback_queue, message);
+  flush_loopback_queue();
+}
+
 void Replica::flush_loopback_queue() {
   if (state_.loopback_queue == nullptr) return;
   pool::Message* message = state_.loopback_queue;
-  // Leaving the view (or the primary's role) releases it first (primary_pipeline_to_cache).
-  POOL_ASSERT(state_.status == Status::normal && primary());
   POOL_ASSERT_EQ(message->header->frame.view, state_.view);
+  // replica.zig:5973-6001: the queue is empty before the handler runs (it may send to itself
+  // again), and the loopback's reference lasts until it returns.
   state_.loopback_queue = nullptr;
-  on_prepare_ok(index_, message);
+  switch (message->header->frame.command) {
+    case Command::prepare_ok:
+      // Leaving the view (or the primary's role) releases it first (primary_pipeline_to_cache).
+      POOL_ASSERT(state_.status == Status::normal && primary());
+      on_prepare_ok(index_, message);
+      break;
+    case Command::exit_view:
+      on_exit_view(index_, message);
+      break;
+    case Command::join_view:
+      POOL_ASSERT(primary_of(state_.view) == index_);
+      on_join_view(index_, message);
+      break;
+    default:
+      POOL_ASSERT(false, "r%u: loopback of command %u", index_,
+                  static_cast<unsigned>(message->header->frame.command));
+  }
   release(Holder::loopback_queue, message);
 }
 

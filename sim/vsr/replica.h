@@ -192,6 +192,7 @@ class Replica {
   void write_prepare_done(uint64_t op);
   void send_prepare_ok(uint64_t op);
   void flush_loopback_queue();
+  void send_to_self(pool::Message* message);
   // A reply to a client (a copy of it, if its view is older than the durable log view), or to a
   // peer that repairs it.
   void send_reply_to_client(uint32_t to, pool::Message* reply);

@@ -77,7 +77,7 @@ void Replica::enter_view_change(uint32_t view) {
   state_.status = Status::view_change;
   superblock_view_update();  // Durable before any vote for the view.
   release_join_views();
-  state_.exit_view_from = bit(index_);
+  state_.exit_view_from = 0;  // Our own exit_view comes through the loopback (send_exit_view).
   state_.join_view_sent = false;
   state_.log_chosen = false;
   timeout(TimeoutKind::normal_heartbeat).stop();
@@ -136,13 +136,17 @@ void Replica::send_exit_view() {
   for (uint32_t replica = 0; replica < context_.shape.replica_count; replica++) {
     if (replica != index_) send(replica, message);
   }
+  // replica.zig:8775-8780: to the others, then to itself through the loopback queue.
+  if ((state_.exit_view_from & bit(index_)) == 0) send_to_self(message);
+  POOL_ASSERT((state_.exit_view_from & bit(index_)) != 0);  // on_exit_view counted it.
   release(Holder::exit_view_sent, message);
 }
 
 bool Replica::ignore_view_change_message(uint32_t from, const pool::Message* message) const {
   const Command command = message->header->frame.command;
   POOL_ASSERT(command == Command::exit_view || command == Command::join_view);
-  if (from >= context_.shape.replica_count || from == index_) return true;
+  if (from >= context_.shape.replica_count) return true;
+  pool::maybe(from == index_);  // Its own, through the loopback queue.
   // A replica votes under its own name (send_exit_view, maybe_send_join_view).
   POOL_ASSERT_EQ(message->header->frame.replica, from);
   if (standby() || syncing_blocks()) return true;    // Neither votes.
@@ -165,7 +169,6 @@ void Replica::on_exit_view(uint32_t from, pool::Message* message) {
   POOL_ASSERT_EQ(state_.status, Status::view_change);
   POOL_ASSERT_EQ(view, state_.view);
   POOL_ASSERT_LT(from, context_.shape.replica_count);  // A bit of exit_view_from.
-  POOL_ASSERT_NE(from, index_);
   state_.exit_view_from |= bit(from);
   maybe_send_join_view();
 }
@@ -233,16 +236,14 @@ void Replica::maybe_send_join_view() {
   POOL_ASSERT(!standby() && !syncing_blocks());
   POOL_ASSERT((state_.exit_view_from & bit(index_)) != 0);  // Our own exit_view counts.
   state_.join_view_sent = true;
-  if (primary()) {
-    // The new primary keeps its own join_view with the others'.
-    pool::Message*& own = state_.join_view_from_all_replicas[index_];
-    if (own != nullptr) release(Holder::join_view_quorum, own);
-    own = build_join_view(Holder::join_view_quorum);
-    primary_join_view_quorum_check();
-    return;
-  }
+  // replica.zig:8909-8918: to every other replica (a backup ignores it, or jumps to its view),
+  // then the new primary's own through the loopback queue, which on_join_view keeps.
   pool::Message* message = build_join_view(Holder::join_view_sent);
-  send(primary_index(), message);
+  POOL_ASSERT_EQ(message->header->frame.view, state_.view);  // The vote is for this view.
+  for (uint32_t replica = 0; replica < context_.shape.replica_count; replica++) {
+    if (replica != index_) send(replica, message);
+  }
+  if (primary() && state_.join_view_from_all_replicas[index_] == nullptr) send_to_self(message);
   release(Holder::join_view_sent, message);
 }
 

@@ -11,6 +11,9 @@ namespace {
 constexpr uint64_t ppm = 1'000'000;
 // A partition holds (and a healed network stays whole) at least this long.
 constexpr uint64_t partition_stability_ticks = 100;
+// TCP_USER_TIMEOUT: (tcp_keepidle + tcp_keepintvl × tcp_keepcnt) s = (5 + 4 × 3) s
+// (constants.zig:477, config.zig:111-113), at tick_ms = 10 (config.zig:120).
+constexpr uint64_t tcp_user_timeout_ticks = (5 + 4 * 3) * 1000 / 10;
 }  // namespace
 
 uint32_t network_path_count(uint32_t member_count, uint32_t client_count) {
@@ -60,8 +63,9 @@ void Network::link(uint32_t process, MessageBus& bus) {
   buses_[process] = &bus;
 }
 
-Network::Delivery Network::deliver(uint32_t from, uint32_t to, const pool::Message& packet) {
-  if (buses_[to] != nullptr) return buses_[to]->deliver(from, packet);
+Network::Delivery Network::deliver(uint32_t from, uint32_t to, uint64_t link,
+                                   const pool::Message& packet) {
+  if (buses_[to] != nullptr) return buses_[to]->deliver(from, link, packet);
   POOL_ASSERT(unlinked_delivery_ != nullptr, "process %u has no bus linked", to);
   return unlinked_delivery_(from, to, packet);
 }
@@ -82,7 +86,7 @@ uint64_t Network::delay_ticks() {
   return delay;
 }
 
-void Network::submit(uint32_t from, uint32_t to, const pool::Message& message) {
+void Network::submit(uint32_t from, uint32_t to, const pool::Message& message, uint64_t link) {
   POOL_ASSERT_LT(from, process_count_);
   POOL_ASSERT_LT(to, process_count_);
   POOL_ASSERT_NE(from, to);
@@ -107,14 +111,14 @@ void Network::submit(uint32_t from, uint32_t to, const pool::Message& message) {
     const size_t byte = prng_.below(size);
     packet->buffer[byte] = static_cast<uint8_t>(packet->buffer[byte] ^ (1u + prng_.below(255)));
   }
-  enqueue(from, to, packet);
+  enqueue(from, to, link, packet);
 }
 
-void Network::enqueue(uint32_t from, uint32_t to, pool::Message* packet) {
+void Network::enqueue(uint32_t from, uint32_t to, uint64_t link, pool::Message* packet) {
   const uint64_t id = packet_id_next_++;
   POOL_ASSERT_LT(paths_[path_index(from, to)].packets.size(), options_.path_capacity);
   pool_peak_ = std::max(pool_peak_, pool_->used_count());
-  paths_[path_index(from, to)].packets.push_back(Packet{id, packet});
+  paths_[path_index(from, to)].packets.push_back(Packet{id, link, packet});
   if (use_observer_) use_observer_(pool_->used_count());
   scheduler_.schedule_after(delay_ticks(), [this, from, to, id] { deliver_event(from, to, id); });
 }
@@ -149,6 +153,7 @@ void Network::deliver_event(uint32_t from, uint32_t to, uint64_t id) {
   if (found == path.packets.end()) return;  // Dropped when the path overflowed.
   const size_t index = static_cast<size_t>(found - path.packets.begin());
   pool::Message* packet = found->message;
+  const uint64_t link = found->link;
   const auto command = static_cast<uint8_t>(packet->header->frame.command);
 
   if (path.clogged_until_tick > scheduler_.now_tick()) {
@@ -173,9 +178,9 @@ void Network::deliver_event(uint32_t from, uint32_t to, uint64_t id) {
     // The size may be corrupt: copy at most a buffer.
     const size_t size = std::min<size_t>(packet->header->frame.size, config_.message_size_max);
     std::memcpy(copy->buffer.data(), packet->buffer.data(), size);
-    enqueue(from, to, copy);
+    enqueue(from, to, link, copy);
   }
-  if (deliver(from, to, *packet) == Delivery::busy) {
+  if (deliver(from, to, link, *packet) == Delivery::busy) {
     scheduler_.schedule_after(1, [this, from, to, id] { deliver_event(from, to, id); });
     return;
   }
@@ -184,6 +189,38 @@ void Network::deliver_event(uint32_t from, uint32_t to, uint64_t id) {
                                   [id](const Packet& p) { return p.id == id; });
   POOL_ASSERT(again != path.packets.end());
   remove_packet(path, static_cast<size_t>(again - path.packets.begin()));
+}
+
+void Network::connect(uint32_t from, uint32_t to, uint64_t link) {
+  POOL_ASSERT_NE(from, to);
+  POOL_ASSERT(buses_[from] != nullptr, "process %u connects without a bus", from);
+  if (partitioned(from, to) || partitioned(to, from)) {
+    // SYNs (or their answers) lost until TCP_USER_TIMEOUT ends the connect (message_bus.zig
+    // init_tcp sets it; constants.zig:477): the connector's slot stays connecting meanwhile.
+    scheduler_.schedule_after(tcp_user_timeout_ticks, [this, from, to, link] {
+      buses_[from]->connect_done(to, link, false);
+    });
+    return;
+  }
+  scheduler_.schedule_after(delay_ticks(),
+                            [this, from, to, link] { connect_arrive(from, to, link); });
+}
+
+void Network::connect_arrive(uint32_t from, uint32_t to, uint64_t link) {
+  // A process with no bus (a test watching the wire) takes every connection.
+  const bool accepted =
+      buses_[to] == nullptr ? unlinked_delivery_ != nullptr : buses_[to]->incoming(from, link);
+  scheduler_.schedule_after(delay_ticks(), [this, from, to, link, accepted] {
+    buses_[from]->connect_done(to, link, accepted);
+  });
+}
+
+void Network::link_close(uint32_t from, uint32_t to, uint64_t link) {
+  POOL_ASSERT_NE(from, to);
+  POOL_ASSERT_NE(link, 0u);
+  scheduler_.schedule_after(delay_ticks(), [this, from, to, link] {
+    if (buses_[to] != nullptr) buses_[to]->link_closed(from, link);
+  });
 }
 
 void Network::partition_form() {

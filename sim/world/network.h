@@ -50,7 +50,8 @@ enum class DropReason : uint8_t {
   receiver_down,
   receiver_busy,
   no_connection,
-  send_queue_full
+  send_queue_full,
+  connection_closed  // The packet's tcp connection closed at the receiver before it arrived.
 };
 
 class Network {
@@ -75,8 +76,18 @@ class Network {
     use_observer_ = std::move(observer);
   }
 
-  // Copies `message` into a packet on path from → to.
-  void submit(uint32_t from, uint32_t to, const pool::Message& message);
+  // Copies `message` into a packet on path from → to; `link` names the tcp connection it was
+  // written to (0 on the testing bus), and the receiver's bus gets it with the packet.
+  void submit(uint32_t from, uint32_t to, const pool::Message& message, uint64_t link = 0);
+
+  // TCP's handshake and teardown, for the tcp bus. A link is one connection between two buses.
+  uint64_t link_new() { return link_next_++; }
+  // The SYN from → to: the listening bus `to` takes the link into its backlog (`incoming`) after a
+  // delay, and `from` learns the answer (`connect_done`) after the way back. A partition cuts the
+  // SYN: no answer comes, and the connect fails after TCP's user timeout.
+  void connect(uint32_t from, uint32_t to, uint64_t link);
+  // The FIN (or a crashed process's reset) from → to: `to` learns after a delay (`link_closed`).
+  void link_close(uint32_t from, uint32_t to, uint64_t link);
   // True while the path holds its packets (a sender over tcp waits for it).
   bool clogged(uint32_t from, uint32_t to) const;
   uint64_t clogged_until_tick(uint32_t from, uint32_t to) const;
@@ -100,6 +111,7 @@ class Network {
  private:
   struct Packet {
     uint64_t id;
+    uint64_t link;
     pool::Message* message;
   };
   struct Path {
@@ -110,7 +122,8 @@ class Network {
   bool is_client(uint32_t process) const { return process >= member_count_; }
   size_t path_index(uint32_t from, uint32_t to) const { return size_t{from} * process_count_ + to; }
   uint64_t delay_ticks();
-  void enqueue(uint32_t from, uint32_t to, pool::Message* packet);
+  void enqueue(uint32_t from, uint32_t to, uint64_t link, pool::Message* packet);
+  void connect_arrive(uint32_t from, uint32_t to, uint64_t link);
   void deliver_event(uint32_t from, uint32_t to, uint64_t id);
   void remove_packet(Path& path, size_t index);
   bool partitioned(uint32_t from, uint32_t to) const;
@@ -131,8 +144,9 @@ class Network {
   std::function<void(uint32_t used)> use_observer_;
   std::vector<Path> paths_;
   uint64_t packet_id_next_ = 1;
+  uint64_t link_next_ = 1;
   uint32_t pool_peak_ = 0;
-  Delivery deliver(uint32_t from, uint32_t to, const pool::Message& packet);
+  Delivery deliver(uint32_t from, uint32_t to, uint64_t link, const pool::Message& packet);
 
   std::vector<MessageBus*> buses_;  // By process; null until linked.
   Deliver unlinked_delivery_;
