@@ -107,13 +107,20 @@ void MessageBus::close() {
   POOL_ASSERT_EQ(census_.held(Term::connection_send_queues), 0u);
 }
 
-void MessageBus::connection_reset(Connection& connection) {
-  if (connection.recv_buffer != nullptr) {
-    census_.release(pool_, Holder::connection_recv_buffer, connection.recv_buffer);
-  }
+void MessageBus::connection_release(Connection& connection) {
+  POOL_ASSERT_LE(connection.send_queue.size(), shape_.send_queue_max);
   for (pool::Message* message : connection.send_queue) {
     census_.release(pool_, Holder::connection_send_queue, message);
   }
+  connection.send_queue.clear();
+  if (connection.recv_buffer != nullptr) {
+    census_.release(pool_, Holder::connection_recv_buffer, connection.recv_buffer);
+    connection.recv_buffer = nullptr;
+  }
+}
+
+void MessageBus::connection_reset(Connection& connection) {
+  connection_release(connection);
   const uint64_t generation = connection.generation + 1;
   connection = Connection{};
   connection.generation = generation;
@@ -155,6 +162,7 @@ uint32_t MessageBus::slot_of_link(uint64_t link) const {
 }
 
 void MessageBus::record(const Connection& connection, uint32_t slot) const {
+  POOL_ASSERT_LT(slot, connections_.size());
   const uint32_t peer = connection.remote != Connection::peer_unknown ? connection.remote : 0;
   network_.trace().record({scheduler_.now_tick(), TraceKind::connection,
                            static_cast<uint8_t>(shape_.self), static_cast<uint8_t>(peer), 0,
@@ -181,7 +189,8 @@ void MessageBus::connect(uint32_t replica) {
       return;
     }
   }
-  reclaim_connection();  // :432-451: a client always has a slot per replica.
+  POOL_ASSERT(!shape_.client, "a client has a slot per replica");
+  reclaim_connection();  // :432-451.
 }
 
 void MessageBus::connect_connection(uint32_t slot, uint32_t replica) {
@@ -250,6 +259,7 @@ void MessageBus::connect_done(uint32_t to, uint64_t link, bool accepted) {
 
 void MessageBus::tick_accept() {
   POOL_ASSERT(!shape_.client);
+  POOL_ASSERT_LE(connections_used_, connections_.size());
   if (accept_connection_ != slot_none) return;
   for (uint32_t slot = 0; slot < connections_.size(); slot++) {
     if (connections_[slot].state == ConnectionState::free) {
@@ -359,9 +369,7 @@ Network::Delivery MessageBus::deliver(uint32_t from, uint64_t link, const pool::
   POOL_ASSERT_EQ(link, 0u);
   const auto body = packet.buffer.subspan(pool::header_size);
   if (pool::message_invalid(*packet.header, body, pool_.config())) {
-    network_.trace().record({scheduler_.now_tick(), TraceKind::invalid,
-                             static_cast<uint8_t>(shape_.self), static_cast<uint8_t>(from), command,
-                             0, 0});
+    record_invalid(from, command);
     return Network::Delivery::consumed;
   }
   if (buffer_suspended_) {
@@ -394,9 +402,7 @@ Network::Delivery MessageBus::deliver_tcp(uint32_t from, uint64_t link,
   const auto body = packet.buffer.subspan(pool::header_size);
   if (pool::message_invalid(*packet.header, body, pool_.config())) {
     // message_buffer.zig invalidates the buffer, and recv_buffer_consume terminates (:886-893).
-    network_.trace().record({scheduler_.now_tick(), TraceKind::invalid,
-                             static_cast<uint8_t>(shape_.self), static_cast<uint8_t>(from), command,
-                             0, 0});
+    record_invalid(from, command);
     terminate(slot, How::no_shutdown);
     return Network::Delivery::consumed;
   }
@@ -436,6 +442,13 @@ void MessageBus::copy_in(pool::Message* buffer, uint32_t from, const pool::Messa
                            static_cast<uint8_t>(shape_.self), static_cast<uint8_t>(from),
                            static_cast<uint8_t>(packet.header->frame.command),
                            packet.header->frame.checksum.low, 0});
+}
+
+void MessageBus::record_invalid(uint32_t from, uint8_t command) const {
+  POOL_ASSERT_NE(from, shape_.self);
+  network_.trace().record({scheduler_.now_tick(), TraceKind::invalid,
+                           static_cast<uint8_t>(shape_.self), static_cast<uint8_t>(from), command,
+                           0, 0});
 }
 
 Holder MessageBus::buffer_holder() const {
@@ -503,6 +516,7 @@ void MessageBus::resume_connection(uint32_t slot) {
 }
 
 void MessageBus::link_closed(uint32_t from, uint64_t link) {
+  POOL_ASSERT_EQ(shape_.kind, pool::MessageBusKind::tcp);
   if (!open_) return;
   for (auto incoming = backlog_.begin(); incoming != backlog_.end(); ++incoming) {
     if (incoming->link == link) {
@@ -630,14 +644,7 @@ void MessageBus::terminate_join(uint32_t slot) {
 
 void MessageBus::terminate_close(uint32_t slot) {
   Connection& connection = connections_[slot];
-  for (pool::Message* message : connection.send_queue) {
-    census_.release(pool_, Holder::connection_send_queue, message);
-  }
-  connection.send_queue.clear();
-  if (connection.recv_buffer != nullptr) {
-    census_.release(pool_, Holder::connection_recv_buffer, connection.recv_buffer);
-    connection.recv_buffer = nullptr;
-  }
+  connection_release(connection);
   connection.link = 0;
   // The close is asynchronous (:1161-1167): the slot is in use until its callback.
   connection.closing = true;

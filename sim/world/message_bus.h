@@ -127,11 +127,13 @@ class MessageBus {
   void terminate_join(uint32_t slot);
   void terminate_close(uint32_t slot);
   void terminate_close_done(uint32_t slot, uint64_t generation);
+  void connection_release(Connection& connection);  // Its buffer and queue, to the pool.
   void connection_reset(Connection& connection);
 
   uint32_t& slot_of(uint32_t peer);
   uint32_t slot_of_link(uint64_t link) const;
   void record(const Connection& connection, uint32_t slot) const;
+  void record_invalid(uint32_t from, uint8_t command) const;
   // The holder of the receive buffers: a replica's testing bus buffer is paid by no term.
   Holder buffer_holder() const;
 
