@@ -96,11 +96,12 @@ TEST(SimCli, APassingRunPrintsSeedOptionsSummaryAndJson) {
 }
 
 TEST(SimCli, WithoutASeedOneIsDrawnPrintedFirstAndReplays) {
-  const ProcessResult first = sim("--log=quiet --requests-max=5");
+  const ProcessResult first = sim("--log=quiet --requests-max=5 --formula=corrected");
   ASSERT_EQ(first.exit_code, 0) << first.output;
   std::smatch match;
   ASSERT_TRUE(std::regex_search(first.output, match, std::regex("^seed ([0-9]+)\n")));
-  const ProcessResult again = sim("--seed=" + std::string(match[1]) + " --requests-max=5");
+  const ProcessResult again =
+      sim("--seed=" + std::string(match[1]) + " --requests-max=5 --formula=corrected");
   EXPECT_EQ(again.exit_code, 0);
 }
 

@@ -88,11 +88,13 @@ void MessageBus::close() {
   for (Connection& connection : connections_) {
     if (connection.link != 0 && connection.state != ConnectionState::free) {
       network_.link_close(shape_.self, connection.remote, connection.link);
+      network_.wake(connection.link);  // What it held back arrives at a process that is down.
     }
     connection_reset(connection);
   }
   for (const Incoming& incoming : backlog_) {
     network_.link_close(shape_.self, incoming.from, incoming.link);
+    network_.wake(incoming.link);
   }
   backlog_.clear();
   suspended_.clear();
@@ -316,6 +318,7 @@ void MessageBus::accept_done(uint64_t incarnation) {
   record(connection, slot);
   // message_bus.zig:400-418: the table full with every replica connection intact, this is a
   // client past the limit or a duplicate from a replica: closed at once, without a buffer.
+  network_.wake(incoming.link);  // The recv starts: what the peer sent meanwhile comes in.
   if (connections_used_ == connections_.size() && replicas_intact()) {
     return terminate(slot, How::no_shutdown);
   }
@@ -510,6 +513,7 @@ void MessageBus::resume_connection(uint32_t slot) {
   }
   Connection& after = connections_[slot];
   after.suspended = false;
+  network_.wake(after.link);  // The recv is submitted again.
   // recv_buffer_consume (:894-897): a terminating connection closes once its message is taken.
   if (after.state == ConnectionState::terminating) return terminate_join(slot);
   if (after.peer_closed) terminate(slot, How::no_shutdown);  // The recv now returns 0.
@@ -521,6 +525,7 @@ void MessageBus::link_closed(uint32_t from, uint64_t link) {
   for (auto incoming = backlog_.begin(); incoming != backlog_.end(); ++incoming) {
     if (incoming->link == link) {
       backlog_.erase(incoming);  // Reset before it was accepted.
+      network_.wake(link);
       return;
     }
   }
@@ -645,6 +650,7 @@ void MessageBus::terminate_join(uint32_t slot) {
 void MessageBus::terminate_close(uint32_t slot) {
   Connection& connection = connections_[slot];
   connection_release(connection);
+  if (connection.link != 0) network_.wake(connection.link);  // Held back, now lost.
   connection.link = 0;
   // The close is asynchronous (:1161-1167): the slot is in use until its callback.
   connection.closing = true;

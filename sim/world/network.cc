@@ -181,7 +181,8 @@ void Network::deliver_event(uint32_t from, uint32_t to, uint64_t id) {
     enqueue(from, to, link, copy);
   }
   if (deliver(from, to, link, *packet) == Delivery::busy) {
-    scheduler_.schedule_after(1, [this, from, to, id] { deliver_event(from, to, id); });
+    POOL_ASSERT(link != 0, "only a tcp connection holds a packet back");
+    parked_.push_back(Parked{from, to, link, id});  // Until the receiver wakes the link.
     return;
   }
   // The receiver may have sent packets on this path: find ours again.
@@ -213,6 +214,21 @@ void Network::connect_arrive(uint32_t from, uint32_t to, uint64_t link) {
   scheduler_.schedule_after(delay_ticks(), [this, from, to, link, accepted] {
     buses_[from]->connect_done(to, link, accepted);
   });
+}
+
+void Network::wake(uint64_t link) {
+  POOL_ASSERT_NE(link, 0u);
+  // In the order they were held back; a packet the path dropped meanwhile is not found again.
+  for (size_t i = 0; i < parked_.size();) {
+    if (parked_[i].link != link) {
+      i++;
+      continue;
+    }
+    const Parked parked = parked_[i];
+    parked_.erase(parked_.begin() + static_cast<std::ptrdiff_t>(i));
+    scheduler_.schedule_after(0,
+                              [this, parked] { deliver_event(parked.from, parked.to, parked.id); });
+  }
 }
 
 void Network::link_close(uint32_t from, uint32_t to, uint64_t link) {
@@ -288,6 +304,7 @@ void Network::faults_off() {
 }
 
 void Network::release_all() {
+  parked_.clear();
   for (Path& path : paths_) {
     for (Packet& packet : path.packets) pool_->unref(packet.message);
     path.packets.clear();

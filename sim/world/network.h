@@ -57,7 +57,8 @@ enum class DropReason : uint8_t {
 class Network {
  public:
   // What a receiver did with a packet: consumed it (kept a copy or dropped it), or is busy (a
-  // suspended tcp connection), in which case the packet waits on its path.
+  // tcp connection suspended or not yet accepted), in which case the packet waits on its path
+  // until the receiver wakes its link, as a socket's kernel buffer holds what was not read.
   enum class Delivery : uint8_t { consumed, busy };
   using Deliver = std::function<Delivery(uint32_t from, uint32_t to, const pool::Message& packet)>;
 
@@ -87,6 +88,8 @@ class Network {
   // SYN: no answer comes, and the connect fails after TCP's user timeout.
   void connect(uint32_t from, uint32_t to, uint64_t link);
   // The FIN (or a crashed process's reset) from → to: `to` learns after a delay (`link_closed`).
+  // The receiver reads `link` again: the packets it held back are delivered anew, in order.
+  void wake(uint64_t link);
   void link_close(uint32_t from, uint32_t to, uint64_t link);
   // True while the path holds its packets (a sender over tcp waits for it).
   bool clogged(uint32_t from, uint32_t to) const;
@@ -113,6 +116,12 @@ class Network {
     uint64_t id;
     uint64_t link;
     pool::Message* message;
+  };
+  struct Parked {
+    uint32_t from;
+    uint32_t to;
+    uint64_t link;
+    uint64_t id;
   };
   struct Path {
     std::vector<Packet> packets;
@@ -145,6 +154,7 @@ class Network {
   std::vector<Path> paths_;
   uint64_t packet_id_next_ = 1;
   uint64_t link_next_ = 1;
+  std::vector<Parked> parked_;  // Packets held back by their receiver, by when.
   uint32_t pool_peak_ = 0;
   Delivery deliver(uint32_t from, uint32_t to, uint64_t link, const pool::Message& packet);
 
