@@ -39,6 +39,7 @@ struct Connection {
   bool suspended = false;        // The buffer holds a message the process has not taken yet.
   bool peer_closed = false;      // The peer's FIN came while the buffer was suspended.
   bool closing = false;          // Buffers released; the close's callback frees the slot.
+  bool fin_sent = false;         // shutdown() told the peer already.
 };
 
 }  // namespace sim

@@ -402,6 +402,10 @@ Network::Delivery MessageBus::deliver_tcp(uint32_t from, uint64_t link,
   Connection& connection = connections_[slot];
   POOL_ASSERT_EQ(connection.remote, from);
   if (connection.suspended) return Network::Delivery::busy;  // The socket holds it.
+  // Any bytes from a replica reset its backoff, before they are parsed (:700-713).
+  if (connection.peer != Connection::peer_unknown && connection.peer < replicas_.size()) {
+    replicas_connect_attempts_[connection.peer] = 0;
+  }
   const auto body = packet.buffer.subspan(pool::header_size);
   if (pool::message_invalid(*packet.header, body, pool_.config())) {
     // message_buffer.zig invalidates the buffer, and recv_buffer_consume terminates (:886-893).
@@ -410,8 +414,6 @@ Network::Delivery MessageBus::deliver_tcp(uint32_t from, uint64_t link,
     return Network::Delivery::consumed;
   }
   if (connection.peer == Connection::peer_unknown) recv_update_peer(slot, from);
-  // The first message from a replica resets its backoff (:700-713).
-  if (from < replicas_.size()) replicas_connect_attempts_[from] = 0;
   copy_in(connection.recv_buffer, from, packet);
   // The handler may send on this connection, or close another; this slot stays where it is.
   if (!receive(from, connection.recv_buffer)) {
@@ -516,7 +518,23 @@ void MessageBus::resume_connection(uint32_t slot) {
   network_.wake(after.link);  // The recv is submitted again.
   // recv_buffer_consume (:894-897): a terminating connection closes once its message is taken.
   if (after.state == ConnectionState::terminating) return terminate_join(slot);
-  if (after.peer_closed) terminate(slot, How::no_shutdown);  // The recv now returns 0.
+  if (!after.peer_closed) return;
+  // The FIN came behind the data held back: the recv returns 0 once that is read.
+  after.peer_closed = false;
+  scheduler_.schedule_after(
+      0, [this, slot, generation = after.generation] { peer_closed_read(slot, generation); });
+}
+
+void MessageBus::peer_closed_read(uint32_t slot, uint64_t generation) {
+  Connection& connection = connections_[slot];
+  if (!open_ || connection.generation != generation) return;
+  if (connection.state != ConnectionState::connected) return;
+  POOL_ASSERT(!connection.peer_closed);
+  if (connection.suspended) {
+    connection.peer_closed = true;  // A message held back suspended again: after it.
+    return;
+  }
+  terminate(slot, How::no_shutdown);
 }
 
 void MessageBus::link_closed(uint32_t from, uint64_t link) {
@@ -619,8 +637,11 @@ void MessageBus::terminate(uint32_t slot, How how) {
   if (wakes && !connection.suspended) connection.recv_pending = true;
   connection.state = ConnectionState::terminating;
   record(connection, slot);
-  // The peer learns from its recv: the FIN (shutdown) or the close.
-  if (connection.link != 0) network_.link_close(shape_.self, connection.remote, connection.link);
+  // The peer learns from its recv: the FIN now (shutdown), or the close's (terminate_close).
+  if (how == How::shutdown && connection.link != 0) {
+    network_.link_close(shape_.self, connection.remote, connection.link);
+    connection.fin_sent = true;
+  }
   if (wakes && (connection.recv_pending || connection.send_pending)) {
     scheduler_.schedule_after(
         0, [this, slot, generation = connection.generation] { terminate_woken(slot, generation); });
@@ -650,7 +671,10 @@ void MessageBus::terminate_join(uint32_t slot) {
 void MessageBus::terminate_close(uint32_t slot) {
   Connection& connection = connections_[slot];
   connection_release(connection);
-  if (connection.link != 0) network_.wake(connection.link);  // Held back, now lost.
+  if (connection.link != 0) {
+    network_.wake(connection.link);  // Held back, now lost.
+    if (!connection.fin_sent) network_.link_close(shape_.self, connection.remote, connection.link);
+  }
   connection.link = 0;
   // The close is asynchronous (:1161-1167): the slot is in use until its callback.
   connection.closing = true;

@@ -117,6 +117,7 @@ class MessageBus {
   bool receive(uint32_t from, pool::Message*& buffer);
   void resume_now(uint64_t incarnation);
   void resume_connection(uint32_t slot);
+  void peer_closed_read(uint32_t slot, uint64_t generation);
   // Sending (:900-1070).
   void send_tcp(uint32_t to, pool::Message* message);
   void send_loop(uint32_t slot);

@@ -118,9 +118,22 @@ void Network::enqueue(uint32_t from, uint32_t to, uint64_t link, pool::Message* 
   const uint64_t id = packet_id_next_++;
   POOL_ASSERT_LT(paths_[path_index(from, to)].packets.size(), options_.path_capacity);
   pool_peak_ = std::max(pool_peak_, pool_->used_count());
-  paths_[path_index(from, to)].packets.push_back(Packet{id, link, packet});
+  Path& path = paths_[path_index(from, to)];
+  path.packets.push_back(Packet{id, link, packet});
   if (use_observer_) use_observer_(pool_->used_count());
-  scheduler_.schedule_after(delay_ticks(), [this, from, to, id] { deliver_event(from, to, id); });
+  const uint64_t due_tick = link_due_tick(path, link);
+  scheduler_.schedule(due_tick, [this, from, to, id] { deliver_event(from, to, id); });
+}
+
+uint64_t Network::link_due_tick(Path& path, uint64_t link) {
+  uint64_t due_tick = scheduler_.now_tick() + delay_ticks();
+  // A tcp connection delivers in order (and its close after its data): never before what was
+  // sent on the path before it.
+  if (link != 0) {
+    due_tick = std::max(due_tick, path.link_due_tick_last);
+    path.link_due_tick_last = due_tick;
+  }
+  return due_tick;
 }
 
 void Network::remove_packet(Path& path, size_t index) {
@@ -171,7 +184,8 @@ void Network::deliver_event(uint32_t from, uint32_t to, uint64_t id) {
     remove_packet(path, index);
     return;
   }
-  if (prng_.chance(fault_ppm(options_.packet_replay_ppm), ppm) &&
+  // TCP never duplicates within a connection: replays are the testing bus's.
+  if (link == 0 && prng_.chance(fault_ppm(options_.packet_replay_ppm), ppm) &&
       path.packets.size() < options_.path_capacity) {
     // The duplicate is a copy of its own, delivered later.
     pool::Message* copy = pool_->get_message();
@@ -234,9 +248,19 @@ void Network::wake(uint64_t link) {
 void Network::link_close(uint32_t from, uint32_t to, uint64_t link) {
   POOL_ASSERT_NE(from, to);
   POOL_ASSERT_NE(link, 0u);
-  scheduler_.schedule_after(delay_ticks(), [this, from, to, link] {
-    if (buses_[to] != nullptr) buses_[to]->link_closed(from, link);
-  });
+  const uint64_t due_tick = link_due_tick(paths_[path_index(from, to)], link);
+  scheduler_.schedule(due_tick, [this, from, to, link] { link_close_arrive(from, to, link); });
+}
+
+void Network::link_close_arrive(uint32_t from, uint32_t to, uint64_t link) {
+  const Path& path = paths_[path_index(from, to)];
+  if (path.clogged_until_tick > scheduler_.now_tick()) {
+    // Behind the data the clog holds, as a FIN is.
+    scheduler_.schedule(path.clogged_until_tick,
+                        [this, from, to, link] { link_close_arrive(from, to, link); });
+    return;
+  }
+  if (buses_[to] != nullptr) buses_[to]->link_closed(from, link);
 }
 
 void Network::partition_form() {

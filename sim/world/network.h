@@ -126,6 +126,7 @@ class Network {
   struct Path {
     std::vector<Packet> packets;
     uint64_t clogged_until_tick = 0;
+    uint64_t link_due_tick_last = 0;  // The latest delivery of a tcp packet or close on it.
   };
 
   bool is_client(uint32_t process) const { return process >= member_count_; }
@@ -133,6 +134,8 @@ class Network {
   uint64_t delay_ticks();
   void enqueue(uint32_t from, uint32_t to, uint64_t link, pool::Message* packet);
   void connect_arrive(uint32_t from, uint32_t to, uint64_t link);
+  void link_close_arrive(uint32_t from, uint32_t to, uint64_t link);
+  uint64_t link_due_tick(Path& path, uint64_t link);
   void deliver_event(uint32_t from, uint32_t to, uint64_t id);
   void remove_packet(Path& path, size_t index);
   bool partitioned(uint32_t from, uint32_t to) const;
