@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace sim {
 
@@ -141,11 +142,15 @@ uint32_t MessageBus::connections_in(ConnectionState state) const {
 }
 
 ConnectionState MessageBus::connection_state(uint32_t peer) const {
-  const uint32_t slot = const_cast<MessageBus*>(this)->slot_of(peer);
+  const uint32_t slot = slot_of(peer);
   return slot == slot_none ? ConnectionState::free : connections_[slot].state;
 }
 
 uint32_t& MessageBus::slot_of(uint32_t peer) {
+  return const_cast<uint32_t&>(std::as_const(*this).slot_of(peer));
+}
+
+const uint32_t& MessageBus::slot_of(uint32_t peer) const {
   if (peer < shape_.member_count) {
     POOL_ASSERT_LT(peer, replicas_.size());
     return replicas_[peer];
@@ -153,6 +158,11 @@ uint32_t& MessageBus::slot_of(uint32_t peer) {
   POOL_ASSERT(!shape_.client, "a client talks to replicas only");
   POOL_ASSERT_LT(peer - shape_.member_count, clients_.size());
   return clients_[peer - shape_.member_count];
+}
+
+std::deque<MessageBus::Incoming>::iterator MessageBus::backlog_find(uint64_t link) {
+  return std::find_if(backlog_.begin(), backlog_.end(),
+                      [link](const Incoming& incoming) { return incoming.link == link; });
 }
 
 uint32_t MessageBus::slot_of_link(uint64_t link) const {
@@ -390,9 +400,7 @@ Network::Delivery MessageBus::deliver(uint32_t from, uint64_t link, const pool::
 Network::Delivery MessageBus::deliver_tcp(uint32_t from, uint64_t link,
                                           const pool::Message& packet) {
   const auto command = static_cast<uint8_t>(packet.header->frame.command);
-  for (const Incoming& incoming : backlog_) {
-    if (incoming.link == link) return Network::Delivery::busy;  // In the kernel until accepted.
-  }
+  if (backlog_find(link) != backlog_.end()) return Network::Delivery::busy;  // Not accepted yet.
   const uint32_t slot = slot_of_link(link);
   if (slot == slot_none || connections_[slot].state != ConnectionState::connected) {
     // Closed here first: what was in flight on it is lost with the socket.
@@ -540,12 +548,10 @@ void MessageBus::peer_closed_read(uint32_t slot, uint64_t generation) {
 void MessageBus::link_closed(uint32_t from, uint64_t link) {
   POOL_ASSERT_EQ(shape_.kind, pool::MessageBusKind::tcp);
   if (!open_) return;
-  for (auto incoming = backlog_.begin(); incoming != backlog_.end(); ++incoming) {
-    if (incoming->link == link) {
-      backlog_.erase(incoming);  // Reset before it was accepted.
-      network_.wake(link);
-      return;
-    }
+  if (const auto incoming = backlog_find(link); incoming != backlog_.end()) {
+    backlog_.erase(incoming);  // Reset before it was accepted.
+    network_.wake(link);
+    return;
   }
   const uint32_t slot = slot_of_link(link);
   if (slot == slot_none) return;

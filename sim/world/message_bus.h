@@ -131,7 +131,10 @@ class MessageBus {
   void connection_release(Connection& connection);  // Its buffer and queue, to the pool.
   void connection_reset(Connection& connection);
 
+  // The slot the bus maps `peer` to (bus.replicas, bus.clients), or slot_none.
   uint32_t& slot_of(uint32_t peer);
+  const uint32_t& slot_of(uint32_t peer) const;
+  std::deque<Incoming>::iterator backlog_find(uint64_t link);
   uint32_t slot_of_link(uint64_t link) const;
   void record(const Connection& connection, uint32_t slot) const;
   void record_invalid(uint32_t from, uint8_t command) const;

@@ -19,19 +19,17 @@ constexpr uint32_t member_count = 2;
 constexpr uint32_t client_count = 6;
 constexpr uint32_t requests_limit = 0;  // clients_limit = pipeline_prepare_queue_max (4) + 0.
 
+// The pool options of process `process`: a client's, or a replica's of this cluster.
+pool::Options pool_options(uint32_t process) {
+  if (process >= member_count) return pool::ClientOptions{};
+  return pool::ReplicaOptions{member_count, requests_limit, pool::MessageBusKind::tcp};
+}
+
 struct Node {
   Node(const pool::Config& config, uint32_t process, Network& network, Scheduler& scheduler)
       : client(process >= member_count),
-        pool(config,
-             client ? pool::Options{pool::ClientOptions{}}
-                    : pool::Options{pool::ReplicaOptions{member_count, requests_limit,
-                                                         pool::MessageBusKind::tcp}},
-             "node"),
-        census(pool::messages_max_terms(
-                   config, client ? pool::Options{pool::ClientOptions{}}
-                                  : pool::Options{pool::ReplicaOptions{member_count, requests_limit,
-                                                                       pool::MessageBusKind::tcp}}),
-               std::nullopt),
+        pool(config, pool_options(process), "node"),
+        census(pool::messages_max_terms(config, pool_options(process)), std::nullopt),
         bus(MessageBus::Shape{pool::MessageBusKind::tcp, process, client, member_count,
                               member_count,
                               client ? 0 : config.pipeline_prepare_queue_max + requests_limit,
