@@ -125,14 +125,15 @@ TEST(LivenessChecker, FailsOnlyAfterItsBudgetWithoutProgress) {
 TEST(LeakCheck, APoolWithAMessageOutIsALeak) {
   Failures failures;
   pool::MessagePool pool(pool::config_test_min(), 2, "replica 0");
-  const Census census({}, std::nullopt);
+  Census census(pool, {}, std::nullopt);
   EXPECT_TRUE(check_no_leak(failures, "replica 0", pool, census, "at teardown"));
-  pool::Message* message = pool.get_message();
+  pool::Message* message = census.acquire(pool, Holder::testing_bus_buffer);
   EXPECT_FALSE(check_no_leak(failures, "replica 0", pool, census, "at teardown"));
   ASSERT_TRUE(failures.failed());
   EXPECT_EQ(failures.first()->kind, FailureKind::leak);
   EXPECT_NE(failures.first()->detail.find("1 messages at teardown"), std::string::npos);
-  pool.unref(message);
+  EXPECT_NE(failures.first()->detail.find("testing_bus_buffer 1"), std::string::npos);
+  census.release(pool, Holder::testing_bus_buffer, message);
 }
 
 }  // namespace

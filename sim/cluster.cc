@@ -95,10 +95,11 @@ void Cluster::build_pool(ProcessPool& process, const std::string& owner,
   process.pool =
       std::make_unique<pool::MessagePool>(config_, static_cast<uint32_t>(capacity), owner);
   process.census = std::make_unique<Census>(
-      pool::messages_max_terms(config_, pool_options, options_.formula), options_.shrink_term);
+      *process.pool, pool::messages_max_terms(config_, pool_options, options_.formula),
+      options_.shrink_term);
   ProcessPool* self = &process;
   process.census->set_breach_handler([this, self](const Census::Breach& breach) {
-    failures_.fail({FailureKind::term_bound, self->owner, breach.term,
+    failures_.fail({FailureKind::term_bound, self->owner, breach.limit,
                     breach.what + " held " + std::to_string(breach.held) + " > bound " +
                         std::to_string(breach.bound) + ", pool " +
                         std::to_string(self->pool->used_count()) + "/" +

@@ -169,6 +169,10 @@ int main(int argc, char** argv) {
     std::printf("%s", pool::cli::help_text(usage, {"capacity_main"}).c_str());
     return 0;
   }
+  if (parsed->version) {
+    std::printf("%s\n", pool::cli::version_text(program).c_str());
+    return 0;
+  }
   auto request = request_from_flags(*parsed);
   if (!request.ok()) pool::cli::exit_bad_input(program, request.status());
 

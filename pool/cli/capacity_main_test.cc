@@ -1,10 +1,12 @@
 // pool-capacity as a user runs it: output, JSON and exit codes.
 #include <gtest/gtest.h>
 
+#include <regex>
 #include <string>
 
 #include "nlohmann/json.hpp"
 #include "pool/cli/subprocess.h"
+#include "pool/version.h"
 
 namespace {
 
@@ -12,6 +14,15 @@ using pool::cli::ProcessResult;
 
 ProcessResult run_capacity(const std::string& arguments) {
   return pool::cli::run_command(std::string(POOL_CAPACITY_BINARY) + " " + arguments);
+}
+
+TEST(PoolCapacity, VersionGivesTheProjectsVersionAndTheBuildsCommit) {
+  const ProcessResult run = run_capacity("--version");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(
+      std::regex_match(run.output, std::regex("pool-capacity " POOLSIM_VERSION
+                                              " \\(commit ([0-9a-f]{12}(-dirty)?|unknown)\\)\n")))
+      << run.output;
 }
 
 TEST(PoolCapacity, PrintsEveryTermAndTheTotals) {

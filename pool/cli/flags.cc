@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "pool/cli/git_commit.h"  // Generated at build time.
+#include "pool/version.h"         // Generated at configure time.
 
 namespace pool::cli {
 namespace {
@@ -34,6 +36,19 @@ absl::StatusOr<std::string> flag_value(int argc, const char* const* argv, int& i
   return absl::InvalidArgumentError(absl::StrCat("--", flag_name_dashed(name), " needs a value"));
 }
 
+// --help and --version, which every tool has: true when `name` is one of them.
+bool builtin_flag(std::string_view name, ParsedCommandLine& parsed) {
+  if (name == "help" || name == "helpfull" || name == "h") {
+    parsed.help = true;
+    return true;
+  }
+  if (name == "version") {
+    parsed.version = true;
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<ParsedCommandLine> parse_command_line(
@@ -56,10 +71,7 @@ absl::StatusOr<ParsedCommandLine> parse_command_line(
     std::string name_normalised(body.substr(0, equals));
     std::replace(name_normalised.begin(), name_normalised.end(), '-', '_');
     const std::string_view name = name_normalised;
-    if (name == "help" || name == "helpfull" || name == "h") {
-      parsed.help = true;
-      continue;
-    }
+    if (builtin_flag(name, parsed)) continue;
     if (table_flag_names.count(name_normalised) != 0) {
       absl::StatusOr<std::string> value = flag_value(argc, argv, index, body, name);
       if (!value.ok()) return value.status();
@@ -104,6 +116,11 @@ absl::StatusOr<ParsedCommandLine> parse_command_line(
   return parsed;
 }
 
+std::string version_text(std::string_view program) {
+  return absl::StrCat(std::string(program), " ", POOLSIM_VERSION, " (commit ", POOLSIM_GIT_COMMIT,
+                      ")");
+}
+
 std::string help_text(std::string_view usage, const std::vector<std::string>& flag_path_substrings,
                       const std::vector<std::pair<std::string, std::string>>& table_flags) {
   std::vector<absl::CommandLineFlag*> flags;
@@ -125,6 +142,7 @@ std::string help_text(std::string_view usage, const std::vector<std::string>& fl
         " (default: ", flag->DefaultValue().empty() ? "\"\"" : flag->DefaultValue(), ")\n");
   }
   text += "  --help\n      Print this text and exit.\n";
+  text += "  --version\n      Print the version and the build's commit, and exit.\n";
   if (!table_flags.empty()) {
     text +=
         "\nOptions (each as the seed chooses unless given; --seed defaults to a random seed, "

@@ -20,6 +20,7 @@ struct ParsedCommandLine {
   std::vector<std::string> positional;  // Arguments that are not flags, in order.
   std::set<std::string> flags_set;      // Names of the flags given on the command line.
   bool help = false;                    // --help was given.
+  bool version = false;                 // --version was given.
   // Flags of the tool's own table (not Abseil flags), as given: (name with underscores, value).
   std::vector<std::pair<std::string, std::string>> table_flags;
 };
@@ -36,6 +37,9 @@ absl::StatusOr<ParsedCommandLine> parse_command_line(
 // `table_flags` (name with underscores, help) join them, in the same order.
 std::string help_text(std::string_view usage, const std::vector<std::string>& flag_path_substrings,
                       const std::vector<std::pair<std::string, std::string>>& table_flags = {});
+
+// "<program> 0.16.0 (commit 4e3e404c1a2b)": what --version prints.
+std::string version_text(std::string_view program);
 
 // "pipeline-requests-limit" for Abseil's "pipeline_requests_limit": how users spell flags.
 std::string flag_name_dashed(std::string_view name);

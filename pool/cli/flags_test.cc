@@ -70,6 +70,13 @@ TEST_F(ParseCommandLine, HelpIsReportedNotExecuted) {
   EXPECT_TRUE(parsed->help);
 }
 
+TEST_F(ParseCommandLine, VersionIsReportedNotExecuted) {
+  auto parsed = parse({"--version"});
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_TRUE(parsed->version);
+  EXPECT_FALSE(parsed->help);
+}
+
 TEST(HelpText, ListsOnlyTheToolsFlagsSortedWithDefaults) {
   const std::string text = help_text("usage: tool", {"flags_test"});
   const size_t count = text.find("--test-count");

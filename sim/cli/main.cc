@@ -476,6 +476,10 @@ int main(int argc, char** argv) {
                 pool::cli::help_text(usage, {"sim/cli/main.cc"}, option_flags_help()).c_str());
     return 0;
   }
+  if (parsed->version) {
+    std::printf("%s\n", pool::cli::version_text(program).c_str());
+    return 0;
+  }
   auto run = run_from_flags(*parsed);
   if (!run.ok()) pool::cli::exit_bad_input(program, run.status());
   if (absl::GetFlag(FLAGS_minimize)) {

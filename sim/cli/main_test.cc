@@ -32,6 +32,21 @@ std::string trace_hash_of(const std::string& output) {
   return match[1];
 }
 
+TEST(SimCli, VersionGivesTheCommitTheSummaryRecords) {
+  const ProcessResult version = sim("--version");
+  EXPECT_EQ(version.exit_code, 0) << version.output;
+  std::smatch match;
+  ASSERT_TRUE(std::regex_match(version.output, match,
+                               std::regex("sim [0-9]+\\.[0-9]+\\.[0-9]+ \\(commit (.+)\\)\n")))
+      << version.output;
+  const std::string path = temporary_path("version.json");
+  const ProcessResult run = sim("--seed=1 --formula=corrected --log=quiet --summary-json=" + path);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::ifstream file(path);
+  EXPECT_EQ(nlohmann::json::parse(file)["commit"], match[1].str());
+  std::filesystem::remove(path);
+}
+
 TEST(SimCli, BadInputIsOneLineAndExitTwo) {
   for (const char* arguments :
        {"--no-such-flag=1", "--seed=banana", "--replica-count=9", "--bus=udp", "--log=loud",

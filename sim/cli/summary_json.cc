@@ -1,6 +1,6 @@
 #include "sim/cli/summary_json.h"
 
-#include "sim/cli/git_commit.h"  // Generated at build time.
+#include "pool/cli/git_commit.h"  // Generated at build time.
 #include "sim/options.h"
 
 namespace sim {

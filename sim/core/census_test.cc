@@ -14,7 +14,7 @@ const pool::Options replica{pool::ReplicaOptions{3, 0, pool::MessageBusKind::tes
 
 TEST(Census, CountsReferencesPerTermAndHolderAndRemembersPeaks) {
   pool::MessagePool pool(config, replica, "replica");
-  Census census(pool::messages_max_terms(config, replica), std::nullopt);
+  Census census(pool, pool::messages_max_terms(config, replica), std::nullopt);
   pool::Message* prepare = census.acquire(pool, Holder::pipeline);
   census.hold(Holder::journal_write, prepare);
   EXPECT_EQ(census.held(Term::pipeline), 1u);
@@ -31,7 +31,7 @@ TEST(Census, CountsReferencesPerTermAndHolderAndRemembersPeaks) {
 
 TEST(Census, CountsADistinctMessageOnceForItsPrimaryHolder) {
   pool::MessagePool pool(config, replica, "replica");
-  Census census(pool::messages_max_terms(config, replica), std::nullopt);
+  Census census(pool, pool::messages_max_terms(config, replica), std::nullopt);
   // A prepare handled while the pipeline and a journal write keep it: one message, the
   // pipeline's (it comes first in holder.h).
   pool::Message* prepare = census.acquire(pool, Holder::handled_message);
@@ -54,14 +54,14 @@ TEST(Census, CountsADistinctMessageOnceForItsPrimaryHolder) {
 
 TEST(Census, ReportsABreachOfATermsBound) {
   pool::MessagePool pool(config, replica, "replica");
-  Census census(pool::messages_max_terms(config, replica), std::nullopt);
+  Census census(pool, pool::messages_max_terms(config, replica), std::nullopt);
   std::optional<Census::Breach> breached;
   census.set_breach_handler([&](const Census::Breach& breach) { breached = breach; });
   pool::Message* first = census.acquire(pool, Holder::commit_prepare);
   EXPECT_FALSE(breached);
   census.hold(Holder::commit_prepare, first);
   ASSERT_TRUE(breached);
-  EXPECT_EQ(breached->term, Term::commit_prepare);
+  EXPECT_EQ(breached->limit, Term::commit_prepare);
   EXPECT_EQ(breached->what, "commit_prepare");
   EXPECT_EQ(breached->held, 2u);
   EXPECT_EQ(breached->bound, 1u);
@@ -71,7 +71,7 @@ TEST(Census, ReportsABreachOfATermsBound) {
 
 TEST(Census, TheTransientsShareBurstAndCommitReply) {
   pool::MessagePool pool(config, replica, "replica");
-  Census census(pool::messages_max_terms(config, replica), std::nullopt);
+  Census census(pool, pool::messages_max_terms(config, replica), std::nullopt);
   EXPECT_EQ(census.transients_name(), "burst+commit_reply");
   EXPECT_EQ(census.transients_bound(), 2u);
   std::optional<Census::Breach> breached;
@@ -91,7 +91,7 @@ TEST(Census, TheTransientsShareBurstAndCommitReply) {
 
 TEST(Census, ATransferWithinATermNeverCountsTheMessageTwice) {
   pool::MessagePool pool(config, replica, "replica");
-  Census census(pool::messages_max_terms(config, replica), std::nullopt);
+  Census census(pool, pool::messages_max_terms(config, replica), std::nullopt);
   pool::Message* read = census.acquire(pool, Holder::journal_read_before_budget);
   census.transfer(Holder::journal_read_before_budget, Holder::journal_read, read);
   EXPECT_EQ(census.peak(Term::journal_reads), 1u);
@@ -101,7 +101,8 @@ TEST(Census, ATransferWithinATermNeverCountsTheMessageTwice) {
 }
 
 TEST(Census, ShrinkLowersOneBoundByOne) {
-  Census census(pool::messages_max_terms(config, replica), Term::journal_writes);
+  pool::MessagePool pool(config, replica, "replica");
+  Census census(pool, pool::messages_max_terms(config, replica), Term::journal_writes);
   EXPECT_EQ(census.bound(Term::journal_writes), config.journal_iops_write_max - 1);
   EXPECT_EQ(census.bound(Term::journal_reads), config.journal_iops_read_max);
   EXPECT_FALSE(census.bound(Term::request_inflight).has_value());
@@ -109,7 +110,7 @@ TEST(Census, ShrinkLowersOneBoundByOne) {
 
 TEST(Census, ReleaseLaterEndsTheClaimButNotTheReference) {
   pool::MessagePool pool(config, replica, "replica");
-  Census census(pool::messages_max_terms(config, replica), std::nullopt);
+  Census census(pool, pool::messages_max_terms(config, replica), std::nullopt);
   pool::Message* read = census.acquire(pool, Holder::journal_read);
   census.release_later(Holder::journal_read, read);
   EXPECT_EQ(census.held(Term::journal_reads), 0u);
@@ -123,7 +124,7 @@ TEST(Census, ReleaseLaterEndsTheClaimButNotTheReference) {
 
 TEST(Census, HoldersWithoutATermCountApartFromTheTerms) {
   pool::MessagePool pool(config, replica, "replica");
-  Census census(pool::messages_max_terms(config, replica), std::nullopt);
+  Census census(pool, pool::messages_max_terms(config, replica), std::nullopt);
   pool::Message* buffer = census.acquire(pool, Holder::testing_bus_buffer);
   EXPECT_EQ(census.held(Holder::testing_bus_buffer), 1u);
   EXPECT_EQ(census.held_total(), 1u);
@@ -144,13 +145,14 @@ TEST(Census, EveryHolderHasAUniqueName) {
 
 TEST(CensusDeathTest, AHolderOfATermTheProcessLacksIsABug) {
   pool::MessagePool pool(config, replica, "replica");
-  Census census(pool::messages_max_terms(config, replica), std::nullopt);
-  EXPECT_DEATH(census.acquire(pool, Holder::request_inflight), "without it");
+  Census census(pool, pool::messages_max_terms(config, replica), std::nullopt);
+  EXPECT_DEATH(census.acquire(pool, Holder::request_inflight),
+               "request_inflight holds for request_inflight, a limit with no bound");
 }
 
 TEST(CensusDeathTest, DroppingAReferenceNotHeldIsABug) {
   pool::MessagePool pool(config, replica, "replica");
-  Census census(pool::messages_max_terms(config, replica), std::nullopt);
+  Census census(pool, pool::messages_max_terms(config, replica), std::nullopt);
   pool::Message* prepare = census.acquire(pool, Holder::pipeline);
   EXPECT_DEATH(census.release(pool, Holder::journal_write, prepare), "does not hold");
   census.release(pool, Holder::pipeline, prepare);

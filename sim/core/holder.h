@@ -14,6 +14,7 @@
 #include <optional>
 #include <string_view>
 
+#include "pool/accounting.h"
 #include "pool/message_pool.h"
 
 namespace sim {
@@ -73,3 +74,10 @@ std::optional<pool::Term> holder_term(Holder holder);
 std::optional<Holder> holder_by_name(std::string_view name);
 
 }  // namespace sim
+
+// The holders as the pool's accounting's tags (sim::Census).
+template <>
+struct pool::TagTraits<sim::Holder> {
+  static constexpr size_t count = sim::holder_count;
+  static std::string_view name(sim::Holder holder) { return sim::holder_name(holder); }
+};

@@ -32,7 +32,7 @@ struct Harness {
                            return true;
                          }};
   pool::MessagePool pool{config, pool::ClientOptions{}, "client 0"};
-  Census census{pool::messages_max_terms(config, pool::ClientOptions{}), std::nullopt};
+  Census census{pool, pool::messages_max_terms(config, pool::ClientOptions{}), std::nullopt};
   pool::MessagePool replica_pool{config, 8, "forger"};
   Client client{context, ClientOptions{64}, 0, 2, pool, census};
   // The request the client sent, as the replica saw it.

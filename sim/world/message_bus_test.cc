@@ -29,7 +29,7 @@ struct Node {
   Node(const pool::Config& config, uint32_t process, Network& network, Scheduler& scheduler)
       : client(process >= member_count),
         pool(config, pool_options(process), "node"),
-        census(pool::messages_max_terms(config, pool_options(process)), std::nullopt),
+        census(pool, pool::messages_max_terms(config, pool_options(process)), std::nullopt),
         bus(MessageBus::Shape{pool::MessageBusKind::tcp, process, client, member_count,
                               member_count,
                               client ? 0 : config.pipeline_prepare_queue_max + requests_limit,
@@ -199,7 +199,7 @@ TEST(MessageBusTcp, TheSpareSlotTakesABufferWhileAReplicaIsMissing) {
   // intact: the sixth client keeps the spare slot, one buffer past the formula's term.
   EXPECT_EQ(world.replica(1).buffers(), 6u);
   ASSERT_FALSE(world.replica(1).breaches.empty());
-  EXPECT_EQ(world.replica(1).breaches.front().term, Term::connection_recv_buffers);
+  EXPECT_EQ(world.replica(1).breaches.front().limit, Term::connection_recv_buffers);
   EXPECT_EQ(world.replica(1).breaches.front().bound, 5u);
 }
 
