@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "pool/accounting.h"
 #include "pool/message_pool.h"
 
 namespace pool {
@@ -53,6 +54,25 @@ void BM_PoolGetRefUnrefUnref(benchmark::State& state) {
   label(state);
 }
 BENCHMARK(BM_PoolGetRefUnrefUnref)->ArgsProduct({{0, 1}, {0, 1}});
+
+// The accounting's cost (pool/accounting.h): acquire and release through it, tagged by term, on
+// and compiled out; compiled out it must cost what BM_PoolGetUnref does.
+template <bool enabled>
+void BM_PoolAccountingAcquireRelease(benchmark::State& state) {
+  const Options options{ReplicaOptions{3, 0, MessageBusKind::tcp}};
+  MessagePool pool(config_test_min(), options, "bench", Poisoning::off);
+  Accounting<Term, Term, enabled> accounting(
+      pool, limits_from_terms(messages_max_terms(config_test_min(), options)));
+  for (auto _ : state) {
+    Message* message = accounting.acquire(Term::journal_writes);
+    benchmark::DoNotOptimize(message);
+    benchmark::ClobberMemory();
+    accounting.release(Term::journal_writes, message);
+  }
+  state.SetLabel(enabled ? "test_min+accounting" : "test_min+compiled_out");
+}
+BENCHMARK(BM_PoolAccountingAcquireRelease<false>)->Name("BM_PoolAccountingOff");
+BENCHMARK(BM_PoolAccountingAcquireRelease<true>)->Name("BM_PoolAccountingOn");
 
 // The floor: pop and push of an intrusive singly linked list, no checks. Its head lives in
 // memory that the barrier covers, as a pool's free list does (a head kept in a register would

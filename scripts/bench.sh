@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the release preset and runs the benchmarks, 5 repetitions each, printing medians and the
-# pool's ratio to the bare free list. Usage: scripts/bench.sh [google benchmark flags...]
+# pool's ratio to the bare free list (the accounting's rows: on, and compiled out).
+# Usage: scripts/bench.sh [google benchmark flags...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
