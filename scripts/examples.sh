@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The pool as others take it: builds the pool alone (-DPOOLSIM_POOL_ONLY=ON: a compiler, CMake and
 # xxHash's header, nothing else looked for), makes the Debian package with CPack, installs it with
-# apt, and builds and runs pool/examples/ three ways: find_package against the installed package,
-# add_subdirectory of this tree, and a plain compile through pkg-config. Each example must report
-# its planted breach. A package this script installed is removed again at exit.
+# apt, and builds and runs pool/examples/ four ways: find_package against the installed package,
+# add_subdirectory and FetchContent of this tree, and a plain compile through pkg-config. Each
+# example must report its planted breach. A package this script installed is removed at exit.
 # Usage: scripts/examples.sh [--keep-package]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,9 +61,15 @@ cmake -S pool/examples/find_package -B "$out/find_package" -G Ninja >/dev/null
 cmake --build "$out/find_package" -j2 >/dev/null
 run_example find_package "$out/find_package/holders_example"
 
-cmake -S pool/examples/add_subdirectory -B "$out/add_subdirectory" -G Ninja >/dev/null
-cmake --build "$out/add_subdirectory" -j2 >/dev/null
-run_example add_subdirectory "$out/add_subdirectory/holders_example"
+for way in add_subdirectory fetch_content; do
+  cmake -S "pool/examples/$way" -B "$out/$way" -G Ninja >/dev/null
+  if grep -qiE '^(absl|GTest|rapidcheck|benchmark|nlohmann)[A-Za-z_]*_DIR' "$out/$way/CMakeCache.txt"; then
+    echo "examples: $way built more than the pool (a dependency beyond xxHash was looked for)" >&2
+    exit 1
+  fi
+  cmake --build "$out/$way" -j2 >/dev/null
+  run_example "$way" "$out/$way/holders_example"
+done
 
 mkdir -p "$out/pkg_config"
 # shellcheck disable=SC2046  # pkg-config's output is words.
