@@ -182,6 +182,30 @@ TEST(Accounting, DescribeNamesEveryBoundedLimitThenEveryTagAlive) {
   accounting.release(Term::request_inflight, request);
 }
 
+TEST(Accounting, AnAdoptersTagsCanBeTheirOwnLimitsWithTheirOwnBounds) {
+  MessagePool pool(config_test_min(), 8, "replica 0");
+  Limits<Holder> limits;
+  limits.set(Holder::pipeline, 2);
+  limits.set(Holder::reply, 1);
+  std::vector<Breach<Holder>> breaches;
+  Accounting<Holder> accounting(pool, limits);
+  accounting.set_breach_handler([&](const Breach<Holder>& breach) { breaches.push_back(breach); });
+  Message* first = accounting.acquire(Holder::pipeline);
+  Message* second = accounting.acquire(Holder::pipeline);
+  Message* reply = accounting.acquire(Holder::reply);
+  EXPECT_TRUE(breaches.empty());
+  accounting.hold(Holder::reply, first);
+  ASSERT_EQ(breaches.size(), 1u);
+  EXPECT_EQ(breaches[0].limit, Holder::reply);
+  EXPECT_EQ(breaches[0].what, "reply");
+  EXPECT_EQ(accounting.limit_held(Holder::reply), 2u);
+  EXPECT_EQ(accounting.describe(), "pipeline 2/2, reply 2/1 | pipeline 2, reply 2");
+  accounting.release(Holder::reply, first);
+  accounting.release(Holder::reply, reply);
+  accounting.release(Holder::pipeline, second);
+  accounting.release(Holder::pipeline, first);
+}
+
 TEST(Accounting, TheChangeObserverSeesEveryOperation) {
   ReplicaAccounting replica;
   int changes = 0;
