@@ -13,9 +13,12 @@
 //
 // Compiled out (POOLSIM_ACCOUNTING_ENABLED=0, or `enabled = false`) an Accounting is a pointer to
 // its pool: acquire, hold and release are get_message, ref and unref, and every count reads 0.
-// Single-threaded, like the pool.
+// The default `enabled` comes from POOLSIM_ACCOUNTING_ENABLED, which the exported target and
+// poolsim.pc set (CMake option POOLSIM_ACCOUNTING): every translation unit sees the same value.
+// Single-threaded, like the pool; the pool must outlive its accounting.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -53,7 +56,7 @@ struct TagTraits<Term> {
 template <typename Limit>
 class Limits {
  public:
-  static constexpr size_t count = TagTraits<Limit>::count;
+  static constexpr size_t count = static_cast<size_t>(TagTraits<Limit>::count);
 
   void set(Limit limit, uint32_t bound) {
     bound_[index(limit)] = bound;
@@ -133,8 +136,8 @@ class Accounting;
 template <typename Tag, typename Limit>
 class Accounting<Tag, Limit, true> {
  public:
-  static constexpr size_t tag_count = TagTraits<Tag>::count;
-  static constexpr size_t limit_count = TagTraits<Limit>::count;
+  static constexpr size_t tag_count = static_cast<size_t>(TagTraits<Tag>::count);
+  static constexpr size_t limit_count = static_cast<size_t>(TagTraits<Limit>::count);
   static_assert(tag_count > 0 && tag_count <= 64, "a message's tags are a 64-bit set");
   using BreachHandler = std::function<void(const Breach<Limit>& breach)>;
 
@@ -145,6 +148,8 @@ class Accounting<Tag, Limit, true> {
              LimitOf<Tag, Limit> limit_of = &limit_is_tag<Tag>)
       : pool_(pool), limits_(limits), entries_(pool.messages_max()) {
     POOL_ASSERT(limit_of != nullptr);
+    POOL_ASSERT(pool.used_count() == 0, "pool '%s': accounted from its first message",
+                pool.name().c_str());
     POOL_ASSERT_EQ(entries_.size(), size_t{pool.messages_max()});
     for (size_t t = 0; t < tag_count; t++) limit_of_[t] = limit_of(static_cast<Tag>(t));
     for (const Limit member : limits_.shared_members()) {
@@ -467,14 +472,26 @@ class Accounting<Tag, Limit, false> {
   uint32_t distinct_peak(Tag /*tag*/) const { return 0; }
   uint32_t limit_held(Limit /*limit*/) const { return 0; }
   uint32_t limit_peak(Limit /*limit*/) const { return 0; }
+  uint32_t limit_distinct(Limit /*limit*/) const { return 0; }
+  uint32_t limit_distinct_peak(Limit /*limit*/) const { return 0; }
+  std::optional<uint32_t> bound(Limit /*limit*/) const { return std::nullopt; }
   uint32_t held_total() const { return 0; }
+  const std::string& shared_name() const { return empty(); }
+  uint32_t shared_bound() const { return 0; }
+  uint32_t shared_peak() const { return 0; }
   uint32_t pool_peak() const { return 0; }
+  const std::string& at_peak() const { return empty(); }
   std::optional<Tag> acquiring() const { return std::nullopt; }
   std::string describe() const { return "(accounting compiled out)"; }
   std::string report() const { return describe(); }
+  std::string describe_tags(bool /*distinct*/) const { return describe(); }
   MessagePool& pool() const { return pool_; }
 
  private:
+  static const std::string& empty() {
+    static const std::string text;
+    return text;
+  }
   MessagePool& pool_;
 };
 

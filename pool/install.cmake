@@ -4,9 +4,9 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(poolsim_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/poolsim)
-target_include_directories(pool PUBLIC
+target_include_directories(poolsim_pool PUBLIC
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/poolsim>)
-install(TARGETS pool EXPORT poolsimTargets
+install(TARGETS poolsim_pool EXPORT poolsimTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT pool)
 install(FILES accounting.h assertion.h config.h header.h message_pool.h
               ${PROJECT_BINARY_DIR}/generated/pool/version.h
@@ -23,10 +23,18 @@ install(FILES ${PROJECT_BINARY_DIR}/poolsimConfig.cmake
               ${PROJECT_BINARY_DIR}/poolsimConfigVersion.cmake
         DESTINATION ${poolsim_cmake_dir} COMPONENT pool)
 
+# The .pc file's paths relative to its own directory (a multiarch libdir is two levels deep).
+file(RELATIVE_PATH poolsim_pc_to_prefix "${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig"
+     "${CMAKE_INSTALL_PREFIX}")
+file(RELATIVE_PATH poolsim_pc_includedir "${CMAKE_INSTALL_PREFIX}" "${CMAKE_INSTALL_FULL_INCLUDEDIR}")
+# The same compile definitions as the exported target's (one value per build: no ODR split).
+set(poolsim_verify_enabled 0)
+set(poolsim_accounting_enabled 0)
 if(POOLSIM_VERIFY)
   set(poolsim_verify_enabled 1)
-else()
-  set(poolsim_verify_enabled 0)
+endif()
+if(POOLSIM_ACCOUNTING)
+  set(poolsim_accounting_enabled 1)
 endif()
 configure_file(poolsim.pc.in ${PROJECT_BINARY_DIR}/poolsim.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/poolsim.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig

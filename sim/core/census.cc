@@ -16,6 +16,10 @@ Census::Census(pool::MessagePool& pool, const pool::MessagesMaxTerms& terms,
                std::optional<pool::Term> shrink)
     : accounting_(pool, census_limits(terms, shrink), &holder_term) {
   accounting_.set_breach_handler([](const Breach&) {});
+  for (size_t i = 0; i < holder_count; i++) {
+    const std::optional<pool::Term> term = holder_term(static_cast<Holder>(i));
+    holder_allowed_[i] = !term || terms.bound(*term) || *term == pool::Term::reply_copy;
+  }
 }
 
 }  // namespace sim

@@ -147,7 +147,15 @@ TEST(CensusDeathTest, AHolderOfATermTheProcessLacksIsABug) {
   pool::MessagePool pool(config, replica, "replica");
   Census census(pool, pool::messages_max_terms(config, replica), std::nullopt);
   EXPECT_DEATH(census.acquire(pool, Holder::request_inflight),
-               "request_inflight holds for request_inflight, a limit with no bound");
+               "request_inflight holds for term request_inflight in a process without it");
+}
+
+TEST(CensusDeathTest, AClientHoldingExecutesReplyIsABugThoughTheTransientsAreShared) {
+  const pool::Options client{pool::ClientOptions{}};
+  pool::MessagePool pool(config, client, "client");
+  Census census(pool, pool::messages_max_terms(config, client), std::nullopt);
+  EXPECT_DEATH(census.acquire(pool, Holder::execute_reply),
+               "execute_reply holds for term commit_reply in a process without it");
 }
 
 TEST(CensusDeathTest, DroppingAReferenceNotHeldIsABug) {
