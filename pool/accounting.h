@@ -26,6 +26,7 @@
 #include <functional>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,9 @@ class Limits {
   // Checks `members` together, in distinct messages, against the sum of the bounds they have; a
   // member without a bound adds nothing to the allowance but is counted in it. Once.
   void share(std::initializer_list<Limit> members) {
+    share(std::span<const Limit>(members.begin(), members.size()));
+  }
+  void share(std::span<const Limit> members) {
     POOL_ASSERT(shared_.empty(), "one shared allowance per accounting");
     POOL_ASSERT_GT(members.size(), size_t{0});
     for (const Limit member : members) {

@@ -55,12 +55,10 @@ class Census {
   // A new message from the pool, held by `holder`.
   pool::Message* acquire(pool::MessagePool& pool, Holder holder) {
     check_pool(pool);
-    check_holder(holder);
     return accounting_.acquire(holder);
   }
   // Another reference to `message`, held by `holder`.
   pool::Message* hold(Holder holder, pool::Message* message) {
-    check_holder(holder);
     return accounting_.hold(holder, message);
   }
   // Drops `holder`'s reference to `message`.
@@ -70,7 +68,6 @@ class Census {
   }
   // Moves `from`'s reference to `to` (the reference count does not change).
   void transfer(Holder from, Holder to, pool::Message* message) {
-    check_holder(to);
     accounting_.transfer(from, to, message);
   }
   // Ends `holder`'s claim on a reference whose unref the caller does later: the original frees
@@ -128,17 +125,7 @@ class Census {
   void check_pool(const pool::MessagePool& pool) const {
     POOL_ASSERT(&pool == &accounting_.pool(), "a census serves one pool");
   }
-  // A holder's term must be the process's own; only a reply copy under the original formula
-  // (no reply_copy term) eats into the other transients' share.
-  void check_holder(Holder holder) const {
-    POOL_ASSERT(holder_allowed_[static_cast<size_t>(holder)],
-                "%s holds for term %s in a process without it",
-                std::string(holder_name(holder)).c_str(),
-                std::string(pool::term_name(*holder_term(holder))).c_str());
-  }
-
   Accounting accounting_;
-  std::array<bool, holder_count> holder_allowed_{};
 };
 
 }  // namespace sim

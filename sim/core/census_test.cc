@@ -147,7 +147,7 @@ TEST(CensusDeathTest, AHolderOfATermTheProcessLacksIsABug) {
   pool::MessagePool pool(config, replica, "replica");
   Census census(pool, pool::messages_max_terms(config, replica), std::nullopt);
   EXPECT_DEATH(census.acquire(pool, Holder::request_inflight),
-               "request_inflight holds for term request_inflight in a process without it");
+               "request_inflight holds for request_inflight, a limit with no bound");
 }
 
 TEST(CensusDeathTest, AClientHoldingExecutesReplyIsABugThoughTheTransientsAreShared) {
@@ -155,7 +155,7 @@ TEST(CensusDeathTest, AClientHoldingExecutesReplyIsABugThoughTheTransientsAreSha
   pool::MessagePool pool(config, client, "client");
   Census census(pool, pool::messages_max_terms(config, client), std::nullopt);
   EXPECT_DEATH(census.acquire(pool, Holder::execute_reply),
-               "execute_reply holds for term commit_reply in a process without it");
+               "execute_reply holds for commit_reply, a limit with no bound");
 }
 
 TEST(CensusDeathTest, DroppingAReferenceNotHeldIsABug) {
