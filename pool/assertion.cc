@@ -8,8 +8,9 @@
 namespace pool {
 namespace {
 
-FailureContextHook failure_context_hook = nullptr;
-void* failure_context = nullptr;
+// Per thread: each simulation of a sweep's worker threads names its own seed.
+thread_local FailureContextHook failure_context_hook = nullptr;
+thread_local void* failure_context = nullptr;
 
 void print_operand(const AssertOperand& operand) {
   switch (operand.kind) {

@@ -9,10 +9,11 @@
 namespace pool {
 
 // Called once on an assertion failure, after the message and before abort(). The one sanctioned
-// global: a simulation installs a hook that prints its seed and the command that replays it.
+// global, one per thread: a simulation installs a hook that prints its seed and the command that
+// replays it (a sweep runs one simulation per thread).
 using FailureContextHook = void (*)(void* context);
 
-// Installs `hook` with its `context` (nullptr removes it).
+// Installs `hook` with its `context` for the calling thread (nullptr removes it).
 void set_failure_context_hook(FailureContextHook hook, void* context);
 
 // Prints "assertion failed: <condition> at <file>:<line>: <message>", runs the hook, aborts.

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Runs a range of seeds in parallel (GNU parallel), with a progress line (done/total, failures,
-# ETA), prints each failing seed's replay command, and writes one aggregate JSON: pass/fail
-# counts, each seed's trace hash and, per role and formula term, the peak over all seeds against
-# its bound. Past one machine, the same sweep runs as tasks of contiguous seed ranges whose
-# aggregates merge into exactly the aggregate of one local sweep.
+# Runs a range of seeds in one sim process on --jobs threads (sim --seeds), with a progress line
+# (done/total, failures, ETA), prints each failing seed's replay command, and writes one aggregate
+# JSON: pass/fail counts, each seed's trace hash and, per role and formula term, the peak over all
+# seeds against its bound. A seed that crashes (an assertion, a sanitizer) loses no other seed's
+# result: sim runs it again alone and reports it with its replay command. Past one machine, the
+# same sweep runs as tasks of contiguous seed ranges whose aggregates merge into exactly the
+# aggregate of one local sweep.
 # Usage: scripts/sweep.sh --seeds=FIRST..LAST [--jobs=N] [--out=DIR] [--expect-terms=FILE]
-#          [--expect-holders=FILE] [--plot] [sim flags, e.g. --swarm=stress --bus=tcp...]
+#          [--expect-holders=FILE] [--plot] [--process-per-seed] [sim flags, e.g. --swarm=stress]
+#   --process-per-seed: the sweep as it ran before sim --seeds, one sim process per seed under
+#     GNU parallel (slower; CI checks that both write the same aggregate).
 #   On Slurm: --slurm --seeds-per-task=M [--sbatch-args='--partition=X ...']: builds, submits a
 #     job array (one task per M seeds, scripts/sweep.sbatch), waits with a progress line, merges.
 #   One task: --shard=K/N (K from 0; the K-th of N near-equal ranges), or --seeds-per-task=M with
@@ -24,10 +28,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
 bad() { echo "sweep.sh: $1" >&2; exit 2; }
 
 seeds="" jobs="" out="" expect_terms="" expect_holders="" merge="" shard="" seeds_per_task="" slurm=false plot=false
+process_per_seed=false
 sbatch_args="" sim_flags=()
 while (($# > 0)); do
   argument=$1
@@ -45,6 +50,7 @@ while (($# > 0)); do
     --slurm) slurm=true ;;
     --sbatch-args=*) sbatch_args=${argument#--sbatch-args=} ;;
     --plot) plot=true ;;
+    --process-per-seed) process_per_seed=true ;;
     -h | --help) usage; exit 0 ;;
     --seed=*) bad "--seed is chosen per run; use --seeds=FIRST..LAST" ;;
     --summary-json=* | --trace-events=* | --trace-out=*) bad "$argument: the sweep writes its own files" ;;
@@ -93,6 +99,7 @@ total=$((last - first + 1))
 $slurm && [[ -z "$seeds_per_task" ]] && bad "--slurm needs --seeds-per-task=M"
 $slurm && [[ -n "$shard" ]] && bad "--slurm makes its own tasks; drop --shard"
 [[ -n "$sbatch_args" ]] && ! $slurm && bad "--sbatch-args needs --slurm"
+$slurm && $process_per_seed && bad "--process-per-seed is for local sweeps"
 
 # One task of a sharded sweep: which seeds are ours.
 task="" tasks=""
@@ -116,7 +123,8 @@ if [[ -n "$task" ]]; then
   for binary in build/release/sim/sim "$aggregate_tool"; do
     [[ -x "$binary" ]] || bad "$binary is missing: a task does not build; run cmake --preset release && cmake --build --preset release first"
   done
-  command -v parallel >/dev/null || bad "GNU parallel is not installed on $(hostname) (apt-get install parallel)"
+  ! $process_per_seed || command -v parallel >/dev/null \
+    || bad "GNU parallel is not installed on $(hostname) (apt-get install parallel)"
   out=$out/tasks/$task
   echo "sweep: task $task of $tasks: seeds $task_first..$task_last"
   # Expected terms hold for the whole sweep, not a task's share: the merge checks them.
@@ -154,6 +162,16 @@ if $slurm; then
   [[ -z "$expect_holders" ]] || bad "--expect-holders applies to a local sweep or a --merge"
   exec scripts/sweep_slurm.sh "$out" "$first" "$last" "$seeds_per_task" "$sbatch_args" \
     "$expect_terms" "$plot" "${sim_flags[@]}"
+fi
+
+if ! $process_per_seed; then
+  # Every seed in one process: its summary, log and the aggregate, exactly as below.
+  status=0
+  "$sim" --seeds="$first..$last" --jobs="$jobs" --out="$out" "${aggregate_flags[@]}" \
+    "${sim_flags[@]}" || status=$?
+  ((status == 2)) && exit 2
+  [[ -z "$task" ]] && plot_headroom "$out"
+  exit "$status"
 fi
 
 mkdir -p "$out/summaries" "$out/logs"

@@ -19,4 +19,10 @@ ProcessResult run_command(const std::string& command) {
   return result;
 }
 
+std::string shell_quoted(std::string_view text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
 }  // namespace pool::cli

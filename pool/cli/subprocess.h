@@ -1,7 +1,9 @@
-// Runs a command as a user would, for the CLIs' tests: its exit code and its output.
+// Runs a command as a user would (the CLIs' tests, sim's single runs of a sweep's crashed seeds):
+// its exit code and its output.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace pool::cli {
 
@@ -12,5 +14,8 @@ struct ProcessResult {
 
 // Runs `command` through /bin/sh with stderr folded into stdout.
 ProcessResult run_command(const std::string& command);
+
+// 'text' as one word for /bin/sh, whatever it holds.
+std::string shell_quoted(std::string_view text);
 
 }  // namespace pool::cli

@@ -22,7 +22,9 @@
 #include "pool/cli/subprocess.h"
 #include "sim/cli/minimize.h"
 #include "sim/cli/perfetto_trace.h"
+#include "sim/cli/run_text.h"
 #include "sim/cli/summary_json.h"
+#include "sim/cli/sweep_main.h"
 #include "sim/cluster.h"
 #include "sim/options.h"
 
@@ -40,6 +42,10 @@ ABSL_FLAG(bool, minimize, false,
 
 // The swarm's options (replica count, faults, ...) are flags too, declared once in options.cc's
 // table; --help lists them.
+ABSL_FLAG(std::string, planted_crash, "",
+          "For tests of the sweep: assert:SEED fails an assertion as that seed's run starts, "
+          "kill:SEED kills its process without one (as a sanitizer's report does).");
+
 ABSL_FLAG(std::string, swarm, "default",
           "How the seed draws the options: default, or stress (drives holders to their bounds).");
 
@@ -48,11 +54,16 @@ namespace {
 constexpr std::string_view program = "sim";
 constexpr std::string_view usage =
     "usage: sim [--seed=N] [--log=quiet|short|full] [--summary-json=PATH] [--trace-out=PATH]\n"
-    "           [option flags...]\n\n"
+    "           [option flags...]\n"
+    "       sim --seeds=FIRST..LAST [--jobs=N] --out=DIR [--expected-terms=FILE] [option "
+    "flags...]\n\n"
     "Runs one deterministic simulation of a replicated cluster whose every message comes from a\n"
     "pool sized by messages_max(), and checks that no pool runs dry, no holder exceeds its\n"
     "formula term, nothing leaks, the committed log agrees, replies match requests, and the\n"
     "cluster converges once faults stop. The seed chooses every option; flags pin them.\n"
+    "With --seeds, runs each seed of the range as that single run would, on --jobs threads, and\n"
+    "writes DIR/summaries/SEED.json, DIR/logs/SEED.txt and the sweep's DIR/aggregate.json; a seed\n"
+    "that crashes is run again alone and reported with its replay command.\n"
     "Exit codes: 0 pass, 1 failure, 2 bad input.";
 
 // The option table's flags: names for the parser, (name, help) for --help.
@@ -80,6 +91,7 @@ std::optional<std::string> option_given(const pool::cli::ParsedCommandLine& pars
 
 struct Run {
   sim::Options options;
+  std::optional<sim::PlantedCrash> planted_crash;
   std::string log;
   std::string summary_json;
   std::string trace_events;
@@ -125,9 +137,8 @@ absl::StatusOr<uint64_t> seed_from_flags(const pool::cli::ParsedCommandLine& par
 }
 
 // The seed's draw, then every option flag given overriding it, validated.
-absl::StatusOr<sim::Options> options_from_flags(const pool::cli::ParsedCommandLine& parsed) {
-  absl::StatusOr<uint64_t> seed = seed_from_flags(parsed);
-  if (!seed.ok()) return seed.status();
+absl::StatusOr<sim::Options> options_from_flags(const pool::cli::ParsedCommandLine& parsed,
+                                                uint64_t seed) {
   const std::string profile = option_given(parsed, "profile").value_or("test_min");
   if (!pool::config_by_name(profile)) {
     return pool::cli::flag_one_of("profile", profile, {"test_min", "production"});
@@ -135,7 +146,7 @@ absl::StatusOr<sim::Options> options_from_flags(const pool::cli::ParsedCommandLi
   const std::string swarm_text = absl::GetFlag(FLAGS_swarm);
   const std::optional<sim::Swarm> swarm = sim::swarm_by_name(swarm_text);
   if (!swarm) return pool::cli::flag_one_of("swarm", swarm_text, {"default", "stress"});
-  sim::Options options = sim::options_from_seed(*seed, profile, *swarm);
+  sim::Options options = sim::options_from_seed(seed, profile, *swarm);
   // In the table's order, the last value given for each (as for any flag).
   for (const std::string& name : sim::options_flag_names()) {
     if (name == "seed" || name == "profile") continue;
@@ -169,6 +180,14 @@ absl::Status outputs_check(const Run& run) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::optional<sim::PlantedCrash>> planted_crash_from_flag() {
+  const std::string text = absl::GetFlag(FLAGS_planted_crash);
+  if (text.empty()) return std::optional<sim::PlantedCrash>();
+  absl::StatusOr<sim::PlantedCrash> planted = sim::planted_crash_parse(text);
+  if (!planted.ok()) return planted.status();
+  return std::optional<sim::PlantedCrash>(*planted);
+}
+
 absl::StatusOr<Run> run_from_flags(const pool::cli::ParsedCommandLine& parsed) {
   if (!parsed.positional.empty()) {
     return absl::InvalidArgumentError("unexpected argument '" + parsed.positional.front() +
@@ -180,9 +199,14 @@ absl::StatusOr<Run> run_from_flags(const pool::cli::ParsedCommandLine& parsed) {
       !status.ok()) {
     return status;
   }
-  absl::StatusOr<sim::Options> options = options_from_flags(parsed);
+  absl::StatusOr<uint64_t> seed = seed_from_flags(parsed);
+  if (!seed.ok()) return seed.status();
+  absl::StatusOr<sim::Options> options = options_from_flags(parsed, *seed);
   if (!options.ok()) return options.status();
   run.options = *std::move(options);
+  absl::StatusOr<std::optional<sim::PlantedCrash>> planted = planted_crash_from_flag();
+  if (!planted.ok()) return planted.status();
+  run.planted_crash = *planted;
   run.summary_json = absl::GetFlag(FLAGS_summary_json);
   run.trace_events = absl::GetFlag(FLAGS_trace_events);
   run.trace_out = absl::GetFlag(FLAGS_trace_out);
@@ -191,64 +215,7 @@ absl::StatusOr<Run> run_from_flags(const pool::cli::ParsedCommandLine& parsed) {
 }
 
 void print_summary(const sim::Summary& summary, const std::string& log) {
-  if (log != "quiet") {
-    const sim::Options& options = summary.options;
-    std::printf(
-        "summary: seed %llu, %s, %s bus, %llu replicas + %llu standbys, %llu clients, "
-        "pipeline_requests_limit %llu\n",
-        static_cast<unsigned long long>(options.seed), options.profile.c_str(),
-        std::string(pool::message_bus_name(options.bus)).c_str(),
-        static_cast<unsigned long long>(options.replica_count),
-        static_cast<unsigned long long>(options.standby_count),
-        static_cast<unsigned long long>(options.client_count),
-        static_cast<unsigned long long>(options.replica.pipeline_requests_limit));
-    std::printf(
-        "ticks %llu, events %llu, requests committed %llu (ops %llu), requests answered "
-        "%llu, crashes %llu\n"
-        "view changes %llu (views started %llu, truncations %llu), checkpoints %llu, syncs %llu, "
-        "grid blocks repaired %llu\n",
-        static_cast<unsigned long long>(summary.ticks),
-        static_cast<unsigned long long>(summary.events),
-        static_cast<unsigned long long>(summary.requests_committed),
-        static_cast<unsigned long long>(summary.ops_committed),
-        static_cast<unsigned long long>(summary.requests_answered),
-        static_cast<unsigned long long>(summary.crashes),
-        static_cast<unsigned long long>(summary.view_changes),
-        static_cast<unsigned long long>(summary.views_started),
-        static_cast<unsigned long long>(summary.view_truncations),
-        static_cast<unsigned long long>(summary.checkpoints),
-        static_cast<unsigned long long>(summary.syncs),
-        static_cast<unsigned long long>(summary.blocks_repaired));
-    std::printf("pools (peak / messages_max; per term peak/bound):\n");
-    for (const sim::PoolSummary& pool_summary : summary.pools) {
-      std::string terms;
-      for (const sim::TermPeak& term : pool_summary.terms) {
-        if (term.peak == 0 && term.bound == 0) continue;
-        terms += " " + std::string(pool::term_name(term.term)) + " " + std::to_string(term.peak) +
-                 "/" + std::to_string(term.bound);
-      }
-      if (!pool_summary.transients_name.empty()) {
-        terms += " (" + pool_summary.transients_name + " " +
-                 std::to_string(pool_summary.transients_peak) + "/" +
-                 std::to_string(pool_summary.transients_bound) + ")";
-      }
-      for (const sim::HolderPeak& holder : pool_summary.holders) {
-        if (sim::holder_term(holder.holder)) continue;
-        terms += " " + std::string(sim::holder_name(holder.holder)) + "(no term) " +
-                 std::to_string(holder.peak);
-      }
-      std::printf("  %-10s %4u / %-4u%s\n", pool_summary.owner.c_str(), pool_summary.peak,
-                  pool_summary.messages_max, terms.c_str());
-    }
-    std::printf("trace hash %s\n", sim::hash_hex(summary.trace_hash).c_str());
-  }
-  if (summary.passed) {
-    std::printf("PASS seed=%llu\n", static_cast<unsigned long long>(summary.options.seed));
-  } else {
-    std::printf("FAIL %s: %s: %s\n", sim::failure_kind_name(summary.failure->kind),
-                summary.failure->process.c_str(), summary.failure->detail.c_str());
-    std::printf("replay: %s\n", sim::options_replay_command(summary.options).c_str());
-  }
+  std::fputs(sim::run_summary_text(summary, log).c_str(), stdout);
   std::fflush(stdout);
 }
 
@@ -284,13 +251,6 @@ void event_sink(void* context, uint64_t index, const sim::TraceRecord& record,
   if (sink->print) std::printf("  %s\n", description.c_str());
 }
 
-// 'text' for /bin/sh, whatever the text holds.
-std::string shell_quoted(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
 // One candidate of --minimize, in a process of its own: an exhaustion or an assertion ends it.
 // A run that ends any other way (bad flags, no binary, a signal without an assertion) is an
 // "error", which is never the same failure as anything.
@@ -298,9 +258,9 @@ sim::Verdict run_candidate(const sim::Options& options, const std::string& self,
                            const std::string& summary_path, std::string& output) {
   std::error_code error;
   std::filesystem::remove(summary_path, error);
-  const pool::cli::ProcessResult result =
-      pool::cli::run_command(shell_quoted(self) + sim::options_flags_text(options) +
-                             " --log=quiet --summary-json=" + shell_quoted(summary_path));
+  const pool::cli::ProcessResult result = pool::cli::run_command(
+      pool::cli::shell_quoted(self) + sim::options_flags_text(options) +
+      " --log=quiet --summary-json=" + pool::cli::shell_quoted(summary_path));
   output = result.output;
   sim::Verdict verdict;
   verdict.passed = false;
@@ -441,12 +401,12 @@ void outputs_open(const Run& run, sim::Cluster& cluster, Outputs& outputs) {
 // Runs the simulation the flags describe: exit 0 pass, 1 failure, 2 a summary not written.
 int simulate(const Run& run) {
   const sim::Options& options = run.options;
-  std::printf("seed %llu\n", static_cast<unsigned long long>(options.seed));
-  if (run.log != "quiet") std::printf("options%s\n", sim::options_flags_text(options).c_str());
+  std::fputs(sim::run_header_text(options, run.log).c_str(), stdout);
   std::fflush(stdout);
   failure_context =
       "seed " + std::to_string(options.seed) + "; replay: " + sim::options_replay_command(options);
   pool::set_failure_context_hook(print_failure_context, nullptr);
+  sim::planted_crash(run.planted_crash, options.seed);
 
   sim::Cluster cluster(options);
   Outputs outputs;
@@ -472,13 +432,23 @@ int main(int argc, char** argv) {
   auto parsed = pool::cli::parse_command_line(argc, argv, option_flag_name_set());
   if (!parsed.ok()) pool::cli::exit_bad_input(program, parsed.status());
   if (parsed->help) {
-    std::printf("%s",
-                pool::cli::help_text(usage, {"sim/cli/main.cc"}, option_flags_help()).c_str());
+    std::printf("%s", pool::cli::help_text(usage, {"sim/cli/main.cc", "sim/cli/sweep_main.cc"},
+                                           option_flags_help())
+                          .c_str());
     return 0;
   }
   if (parsed->version) {
     std::printf("%s\n", pool::cli::version_text(program).c_str());
     return 0;
+  }
+  if (sim::sweep_asked()) {
+    const absl::StatusOr<std::optional<sim::PlantedCrash>> planted = planted_crash_from_flag();
+    if (!planted.ok()) pool::cli::exit_bad_input(program, planted.status());
+    const pool::cli::ParsedCommandLine& command_line = *parsed;
+    return sim::sweep_main(
+        argc, argv, command_line,
+        [&command_line](uint64_t seed) { return options_from_flags(command_line, seed); },
+        *planted);
   }
   auto run = run_from_flags(*parsed);
   if (!run.ok()) pool::cli::exit_bad_input(program, run.status());

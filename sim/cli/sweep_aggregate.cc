@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -565,6 +566,17 @@ void SweepAggregate::print(const TermExpectations& expectations) const {
       repro = "scripts/minimize.sh" + repro.substr(sim_script.size());
     std::printf("minimise the first: %s\n", repro.c_str());
   }
+}
+
+absl::Status sweep_aggregate_write(const SweepAggregate& sweep, const std::string& path) {
+  const std::string partial = path + ".partial";
+  std::ofstream file(partial);
+  file << sweep.to_json().dump(2) << "\n";
+  file.close();
+  std::error_code error;
+  if (file) std::filesystem::rename(partial, path, error);
+  if (!file || error) return absl::InternalError("could not write " + path);
+  return absl::OkStatus();
 }
 
 }  // namespace sim

@@ -103,4 +103,8 @@ class SweepAggregate {
   std::vector<std::string> regressions_;  // Expected to be reached, and not reached.
 };
 
+// Writes `sweep`'s JSON to `path` whole: to PATH.partial, then renamed, so that a submitter
+// polling for it never reads half a file.
+absl::Status sweep_aggregate_write(const SweepAggregate& sweep, const std::string& path);
+
 }  // namespace sim

@@ -22,6 +22,7 @@
 #include "absl/flags/flag.h"
 #include "nlohmann/json.hpp"
 #include "pool/cli/flags.h"
+#include "sim/cli/seed_list.h"
 #include "sim/cli/sweep_aggregate.h"
 #include "sim/options.h"
 
@@ -111,13 +112,9 @@ int main(int argc, char** argv) {
 
   sim::SweepAggregate sweep;
   if (const std::string range = absl::GetFlag(FLAGS_sweep_seeds); !range.empty()) {
-    const size_t dots = range.find("..");
-    const std::optional<uint64_t> first =
-        dots == std::string::npos ? std::nullopt : sim::parse_u64(range.substr(0, dots));
-    const std::optional<uint64_t> last =
-        dots == std::string::npos ? std::nullopt : sim::parse_u64(range.substr(dots + 2));
-    if (!first || !last) bad("--sweep-seeds=" + range + " is not FIRST..LAST");
-    if (absl::Status status = sweep.set_sweep_seeds(*first, *last); !status.ok()) {
+    const absl::StatusOr<std::pair<uint64_t, uint64_t>> seeds = sim::seed_range_parse(range);
+    if (!seeds.ok()) bad("--sweep-seeds=" + range + ": " + std::string(seeds.status().message()));
+    if (absl::Status status = sweep.set_sweep_seeds(seeds->first, seeds->second); !status.ok()) {
       bad("--sweep-seeds=" + range + ": " + std::string(status.message()));
     }
   }
@@ -135,18 +132,8 @@ int main(int argc, char** argv) {
     bad(std::string(status.message()));
   }
   sweep.expect(expectations, holder_expectations);
-  // Written whole, then renamed: a Slurm submitter polling for it never reads half a file.
-  const std::string partial = out + ".partial";
-  std::ofstream file(partial);
-  file << sweep.to_json().dump(2) << "\n";
-  file.close();
-  bool written = static_cast<bool>(file);
-  if (written) {
-    std::filesystem::rename(partial, out, error);
-    written = !error;
-  }
-  if (!written) {
-    std::fprintf(stderr, "sweep-aggregate: could not write --out=%s\n", out.c_str());
+  if (absl::Status status = sim::sweep_aggregate_write(sweep, out); !status.ok()) {
+    std::fprintf(stderr, "sweep-aggregate: %s\n", std::string(status.message()).c_str());
     return 2;
   }
   sweep.print(expectations);
