@@ -8,7 +8,7 @@ namespace sim {
 
 void Scheduler::schedule(uint64_t tick, Action action) {
   POOL_ASSERT_GE(tick, now_tick_);
-  POOL_ASSERT(action != nullptr);
+  POOL_ASSERT(static_cast<bool>(action));
   uint32_t slot = 0;
   if (action_slots_free_.empty()) {
     slot = static_cast<uint32_t>(actions_.size());
@@ -16,7 +16,7 @@ void Scheduler::schedule(uint64_t tick, Action action) {
   } else {
     slot = action_slots_free_.back();
     action_slots_free_.pop_back();
-    POOL_ASSERT(actions_[slot] == nullptr);
+    POOL_ASSERT(!actions_[slot]);
     actions_[slot] = std::move(action);
   }
   queue_.push_back(Event{tick, sequence_next_++, slot});
@@ -32,7 +32,6 @@ void Scheduler::run_next() {
   POOL_ASSERT_GE(event.tick, now_tick_);
   // Out of its slot before it runs: the action may schedule others into the slot.
   Action action = std::move(actions_[event.action_slot]);
-  actions_[event.action_slot] = nullptr;
   action_slots_free_.push_back(event.action_slot);
   now_tick_ = event.tick;
   events_run_ += 1;

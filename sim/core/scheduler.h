@@ -3,14 +3,15 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <vector>
+
+#include "sim/core/action.h"
 
 namespace sim {
 
 class Scheduler {
  public:
-  using Action = std::function<void()>;
+  using Action = sim::Action;
 
   uint64_t now_tick() const { return now_tick_; }
 
@@ -30,7 +31,7 @@ class Scheduler {
 
  private:
   // The heap holds small records; the actions stay put in slots of their own (a heap of
-  // std::functions would move them at every sift).
+  // actions would move them at every sift).
   struct Event {
     uint64_t tick;
     uint64_t sequence;
