@@ -48,7 +48,7 @@ void Cluster::build_replicas() {
     const bool faulty = r >= 1 && r <= options_.storage_faulty_count;
     storages_.push_back(std::make_unique<Storage>(options_.storage, options_.seed, scheduler_, r,
                                                   faulty, wal_slot_count, shape.client_count,
-                                                  grid_slot_count));
+                                                  grid_slot_count, &disk_bytes_));
     replicas_.push_back(std::make_unique<Replica>(*context_, options_.replica, r, *pools_[r].pool,
                                                   *pools_[r].census, *storages_[r]));
     const Replica* replica = replicas_.back().get();

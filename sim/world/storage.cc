@@ -11,12 +11,14 @@ constexpr uint64_t ppm = 1'000'000;
 
 Storage::Storage(const StorageOptions& options, uint64_t seed, Scheduler& scheduler,
                  uint32_t replica, bool faulty, uint32_t wal_slot_count, uint32_t client_count,
-                 uint32_t grid_slot_count)
+                 uint32_t grid_slot_count, DiskBytesStore* store)
     : wal_headers(wal_slot_count),
       options_(options),
       scheduler_(scheduler),
       prng_(prng_for(seed, PrngStream::storage_base, replica)),
       faulty_(faulty),
+      own_store_(store == nullptr ? std::make_unique<DiskBytesStore>() : nullptr),
+      store_(store == nullptr ? *own_store_ : *store),
       wal_(wal_slot_count),
       client_replies_(client_count),
       grid_(grid_slot_count) {
@@ -28,10 +30,10 @@ Storage::Storage(const StorageOptions& options, uint64_t seed, Scheduler& schedu
               "latencies are ranges of at least one tick");
 }
 
-std::vector<uint8_t>& Storage::slot_bytes(Zone zone, uint32_t slot) {
-  std::vector<std::vector<uint8_t>>& slots = zone == Zone::wal_prepares     ? wal_
-                                             : zone == Zone::client_replies ? client_replies_
-                                                                            : grid_;
+DiskBytes& Storage::slot_bytes(Zone zone, uint32_t slot) {
+  std::vector<DiskBytes>& slots = zone == Zone::wal_prepares     ? wal_
+                                  : zone == Zone::client_replies ? client_replies_
+                                                                 : grid_;
   POOL_ASSERT_LT(slot, slots.size());
   return slots[slot];
 }
@@ -44,32 +46,32 @@ void Storage::write(Zone zone, uint32_t slot, const pool::Message& message,
   const pool::Message* source = &message;
   write_after_latency(
       zone, slot,
-      [source](std::vector<uint8_t>& bytes) {
-        bytes.assign(source->buffer.begin(), source->buffer.begin() + source->header->frame.size);
+      [this, source] {
+        return store_.keep(source->header->frame.checksum,
+                           source->buffer.first(source->header->frame.size));
       },
       std::move(done));
 }
 
 void Storage::write_bytes(Zone zone, uint32_t slot, std::vector<uint8_t> bytes,
                           std::function<void(bool lost)> done) {
+  // Not a message: no checksum to find another disk's copy by.
+  auto kept = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
   write_after_latency(
-      zone, slot,
-      [bytes = std::move(bytes)](std::vector<uint8_t>& slot_bytes) { slot_bytes = bytes; },
-      std::move(done));
+      zone, slot, [kept = std::move(kept)] { return kept; }, std::move(done));
 }
 
-void Storage::write_after_latency(Zone zone, uint32_t slot,
-                                  std::function<void(std::vector<uint8_t>&)> copy,
+void Storage::write_after_latency(Zone zone, uint32_t slot, std::function<DiskBytes()> bytes,
                                   std::function<void(bool lost)> done) {
-  POOL_ASSERT(copy != nullptr && done != nullptr);
+  POOL_ASSERT(bytes != nullptr && done != nullptr);
   const uint64_t latency = prng_.range_inclusive(latency_ticks(options_.write_latency_ticks_min),
                                                  latency_ticks(options_.write_latency_ticks_max));
   const bool lost = faults_strike() && prng_.chance(options_.write_fault_ppm, ppm);
-  scheduler_.schedule_after(latency, [this, zone, slot, lost, copy = std::move(copy),
+  scheduler_.schedule_after(latency, [this, zone, slot, lost, bytes = std::move(bytes),
                                       done = std::move(done), incarnation = incarnation_] {
     if (incarnation != incarnation_) return;
     if (!lost) {
-      copy(slot_bytes(zone, slot));
+      slot_bytes(zone, slot) = bytes();
       if (zone == Zone::wal_prepares) wal_slots_written_ = std::max(wal_slots_written_, slot + 1);
     }
     done(lost);
@@ -86,12 +88,13 @@ void Storage::read(Zone zone, uint32_t slot, pool::Message& into,
   scheduler_.schedule_after(latency, [this, zone, slot, target, corrupt, corrupt_at,
                                       done = std::move(done), incarnation = incarnation_] {
     if (incarnation != incarnation_) return;
-    const std::vector<uint8_t>& bytes = slot_bytes(zone, slot);
+    const DiskBytes& kept = slot_bytes(zone, slot);
+    const size_t kept_size = kept ? kept->size() : 0;
     // The header is always read whole; an unwritten slot reads as zeros.
     std::memset(target->buffer.data(), 0, pool::header_size);
-    POOL_ASSERT_LE(bytes.size(), target->buffer.size());
-    if (!bytes.empty()) std::memcpy(target->buffer.data(), bytes.data(), bytes.size());
-    const size_t size = std::max<size_t>(bytes.size(), pool::header_size);
+    POOL_ASSERT_LE(kept_size, target->buffer.size());
+    if (kept_size > 0) std::memcpy(target->buffer.data(), kept->data(), kept_size);
+    const size_t size = std::max<size_t>(kept_size, pool::header_size);
     if (corrupt) target->buffer[corrupt_at % size] ^= 0x5A;
     done(corrupt);
   });
@@ -115,7 +118,8 @@ void Storage::read_bytes(Zone zone, uint32_t slot,
   scheduler_.schedule_after(latency, [this, zone, slot, corrupt, corrupt_at, done = std::move(done),
                                       incarnation = incarnation_] {
     if (incarnation != incarnation_) return;
-    std::vector<uint8_t> bytes = slot_bytes(zone, slot);
+    const DiskBytes& kept = slot_bytes(zone, slot);
+    std::vector<uint8_t> bytes = kept ? *kept : std::vector<uint8_t>();
     if (corrupt && !bytes.empty()) bytes[corrupt_at % bytes.size()] ^= 0x5A;
     done(std::move(bytes), corrupt);
   });

@@ -14,6 +14,7 @@
 #include "pool/message_pool.h"
 #include "sim/core/prng.h"
 #include "sim/core/scheduler.h"
+#include "sim/world/disk_bytes.h"
 
 namespace sim {
 
@@ -32,9 +33,11 @@ struct StorageOptions {
 class Storage {
  public:
   // `faulty`: this disk may lose writes and corrupt reads (a minority of replicas are faulty).
-  // `seed` is the run's: each disk draws from a stream of its own.
+  // `seed` is the run's: each disk draws from a stream of its own. `store` keeps the bytes of
+  // messages written, shared with the cluster's other disks (a store of its own if null).
   Storage(const StorageOptions& options, uint64_t seed, Scheduler& scheduler, uint32_t replica,
-          bool faulty, uint32_t wal_slot_count, uint32_t client_count, uint32_t grid_slot_count);
+          bool faulty, uint32_t wal_slot_count, uint32_t client_count, uint32_t grid_slot_count,
+          DiskBytesStore* store = nullptr);
 
   // Copies `message` into the slot when the write completes, then calls done(lost).
   void write(Zone zone, uint32_t slot, const pool::Message& message,
@@ -77,9 +80,8 @@ class Storage {
   std::vector<std::optional<pool::PrepareHeader>> wal_headers;
 
  private:
-  std::vector<uint8_t>& slot_bytes(Zone zone, uint32_t slot);
-  void write_after_latency(Zone zone, uint32_t slot,
-                           std::function<void(std::vector<uint8_t>&)> copy,
+  DiskBytes& slot_bytes(Zone zone, uint32_t slot);
+  void write_after_latency(Zone zone, uint32_t slot, std::function<DiskBytes()> bytes,
                            std::function<void(bool lost)> done);
 
   // A latency option as it applies now: one tick once faults stop.
@@ -93,9 +95,12 @@ class Storage {
   Prng prng_;
   const bool faulty_;
   uint64_t incarnation_ = 0;
-  std::vector<std::vector<uint8_t>> wal_;
-  std::vector<std::vector<uint8_t>> client_replies_;
-  std::vector<std::vector<uint8_t>> grid_;
+  std::unique_ptr<DiskBytesStore> own_store_;  // When the disk shares with no other.
+  DiskBytesStore& store_;
+  // Null while unwritten.
+  std::vector<DiskBytes> wal_;
+  std::vector<DiskBytes> client_replies_;
+  std::vector<DiskBytes> grid_;
   uint32_t wal_slots_written_ = 0;
   std::vector<uint8_t> superblock_;
 };

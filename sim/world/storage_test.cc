@@ -40,6 +40,35 @@ TEST(Storage, AWriteReadsBack) {
   harness.pool.unref(written);
 }
 
+// Two disks that write the same message keep one copy of it; another write to one disk's slot
+// leaves the other's bytes as they were.
+TEST(Storage, DisksShareTheBytesOfOneMessageAndNothingElse) {
+  Harness harness;
+  DiskBytesStore store;
+  Storage first(harness.options, 1, harness.scheduler, 1, false, 4, 1, 2, &store);
+  Storage second(harness.options, 1, harness.scheduler, 2, false, 4, 1, 2, &store);
+  pool::Message* written = testing::ping_sealed(harness.pool, 1);
+  first.write(Zone::wal_prepares, 0, *written, [](bool) {});
+  second.write(Zone::wal_prepares, 0, *written, [](bool) {});
+  harness.run();
+  EXPECT_EQ(store.copies(), 1u);
+  pool::Message* other = testing::ping_sealed(harness.pool, 2);
+  ASSERT_NE(other->header->frame.checksum, written->header->frame.checksum);
+  first.write(Zone::wal_prepares, 0, *other, [](bool) {});
+  harness.run();
+  EXPECT_EQ(store.copies(), 2u);
+  pool::Message* read = harness.pool.get_message();
+  second.read(Zone::wal_prepares, 0, *read, [](bool) {});
+  harness.run();
+  EXPECT_EQ(read->header->frame.checksum, written->header->frame.checksum);
+  first.read(Zone::wal_prepares, 0, *read, [](bool) {});
+  harness.run();
+  EXPECT_EQ(read->header->frame.checksum, other->header->frame.checksum);
+  harness.pool.unref(read);
+  harness.pool.unref(other);
+  harness.pool.unref(written);
+}
+
 TEST(Storage, AFaultyDiskLosesWritesUntilFaultsStop) {
   Harness harness;
   harness.options.write_fault_ppm = 1'000'000;
