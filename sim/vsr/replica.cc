@@ -1228,13 +1228,15 @@ void Replica::repair_prepares(uint64_t op_max) {
     return now >= r.sent_tick + repair_expiry_ticks || journal_.prepared(r.op);
   });
   // From the checkpoint on: recovery replays the committed ops after it too.
-  for (uint64_t op = state_.op_checkpoint + 1; op <= op_max && journal_.writes_available() > 0;
-       op++) {
+  // Counted once, and again after each write or send (a write takes a write IOP).
+  uint32_t writes_available = journal_.writes_available();
+  for (uint64_t op = state_.op_checkpoint + 1; op <= op_max && writes_available > 0; op++) {
     const pool::PrepareHeader* header = journal_.header(op);
     if (header == nullptr || journal_.prepared(op) || journal_.writing(op)) continue;
     if (op > op_prepare_max()) break;
     if (pool::Message* prepare = state_.pipeline.cached(op, header->frame.checksum)) {
       write_prepare(prepare);
+      writes_available = journal_.writes_available();
       continue;
     }
     if (std::any_of(state_.repairs.begin(), state_.repairs.end(),
@@ -1256,6 +1258,7 @@ void Replica::repair_prepares(uint64_t op_max) {
     send(to, request);
     release(Holder::repair_request, request);
     state_.repairs.push_back(RepairRequest{op, to, now});
+    writes_available = journal_.writes_available();  // Sending never writes; counted anyway.
     // Bounded: at most repairs_per_replica_max in flight to each other member.
     POOL_ASSERT_LE(state_.repairs.size(),
                    size_t{repairs_per_replica_max} * (context_.shape.member_count - 1));
