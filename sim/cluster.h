@@ -137,7 +137,7 @@ class Cluster {
   std::unique_ptr<Network> network_;
   std::unique_ptr<ProcessContext> context_;
   std::vector<ProcessPool> pools_;  // Replicas and standbys, then clients.
-  DiskBytesStore disk_bytes_;  // Shared by the disks; outlives them.
+  DiskBytesStore disk_bytes_;       // Shared by the disks; outlives them.
   std::vector<std::unique_ptr<Storage>> storages_;
   std::vector<std::unique_ptr<Replica>> replicas_;
   std::vector<std::unique_ptr<Client>> clients_;

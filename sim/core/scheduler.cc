@@ -80,7 +80,8 @@ void Scheduler::run_next() {
 void Scheduler::advance_to(uint64_t tick) {
   POOL_ASSERT_GE(tick, now_tick_);
   // No event before `tick`: the buckets it skips are empty, and so is the far heap before it.
-  for (uint64_t skipped = now_tick_; skipped < tick && skipped < now_tick_ + ring_ticks; skipped++) {
+  for (uint64_t skipped = now_tick_; skipped < tick && skipped < now_tick_ + ring_ticks;
+       skipped++) {
     POOL_ASSERT(bucket(skipped).next == bucket(skipped).slots.size(),
                 "an event is due before tick %llu", static_cast<unsigned long long>(tick));
   }
