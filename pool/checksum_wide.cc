@@ -1,6 +1,5 @@
+// Compiled with -mavx2 (pool/CMakeLists.txt): see checksum_wide.h for what it may include.
 #include "pool/checksum_wide.h"
-
-#include "pool/assertion.h"
 
 #if defined(__x86_64__) && defined(__AVX2__)
 #define POOLSIM_CHECKSUM_WIDE 1
@@ -13,23 +12,17 @@
 
 namespace pool::internal {
 
-bool checksum_wide_supported() {
-#if POOLSIM_CHECKSUM_WIDE
-  static const bool supported = __builtin_cpu_supports("avx2");
-  return supported;
-#else
-  return false;
-#endif
-}
+const bool checksum_wide_compiled = POOLSIM_CHECKSUM_WIDE == 1;
 
-U128 checksum_wide(std::span<const uint8_t> bytes) {
-  POOL_ASSERT_GT(bytes.size(), checksum_wide_bytes_min);
-  POOL_ASSERT(checksum_wide_supported(), "checksum_wide without AVX2");
+void checksum_wide(const uint8_t* data, size_t size, uint64_t* low64, uint64_t* high64) {
 #if POOLSIM_CHECKSUM_WIDE
-  const XXH128_hash_t hash = XXH3_128bits(bytes.data(), bytes.size());
-  return U128{hash.low64, hash.high64};
+  const XXH128_hash_t hash = XXH3_128bits(data, size);
+  *low64 = hash.low64;
+  *high64 = hash.high64;
 #else
-  return U128{0, 0};
+  static_cast<void>(data), static_cast<void>(size), static_cast<void>(low64);
+  static_cast<void>(high64);
+  __builtin_trap();  // Never called: checksum_wide_compiled is false.
 #endif
 }
 

@@ -274,9 +274,21 @@ std::string_view command_name(uint8_t wire_value) {
 }
 
 U128 checksum(std::span<const uint8_t> bytes) {
+  POOL_ASSERT(bytes.data() != nullptr || bytes.empty(), "checksum of %zu bytes at null",
+              bytes.size());
   // Past 240 bytes (a body) the AVX2 loop, where the CPU has it: the same hash, twice as wide.
-  if (bytes.size() > internal::checksum_wide_bytes_min && internal::checksum_wide_supported()) {
-    return internal::checksum_wide(bytes);
+  // The CPU is asked here, in a file compiled for every x86-64 CPU, not in the AVX2 one.
+  static const bool wide_supported = [] {
+#if defined(__x86_64__)
+    return internal::checksum_wide_compiled && __builtin_cpu_supports("avx2") != 0;
+#else
+    return false;
+#endif
+  }();
+  if (bytes.size() > internal::checksum_wide_bytes_min && wide_supported) {
+    U128 wide;
+    internal::checksum_wide(bytes.data(), bytes.size(), &wide.low, &wide.high);
+    return wide;
   }
   const XXH128_hash_t hash = XXH3_128bits(bytes.data(), bytes.size());
   return U128{hash.low64, hash.high64};

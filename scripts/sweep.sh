@@ -74,7 +74,8 @@ plot_headroom() {
 
 # --merge DIR: nothing else to do.
 if [[ -n "$merge" ]]; then
-  [[ -z "$seeds$shard$seeds_per_task" ]] && ! $slurm && ((${#sim_flags[@]} == 0)) \
+  [[ -z "$seeds$shard$seeds_per_task" ]] && ! $slurm && ! $process_per_seed \
+    && ((${#sim_flags[@]} == 0)) \
     || bad "--merge takes only --expect-terms, --expect-holders and --plot"
   [[ -d "$merge" ]] || bad "--merge $merge is not a directory"
   [[ -e "$merge/aggregate.json" ]] && bad "$merge/aggregate.json exists; remove it to merge again"

@@ -40,12 +40,13 @@ ABSL_FLAG(bool, minimize, false,
           "Search for the smallest configuration that fails as this run does (fewer processes, "
           "faults, requests and ticks), printing each step and the minimal replay command.");
 
-// The swarm's options (replica count, faults, ...) are flags too, declared once in options.cc's
-// table; --help lists them.
 ABSL_FLAG(std::string, planted_crash, "",
           "For tests of the sweep: assert:SEED fails an assertion as that seed's run starts, "
-          "kill:SEED kills its process without one (as a sanitizer's report does).");
+          "kill:SEED kills its process without one (as a sanitizer's report does); "
+          "worker-assert:SEED and worker-kill:SEED do so in a sweep's worker only.");
 
+// The swarm's options (replica count, faults, ...) are flags too, declared once in options.cc's
+// table; --help lists them.
 ABSL_FLAG(std::string, swarm, "default",
           "How the seed draws the options: default, or stress (drives holders to their bounds).");
 
@@ -406,7 +407,7 @@ int simulate(const Run& run) {
   failure_context =
       "seed " + std::to_string(options.seed) + "; replay: " + sim::options_replay_command(options);
   pool::set_failure_context_hook(print_failure_context, nullptr);
-  sim::planted_crash(run.planted_crash, options.seed);
+  sim::planted_crash(run.planted_crash, options.seed, /*in_worker=*/false);
 
   sim::Cluster cluster(options);
   Outputs outputs;
@@ -441,7 +442,7 @@ int main(int argc, char** argv) {
     std::printf("%s\n", pool::cli::version_text(program).c_str());
     return 0;
   }
-  if (sim::sweep_asked()) {
+  if (sim::sweep_asked(*parsed)) {
     const absl::StatusOr<std::optional<sim::PlantedCrash>> planted = planted_crash_from_flag();
     if (!planted.ok()) pool::cli::exit_bad_input(program, planted.status());
     const pool::cli::ParsedCommandLine& command_line = *parsed;

@@ -70,9 +70,14 @@ TermExpectations expectations_from(const std::string& flag, const std::string& p
   return *std::move(read);
 }
 
+constexpr int32_t jobs_max = 1024;
+
 uint32_t jobs_from_flag() {
   const int32_t jobs = absl::GetFlag(FLAGS_jobs);
-  if (jobs < 0 || jobs > 1024) bad("--jobs=" + std::to_string(jobs) + " is not 1..1024");
+  if (jobs < 0 || jobs > jobs_max) {
+    bad("--jobs=" + std::to_string(jobs) + " is not 1.." + std::to_string(jobs_max) +
+        " (or 0, one per CPU)");
+  }
   if (jobs > 0) return static_cast<uint32_t>(jobs);
   return std::max(1u, std::thread::hardware_concurrency());
 }
@@ -84,14 +89,13 @@ std::string seed_log_level(const pool::cli::ParsedCommandLine& parsed) {
 }
 
 // The worker: the seeds its sweep handed it, into the sweep's directory.
-int worker_main(const pool::cli::ParsedCommandLine& parsed, const SeedJob& job) {
+int worker_main(const SeedJob& job) {
   const absl::StatusOr<std::vector<uint64_t>> seeds = seed_list_parse(absl::GetFlag(FLAGS_seeds));
   if (!seeds.ok()) bad("--seeds: " + std::string(seeds.status().message()));
   std::error_code error;
   if (!std::filesystem::is_directory(job.out + "/summaries", error)) {
     bad("--sweep-worker: " + job.out + " is not a sweep's directory");
   }
-  static_cast<void>(parsed);
   return sweep_worker_run(job, *seeds, jobs_from_flag());
 }
 
@@ -140,22 +144,36 @@ SweepPlan plan_from_flags(
 void out_make(const std::string& out) {
   if (out.empty()) bad("--seeds needs --out=DIR, a new directory for the sweep's results");
   std::error_code error;
-  if (std::filesystem::exists(out, error)) bad("--out=" + out + " exists; choose a new directory");
-  std::filesystem::create_directories(out + "/summaries", error);
+  const std::filesystem::path parent = std::filesystem::path(out).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, error);
+  // Made here or refused: a directory another sweep made a moment ago is not shared.
+  if (!error && !std::filesystem::create_directory(out, error) && !error) {
+    bad("--out=" + out + " exists; choose a new directory");
+  }
+  if (!error) std::filesystem::create_directory(out + "/summaries", error);
   if (!error) std::filesystem::create_directories(out + "/logs", error);
   if (error) bad("--out=" + out + ": " + error.message());
 }
 
 }  // namespace
 
-bool sweep_asked() {
-  return !absl::GetFlag(FLAGS_seeds).empty() || absl::GetFlag(FLAGS_sweep_worker);
+bool sweep_asked(const pool::cli::ParsedCommandLine& parsed) {
+  return std::any_of(sweep_flag_names().begin(), sweep_flag_names().end(),
+                     [&](const std::string& name) { return parsed.flags_set.count(name) != 0; });
 }
 
 int sweep_main(int argc, const char* const* argv, const pool::cli::ParsedCommandLine& parsed,
                const std::function<absl::StatusOr<Options>(uint64_t seed)>& options_for_seed,
                const std::optional<PlantedCrash>& planted) {
-  if (absl::GetFlag(FLAGS_seeds).empty()) bad("--sweep-worker needs --seeds");
+  if (absl::GetFlag(FLAGS_seeds).empty()) {
+    // A sweep's flag without a sweep: say so rather than run one seed and ignore it.
+    for (const std::string& name : sweep_flag_names()) {
+      if (name != "seeds" && parsed.flags_set.count(name) != 0) {
+        bad("--" + pool::cli::flag_name_dashed(name) + " needs --seeds=FIRST..LAST");
+      }
+    }
+    bad("--seeds is empty: give FIRST..LAST");
+  }
   if (parsed.flags_set.count("seed") != 0) bad("--seed and --seeds: give one");
   for (const char* flag : {"summary_json", "trace_events", "trace_out", "minimize"}) {
     if (parsed.flags_set.count(flag) != 0) {
@@ -170,7 +188,7 @@ int sweep_main(int argc, const char* const* argv, const pool::cli::ParsedCommand
   job.out = absl::GetFlag(FLAGS_out);
   job.log = seed_log_level(parsed);
   job.planted_crash = planted;
-  if (absl::GetFlag(FLAGS_sweep_worker)) return worker_main(parsed, job);
+  if (absl::GetFlag(FLAGS_sweep_worker)) return worker_main(job);
   const SweepPlan plan = plan_from_flags(argc, argv, parsed, options_for_seed);
   out_make(plan.out);
   return sweep_run(plan);

@@ -13,8 +13,9 @@
 
 namespace sim {
 
-// True if the command line asks for a sweep (--seeds, or a worker of one).
-bool sweep_asked();
+// True if the command line has any of the sweep's flags (--seeds, --jobs, --out, ...): it asks
+// for a sweep, or for one with a flag missing, which sweep_main refuses.
+bool sweep_asked(const pool::cli::ParsedCommandLine& parsed);
 
 // Runs the sweep or the worker; the exit code. Bad input exits 2 with one line.
 int sweep_main(int argc, const char* const* argv, const pool::cli::ParsedCommandLine& parsed,

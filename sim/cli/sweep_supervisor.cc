@@ -91,8 +91,10 @@ struct WorkerReport {
   std::map<uint64_t, Outcome> ended;
   std::set<uint64_t> crashed;  // Named by their assertion hook.
   std::set<uint64_t> alone;    // To run as single runs.
+  size_t failed_count = 0;     // Of `ended`.
   bool pool_ran_dry = false;   // A "fatal" seed ended the worker on purpose.
   int exit_code = -1;          // -1: killed by a signal.
+  int signal = 0;              // The signal that killed it, if one did.
 };
 
 void report_line(const std::string& line, WorkerReport& report) {
@@ -107,6 +109,7 @@ void report_line(const std::string& line, WorkerReport& report) {
     report.ended[seed] = Outcome::passed;
   } else if (what == "fail" || what == "fatal") {
     report.ended[seed] = Outcome::failed;
+    report.failed_count += 1;
     report.pool_ran_dry = report.pool_ran_dry || what == "fatal";
   } else if (what == "crash") {
     report.crashed.insert(seed);
@@ -139,10 +142,6 @@ std::string crash_detail(const std::string& log) {
   return printable;
 }
 
-}  // namespace
-
-namespace {
-
 class Supervisor {
  public:
   explicit Supervisor(const SweepPlan& plan)
@@ -157,7 +156,11 @@ class Supervisor {
     }
     progress_.show(outcomes_.size(), failed_, /*final=*/true);
     if (!stand_ins_write()) return 2;
-    return aggregate();
+    const int aggregated = aggregate();
+    for (const std::string& death : unexplained_) {
+      std::printf("FAIL sweep: %s; see %s/worker.log\n", death.c_str(), plan_.out.c_str());
+    }
+    return aggregated == 0 && !unexplained_.empty() ? 1 : aggregated;
   }
 
  private:
@@ -194,19 +197,14 @@ class Supervisor {
           buffer.erase(0, end + 1);
         }
       }
-      progress_.show(outcomes_.size() + report.ended.size(), failed_ + failures_in(report));
+      progress_.show(outcomes_.size() + report.ended.size(), failed_ + report.failed_count);
     }
     ::close(worker.report_fd);
     int status = 0;
     while (::waitpid(worker.pid, &status, 0) < 0 && errno == EINTR) {
     }
     report.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
-  static size_t failures_in(const WorkerReport& report) {
-    size_t failures = 0;
-    for (const auto& [seed, outcome] : report.ended) failures += outcome != Outcome::passed;
-    return failures;
+    report.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   }
 
   // One worker over the pending seeds; the seeds it lost run alone or wait for the next worker.
@@ -229,14 +227,19 @@ class Supervisor {
     // report) makes every seed it was running a suspect. A pool run dry names its seed.
     std::set<uint64_t> alone = report.alone;
     alone.insert(report.crashed.begin(), report.crashed.end());
-    if (report.exit_code != 0 && report.crashed.empty() && !report.pool_ran_dry) {
+    const bool died_unnamed = report.exit_code != 0 && report.crashed.empty() &&
+                              !report.pool_ran_dry && report.exit_code != worker_exit_pool_ran_dry;
+    std::set<uint64_t> suspects;
+    if (died_unnamed) {
       for (uint64_t seed : report.begun) {
-        if (report.ended.count(seed) == 0) alone.insert(seed);
+        if (report.ended.count(seed) == 0) suspects.insert(seed);
       }
+      alone.insert(suspects.begin(), suspects.end());
     }
     for (uint64_t seed : alone) {
       if (outcomes_.count(seed) == 0) outcome_set(seed, single_run(seed));
     }
+    deaths_check(report, died_unnamed, suspects);
     const size_t pending_before = pending_.size();
     std::erase_if(pending_, [&](uint64_t seed) { return outcomes_.count(seed) != 0; });
     POOL_ASSERT(report.exit_code != 0 || pending_.empty(), "a worker ended with seeds not run");
@@ -247,6 +250,32 @@ class Supervisor {
       pending_.erase(pending_.begin());
     }
     return true;
+  }
+
+  // A worker's death must be one of its seeds' own failure, found again when the seed runs alone:
+  // one that is not (a seed whose assertion does not repeat alone, a death no seed explains) is
+  // state shared between the threads or a run that is not deterministic, and fails the sweep.
+  void deaths_check(const WorkerReport& report, bool died_unnamed,
+                    const std::set<uint64_t>& suspects) {
+    for (uint64_t seed : report.crashed) {
+      if (outcomes_.at(seed) != Outcome::passed) continue;
+      unexplained_.insert("seed " + std::to_string(seed) +
+                          " failed an assertion in the sweep's worker but passes alone");
+    }
+    if (!died_unnamed) return;
+    for (uint64_t seed : suspects) {
+      if (outcomes_.at(seed) != Outcome::passed) return;
+    }
+    const std::string how = report.signal != 0 ? "signal " + std::to_string(report.signal)
+                                               : "exit code " + std::to_string(report.exit_code);
+    if (suspects.empty()) {
+      unexplained_.insert("a worker died (" + how + ") between seeds");
+      return;
+    }
+    std::string running;
+    for (uint64_t seed : suspects) running += (running.empty() ? "" : ", ") + std::to_string(seed);
+    unexplained_.insert("a worker died (" + how + ") while it ran [" + running +
+                        "]; each of them passes alone");
   }
 
   // The seed as one run of its own, in a process of its own, exactly as the shell sweep ran it.
@@ -303,6 +332,7 @@ class Supervisor {
   std::vector<uint64_t> pending_;
   std::map<uint64_t, Outcome> outcomes_;
   size_t failed_ = 0;
+  std::set<std::string> unexplained_;  // Worker deaths no seed's own run explains, once each.
   Progress progress_;
 };
 

@@ -113,6 +113,39 @@ TEST(SimSweep, ACrashLosesNoOtherSeed) {
   std::filesystem::remove_all(singles);
 }
 
+// Under --log=full each seed's log holds its events too, as the single run prints them.
+TEST(SimSweep, AFullLogIsTheSingleRunsOutput) {
+  const std::string swept = temporary_directory("full");
+  const std::string singles = temporary_directory("full_singles");
+  const ProcessResult sweep =
+      sim("--seeds=3..4 --jobs=2 --log=full --out=" + swept + " --formula=corrected");
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
+  single_runs(singles, 3, 4, "--log=full --formula=corrected");
+  expect_same_files(swept, singles, 3, 4);
+  const std::string log = file_text(swept + "/logs/3.txt");
+  EXPECT_GT(std::count(log.begin(), log.end(), '\n'), 1000) << "the events are in the log";
+  std::filesystem::remove_all(swept);
+  std::filesystem::remove_all(singles);
+}
+
+// A worker's death that the seed's own run does not repeat (here planted in the worker only, as
+// state shared between threads would do it) fails the sweep, though every seed passes alone.
+TEST(SimSweep, AWorkerDeathNoSeedExplainsFailsTheSweep) {
+  for (const std::string& plant : {std::string("worker-assert:3"), std::string("worker-kill:3")}) {
+    const std::string swept = temporary_directory("unexplained");
+    const ProcessResult sweep = sim("--seeds=1..6 --jobs=2 --out=" + swept +
+                                    " --formula=corrected --planted-crash=" + plant);
+    EXPECT_EQ(sweep.exit_code, 1) << plant << ": " << sweep.output;
+    EXPECT_NE(sweep.output.find("6 seeds: 6 passed, 0 failed"), std::string::npos) << sweep.output;
+    const std::string expected = plant == "worker-assert:3"
+                                     ? "FAIL sweep: seed 3 failed an assertion in the sweep's "
+                                       "worker but passes alone"
+                                     : "FAIL sweep: a worker died (signal 9) while it ran [";
+    EXPECT_NE(sweep.output.find(expected), std::string::npos) << sweep.output;
+    std::filesystem::remove_all(swept);
+  }
+}
+
 TEST(SimSweep, BadInputIsOneLineAndExitTwo) {
   const std::string existing = temporary_directory("existing");
   std::filesystem::create_directories(existing);
@@ -125,7 +158,8 @@ TEST(SimSweep, BadInputIsOneLineAndExitTwo) {
            "--seeds=1..3 --summary-json=x.json --out=" + fresh,
            "--seeds=0..99999999 --out=" + fresh,
            "--seeds=1..3 --planted-crash=boom:1 --out=" + fresh,
-           "--seeds=1..3 --expected-terms=/nonexistent --out=" + fresh}) {
+           "--seeds=1..3 --expected-terms=/nonexistent --out=" + fresh, std::string("--jobs=2"),
+           "--out=" + fresh, std::string("--seeds="), "--seeds=1..3 --jobs=2000 --out=" + fresh}) {
     const ProcessResult result = sim(arguments);
     EXPECT_EQ(result.exit_code, 2) << arguments << ": " << result.output;
     EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;

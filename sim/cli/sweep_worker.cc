@@ -1,6 +1,5 @@
 #include "sim/cli/sweep_worker.h"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -8,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "pool/assertion.h"
@@ -27,7 +27,7 @@ class Reporter {
     size_t written = 0;
     while (written < text.size()) {
       const ssize_t count = ::write(STDOUT_FILENO, text.data() + written, text.size() - written);
-      if (count <= 0) std::_Exit(4);  // The sweep is gone: nobody is left to report to.
+      if (count <= 0) std::_Exit(worker_exit_orphaned);  // Nobody is left to report to.
       written += static_cast<size_t>(count);
     }
   }
@@ -50,16 +50,48 @@ void run_crashed(void* context) {
   run->reporter->line("crash", run->seed);
 }
 
+// A seed's log, written as a single run of the seed prints: the header, under --log=full every
+// event as it happens, then the summary.
+class SeedLog {
+ public:
+  SeedLog(const SeedJob& job, const Options& options)
+      : file_(seed_log_path(job.out, options.seed)),
+        level_(job.log),
+        member_count_(static_cast<uint32_t>(options.member_count())) {
+    file_ << run_header_text(options, level_);
+  }
+
+  // Under --log=full, the cluster's events into the log.
+  void attach(Cluster& cluster) {
+    if (level_ == "full") cluster.trace().set_sink(event_line, this);
+  }
+
+  bool finish(const Summary& summary) {
+    file_ << run_summary_text(summary, level_);
+    file_.close();
+    return static_cast<bool>(file_);
+  }
+
+ private:
+  static void event_line(void* context, uint64_t /*index*/, const TraceRecord& record,
+                         const pool::U128& /*hash*/) {
+    auto* log = static_cast<SeedLog*>(context);
+    log->file_ << "  " << trace_record_describe(record, log->member_count_) << "\n";
+  }
+
+  std::ofstream file_;
+  const std::string level_;
+  const uint32_t member_count_;
+};
+
 // The seed's log and summary, as a single run writes them; false if either write failed.
-bool seed_files_write(const SeedJob& job, const std::string& header, const Summary& summary) {
+bool seed_files_write(const SeedJob& job, SeedLog& log, const Summary& summary) {
   const uint64_t seed = summary.options.seed;
-  std::ofstream log(seed_log_path(job.out, seed));
-  log << header << run_summary_text(summary, job.log);
-  log.close();
+  const bool log_written = log.finish(summary);
   std::ofstream json(seed_summary_path(job.out, seed));
   json << summary_json(summary).dump(2) << "\n";
   json.close();
-  if (log && json) return true;
+  if (log_written && json) return true;
   std::fprintf(stderr, "sim: could not write the files of seed %llu in %s\n",
                static_cast<unsigned long long>(seed), job.out.c_str());
   return false;
@@ -72,23 +104,27 @@ void seed_run(const SeedJob& job, uint64_t seed, Reporter& reporter) {
     reporter.line("alone", seed);  // A single run says why, in the seed's log, as before.
     return;
   }
-  const std::string header = run_header_text(*options, job.log);
+  SeedLog log(job, *options);
   RunContext context{seed, options_replay_command(*options), &reporter};
   pool::set_failure_context_hook(run_crashed, &context);  // This thread's hook.
-  planted_crash(job.planted_crash, seed);
-  Cluster cluster(*options);
-  cluster.set_fatal_handler([&](const Summary& summary) {
-    seed_files_write(job, header, summary);
-    reporter.line("fatal", seed);
-    std::_Exit(3);
-  });
-  const Summary summary = cluster.run();
+  planted_crash(job.planted_crash, seed, /*in_worker=*/true);
+  std::optional<Summary> summary;
+  {
+    Cluster cluster(*options);
+    log.attach(cluster);
+    cluster.set_fatal_handler([&](const Summary& fatal) {
+      // The pool cannot go on; without its files the sweep runs the seed alone instead.
+      reporter.line(seed_files_write(job, log, fatal) ? "fatal" : "alone", seed);
+      std::_Exit(worker_exit_pool_ran_dry);
+    });
+    summary = cluster.run();
+  }  // The cluster's teardown asserts too: the hook names the seed until the cluster is gone.
   pool::set_failure_context_hook(nullptr, nullptr);
-  if (!seed_files_write(job, header, summary)) {
+  if (!seed_files_write(job, log, *summary)) {
     reporter.line("alone", seed);
     return;
   }
-  reporter.line(summary.passed ? "pass" : "fail", seed);
+  reporter.line(summary->passed ? "pass" : "fail", seed);
 }
 
 }  // namespace
@@ -99,24 +135,6 @@ std::string seed_summary_path(const std::string& out, uint64_t seed) {
 
 std::string seed_log_path(const std::string& out, uint64_t seed) {
   return out + "/logs/" + std::to_string(seed) + ".txt";
-}
-
-absl::StatusOr<PlantedCrash> planted_crash_parse(std::string_view text) {
-  const size_t colon = text.find(':');
-  const std::string_view kind = text.substr(0, colon);
-  const std::optional<uint64_t> seed =
-      colon == std::string_view::npos ? std::nullopt : parse_u64(text.substr(colon + 1));
-  if ((kind != "assert" && kind != "kill") || !seed) {
-    return absl::InvalidArgumentError("--planted-crash=" + std::string(text) +
-                                      " is not assert:SEED or kill:SEED");
-  }
-  return PlantedCrash{kind == "kill", *seed};
-}
-
-void planted_crash(const std::optional<PlantedCrash>& plant, uint64_t seed) {
-  if (!plant || plant->seed != seed) return;
-  if (plant->kill) ::kill(::getpid(), SIGKILL);
-  POOL_ASSERT(plant->seed != seed, "the crash --planted-crash asked for");
 }
 
 int sweep_worker_run(const SeedJob& job, const std::vector<uint64_t>& seeds, uint32_t jobs) {

@@ -3,8 +3,9 @@
 // writes them, and reports each step to the sweep on stdout, one line each:
 //   begin SEED       the seed's run started
 //   pass|fail SEED   it ended and its files are written
-//   fatal SEED       a pool ran dry: its files are written, and the worker exits 3 (the pool
-//                    cannot go on), losing the other threads' runs
+//   fatal SEED       a pool ran dry: its files are written, and the worker exits
+//                    worker_exit_pool_ran_dry (the pool cannot go on), losing the other threads'
+//                    runs
 //   crash SEED       an assertion failed in its run: the worker dies with it
 //   alone SEED       the seed's flags are refused: the sweep runs it alone, as a single run
 // A worker that dies reports what it got through; the sweep (sweep_supervisor.h) runs the seeds
@@ -15,23 +16,13 @@
 #include <functional>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "sim/cli/planted_crash.h"
 #include "sim/options.h"
 
 namespace sim {
-
-// For tests of the sweep itself (--planted-crash): "assert:SEED" makes that seed's run fail an
-// assertion as it starts, "kill:SEED" kills its process without one, as a sanitizer's report does.
-struct PlantedCrash {
-  bool kill = false;
-  uint64_t seed = 0;
-};
-absl::StatusOr<PlantedCrash> planted_crash_parse(std::string_view text);
-// Crashes as planted if `seed` is the planted one; called where a run starts, single or swept.
-void planted_crash(const std::optional<PlantedCrash>& plant, uint64_t seed);
 
 // What a sweep runs for each seed and where its files go.
 struct SeedJob {
@@ -44,6 +35,9 @@ struct SeedJob {
 
 std::string seed_summary_path(const std::string& out, uint64_t seed);
 std::string seed_log_path(const std::string& out, uint64_t seed);
+
+inline constexpr int worker_exit_pool_ran_dry = 3;  // After its "fatal" (or "alone") line.
+inline constexpr int worker_exit_orphaned = 4;      // Its report pipe closed: the sweep is gone.
 
 // Runs `seeds` on `jobs` threads; exit code 0 when every seed ran (passed or failed).
 int sweep_worker_run(const SeedJob& job, const std::vector<uint64_t>& seeds, uint32_t jobs);

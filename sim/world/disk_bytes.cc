@@ -17,9 +17,9 @@ DiskBytes DiskBytesStore::keep(const pool::U128& checksum, std::span<const uint8
   // New, or the same checksum over other bytes (a header corrupted in memory): a copy of its own.
   auto fresh = std::make_shared<const std::vector<uint8_t>>(bytes.begin(), bytes.end());
   copy = fresh;
-  if (copies_.size() >= prune_at_size_) {
+  if (copies_.size() >= prune_at_count_) {
     std::erase_if(copies_, [](const auto& entry) { return entry.second.expired(); });
-    prune_at_size_ = std::max<size_t>(64, 2 * copies_.size());
+    prune_at_count_ = std::max<size_t>(prune_at_count_min, 2 * copies_.size());
   }
   return fresh;
 }

@@ -23,13 +23,15 @@ class DiskBytesStore {
   // The bytes as one shared copy: an existing one if some disk holds the same bytes under the
   // same checksum, else a new one.
   DiskBytes keep(const pool::U128& checksum, std::span<const uint8_t> bytes);
-  size_t copies() const { return copies_.size(); }
+  size_t copies_count() const { return copies_.size(); }
 
  private:
   using Key = std::tuple<uint64_t, uint64_t, size_t>;  // Checksum (high, low) and size.
   // Ordered, never iterated for behaviour: only the pruning of expired copies walks it.
   std::map<Key, std::weak_ptr<const std::vector<uint8_t>>> copies_;
-  size_t prune_at_size_ = 64;
+  // Expired copies are pruned when the map reaches this many entries (twice the live ones).
+  static constexpr size_t prune_at_count_min = 64;
+  size_t prune_at_count_ = prune_at_count_min;
 };
 
 }  // namespace sim

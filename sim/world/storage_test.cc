@@ -51,12 +51,12 @@ TEST(Storage, DisksShareTheBytesOfOneMessageAndNothingElse) {
   first.write(Zone::wal_prepares, 0, *written, [](bool) {});
   second.write(Zone::wal_prepares, 0, *written, [](bool) {});
   harness.run();
-  EXPECT_EQ(store.copies(), 1u);
+  EXPECT_EQ(store.copies_count(), 1u);
   pool::Message* other = testing::ping_sealed(harness.pool, 2);
   ASSERT_NE(other->header->frame.checksum, written->header->frame.checksum);
   first.write(Zone::wal_prepares, 0, *other, [](bool) {});
   harness.run();
-  EXPECT_EQ(store.copies(), 2u);
+  EXPECT_EQ(store.copies_count(), 2u);
   pool::Message* read = harness.pool.get_message();
   second.read(Zone::wal_prepares, 0, *read, [](bool) {});
   harness.run();
