@@ -144,10 +144,12 @@ SweepPlan plan_from_flags(
 void out_make(const std::string& out) {
   if (out.empty()) bad("--seeds needs --out=DIR, a new directory for the sweep's results");
   std::error_code error;
-  const std::filesystem::path parent = std::filesystem::path(out).parent_path();
+  std::string dir = out;  // "DIR/" names DIR: its parent is DIR's.
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  const std::filesystem::path parent = std::filesystem::path(dir).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, error);
   // Made here or refused: a directory another sweep made a moment ago is not shared.
-  if (!error && !std::filesystem::create_directory(out, error) && !error) {
+  if (!error && !std::filesystem::create_directory(dir, error) && !error) {
     bad("--out=" + out + " exists; choose a new directory");
   }
   if (!error) std::filesystem::create_directory(out + "/summaries", error);

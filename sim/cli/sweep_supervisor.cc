@@ -232,7 +232,7 @@ class Supervisor {
     std::set<uint64_t> suspects;
     if (died_unnamed) {
       for (uint64_t seed : report.begun) {
-        if (report.ended.count(seed) == 0) suspects.insert(seed);
+        if (report.ended.count(seed) == 0 && report.alone.count(seed) == 0) suspects.insert(seed);
       }
       alone.insert(suspects.begin(), suspects.end());
     }
@@ -257,14 +257,15 @@ class Supervisor {
   // state shared between the threads or a run that is not deterministic, and fails the sweep.
   void deaths_check(const WorkerReport& report, bool died_unnamed,
                     const std::set<uint64_t>& suspects) {
+    // Only a crash alone repeats a death: a seed that passes or fails a check alone ran to its end.
     for (uint64_t seed : report.crashed) {
-      if (outcomes_.at(seed) != Outcome::passed) continue;
+      if (outcomes_.at(seed) == Outcome::crashed) continue;
       unexplained_.insert("seed " + std::to_string(seed) +
-                          " failed an assertion in the sweep's worker but passes alone");
+                          " failed an assertion in the sweep's worker but runs to its end alone");
     }
     if (!died_unnamed) return;
     for (uint64_t seed : suspects) {
-      if (outcomes_.at(seed) != Outcome::passed) return;
+      if (outcomes_.at(seed) == Outcome::crashed) return;
     }
     const std::string how = report.signal != 0 ? "signal " + std::to_string(report.signal)
                                                : "exit code " + std::to_string(report.exit_code);
@@ -275,7 +276,7 @@ class Supervisor {
     std::string running;
     for (uint64_t seed : suspects) running += (running.empty() ? "" : ", ") + std::to_string(seed);
     unexplained_.insert("a worker died (" + how + ") while it ran [" + running +
-                        "]; each of them passes alone");
+                        "]; none of them crashes alone");
   }
 
   // The seed as one run of its own, in a process of its own, exactly as the shell sweep ran it.

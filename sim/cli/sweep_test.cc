@@ -117,8 +117,8 @@ TEST(SimSweep, ACrashLosesNoOtherSeed) {
 TEST(SimSweep, AFullLogIsTheSingleRunsOutput) {
   const std::string swept = temporary_directory("full");
   const std::string singles = temporary_directory("full_singles");
-  const ProcessResult sweep =
-      sim("--seeds=3..4 --jobs=2 --log=full --out=" + swept + " --formula=corrected");
+  const ProcessResult sweep =  // "DIR/" is DIR.
+      sim("--seeds=3..4 --jobs=2 --log=full --out=" + swept + "/ --formula=corrected");
   ASSERT_EQ(sweep.exit_code, 0) << sweep.output;
   single_runs(singles, 3, 4, "--log=full --formula=corrected");
   expect_same_files(swept, singles, 3, 4);
@@ -139,7 +139,7 @@ TEST(SimSweep, AWorkerDeathNoSeedExplainsFailsTheSweep) {
     EXPECT_NE(sweep.output.find("6 seeds: 6 passed, 0 failed"), std::string::npos) << sweep.output;
     const std::string expected = plant == "worker-assert:3"
                                      ? "FAIL sweep: seed 3 failed an assertion in the sweep's "
-                                       "worker but passes alone"
+                                       "worker but runs to its end alone"
                                      : "FAIL sweep: a worker died (signal 9) while it ran [";
     EXPECT_NE(sweep.output.find(expected), std::string::npos) << sweep.output;
     std::filesystem::remove_all(swept);
