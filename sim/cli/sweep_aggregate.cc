@@ -275,6 +275,10 @@ absl::Status SweepAggregate::add_aggregate(const nlohmann::json& aggregate) try 
     }
     failures_[failure.at("seed").get<uint64_t>()] = failure;
   }
+  if (aggregate.contains("sweep_failures")) {
+    for (const auto& what : aggregate.at("sweep_failures"))
+      add_sweep_failure(what.get<std::string>());
+  }
   for (const auto& [seed, hash] : aggregate.at("trace_hashes").items()) {
     trace_hashes_[std::strtoull(seed.c_str(), nullptr, 10)] = hash.get<std::string>();
   }
@@ -453,6 +457,8 @@ nlohmann::json SweepAggregate::to_json() const {
   aggregate["coverage_regressions"] = regressions_;
   aggregate["failures"] = nlohmann::json::array();
   for (const auto& [seed, failure] : failures_) aggregate["failures"].push_back(failure);
+  // Only when there is one: every other aggregate stays the bytes the per-process sweep writes.
+  if (!sweep_failures_.empty()) aggregate["sweep_failures"] = sweep_failures_;
   aggregate["trace_hashes"] = nlohmann::json::object();
   aggregate["terms"] = nlohmann::json::object();
   for (const auto& [seed, hash] : trace_hashes_)
@@ -558,6 +564,7 @@ void SweepAggregate::print(const TermExpectations& expectations) const {
                 failure["failure"].value("kind", std::string("?")).c_str(),
                 failure["repro"].get<std::string>().c_str());
   }
+  for (const std::string& what : sweep_failures_) std::printf("FAIL sweep: %s\n", what.c_str());
   if (!failures_.empty()) {
     // The first failure's replay, cut down to its smallest configuration by scripts/minimize.sh.
     std::string repro = failures_.begin()->second["repro"].get<std::string>();

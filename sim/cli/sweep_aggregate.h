@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,9 +46,15 @@ class SweepAggregate {
   // that held no message in any seed.
   void expect(const TermExpectations& terms, const TermExpectations& holders = {});
 
+  // A failure of the sweep itself, not of one seed (a worker's death no seed repeats alone).
+  // The aggregate lists them under "sweep_failures", a key only an aggregate with one has.
+  void add_sweep_failure(const std::string& what) { sweep_failures_.insert(what); }
+
   nlohmann::json to_json() const;
   void print(const TermExpectations& expectations) const;  // The human report, to stdout.
-  bool passed() const { return failures_.empty() && regressions_.empty(); }
+  bool passed() const {
+    return failures_.empty() && regressions_.empty() && sweep_failures_.empty();
+  }
 
  private:
   struct TermStats {
@@ -101,6 +108,7 @@ class SweepAggregate {
   std::map<std::string, Holders> holders_;                         // activity → holders.
   std::map<std::string, std::map<std::string, HolderStats>> holder_peaks_;  // role → holder.
   std::vector<std::string> regressions_;  // Expected to be reached, and not reached.
+  std::set<std::string> sweep_failures_;
 };
 
 // Writes `sweep`'s JSON to `path` whole: to PATH.partial, then renamed, so that a submitter

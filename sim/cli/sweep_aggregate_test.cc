@@ -125,6 +125,40 @@ TEST(SweepAggregate, AMissingOrRepeatedTaskIsAnError) {
   EXPECT_FALSE(twice.check_complete().ok());
 }
 
+// A task's failure of the sweep itself (a worker's death no seed repeats) survives the merge and
+// fails it; an aggregate without one has no key for it.
+TEST(SweepAggregate, ASweepFailureFailsTheMergedSweep) {
+  // The seeds that pass, each its own one-seed task, so that only the sweep failure can fail it.
+  std::vector<nlohmann::json> tasks;
+  for (const auto& summary : summaries()) {
+    if (!summary.value("passed", false)) continue;
+    SweepAggregate task;
+    EXPECT_TRUE(task.set_sweep_seeds(seed_first, seed_first + seed_count - 1).ok());
+    EXPECT_TRUE(task.add_summary(summary).ok());
+    tasks.push_back(task.to_json());
+  }
+  ASSERT_GE(tasks.size(), 2u);
+  const std::string death = "a worker died (signal 9) while it ran [2]; none of them crashes alone";
+  for (const bool with_failure : {false, true}) {
+    SweepAggregate merged;
+    for (size_t index = 0; index < tasks.size(); index++) {
+      nlohmann::json task = tasks[index];
+      if (with_failure && index == 1) {
+        SweepAggregate failing;
+        ASSERT_TRUE(failing.add_aggregate(task).ok());
+        failing.add_sweep_failure(death);
+        EXPECT_FALSE(failing.passed());
+        task = failing.to_json();
+      }
+      ASSERT_TRUE(merged.add_aggregate(task).ok());
+    }
+    EXPECT_EQ(merged.passed(), !with_failure);
+    const nlohmann::json json = merged.to_json();
+    EXPECT_EQ(json.contains("sweep_failures"), with_failure);
+    if (with_failure) EXPECT_EQ(json["sweep_failures"], nlohmann::json::array({death}));
+  }
+}
+
 TEST(SweepAggregate, NotAnAggregateIsAnErrorNotACrash) {
   SweepAggregate sweep;
   EXPECT_FALSE(sweep.add_aggregate(nlohmann::json::object()).ok());

@@ -156,11 +156,7 @@ class Supervisor {
     }
     progress_.show(outcomes_.size(), failed_, /*final=*/true);
     if (!stand_ins_write()) return 2;
-    const int aggregated = aggregate();
-    for (const std::string& death : unexplained_) {
-      std::printf("FAIL sweep: %s; see %s/worker.log\n", death.c_str(), plan_.out.c_str());
-    }
-    return aggregated == 0 && !unexplained_.empty() ? 1 : aggregated;
+    return aggregate();
   }
 
  private:
@@ -365,6 +361,9 @@ int Supervisor::aggregate() {
     return 2;
   }
   sweep.expect(plan_.terms, plan_.holders);
+  for (const std::string& death : unexplained_) {
+    sweep.add_sweep_failure(death + "; see " + plan_.out + "/worker.log");
+  }
   const std::string out = plan_.out + "/aggregate.json";
   if (absl::Status status = sweep_aggregate_write(sweep, out); !status.ok()) {
     std::fprintf(stderr, "sim: %s\n", std::string(status.message()).c_str());

@@ -142,6 +142,11 @@ TEST(SimSweep, AWorkerDeathNoSeedExplainsFailsTheSweep) {
                                        "worker but runs to its end alone"
                                      : "FAIL sweep: a worker died (signal 9) while it ran [";
     EXPECT_NE(sweep.output.find(expected), std::string::npos) << sweep.output;
+    const auto aggregate = nlohmann::json::parse(file_text(swept + "/aggregate.json"));
+    ASSERT_EQ(aggregate["sweep_failures"].size(), 1u) << aggregate.dump();
+    EXPECT_EQ(
+        ("FAIL sweep: " + aggregate["sweep_failures"][0].get<std::string>()).rfind(expected, 0),
+        0u);
     std::filesystem::remove_all(swept);
   }
 }
