@@ -155,7 +155,9 @@ TEST(SweepAggregate, ASweepFailureFailsTheMergedSweep) {
     EXPECT_EQ(merged.passed(), !with_failure);
     const nlohmann::json json = merged.to_json();
     EXPECT_EQ(json.contains("sweep_failures"), with_failure);
-    if (with_failure) EXPECT_EQ(json["sweep_failures"], nlohmann::json::array({death}));
+    if (with_failure) {
+      EXPECT_EQ(json["sweep_failures"], nlohmann::json::array({death}));
+    }
   }
 }
 
