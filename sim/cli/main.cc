@@ -242,14 +242,12 @@ void event_sink(void* context, uint64_t index, const sim::TraceRecord& record,
                 const pool::U128& hash) {
   auto* sink = static_cast<EventSink*>(context);
   if (sink->perfetto != nullptr) sink->perfetto->record(record);
-  if (sink->file == nullptr && !sink->print) return;
-  const std::string description = sim::trace_record_describe(record, sink->member_count);
   if (sink->file != nullptr) {
     std::fprintf(sink->file, "%llu %llu %s %s\n", static_cast<unsigned long long>(index),
                  static_cast<unsigned long long>(record.tick), sim::hash_hex(hash).c_str(),
-                 description.c_str());
+                 sim::trace_record_describe(record, sink->member_count).c_str());
   }
-  if (sink->print) std::printf("  %s\n", description.c_str());
+  if (sink->print) std::fputs(sim::run_event_text(record, sink->member_count).c_str(), stdout);
 }
 
 // One candidate of --minimize, in a process of its own: an exhaustion or an assertion ends it.

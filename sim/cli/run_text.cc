@@ -80,6 +80,10 @@ std::string run_header_text(const Options& options, const std::string& log) {
   return text;
 }
 
+std::string run_event_text(const TraceRecord& record, uint32_t member_count) {
+  return "  " + trace_record_describe(record, member_count) + "\n";
+}
+
 std::string run_summary_text(const Summary& summary, const std::string& log) {
   std::string text;
   if (log != "quiet") {

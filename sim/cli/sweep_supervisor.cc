@@ -92,8 +92,7 @@ struct WorkerReport {
   std::set<uint64_t> crashed;  // Named by their assertion hook.
   std::set<uint64_t> alone;    // To run as single runs.
   size_t failed_count = 0;     // Of `ended`.
-  bool pool_ran_dry = false;   // A "fatal" seed ended the worker on purpose.
-  int exit_code = -1;          // -1: killed by a signal.
+  int exit_code = -1;          // -1: killed by a signal; worker_exit_pool_ran_dry: on purpose.
   int signal = 0;              // The signal that killed it, if one did.
 };
 
@@ -110,7 +109,6 @@ void report_line(const std::string& line, WorkerReport& report) {
   } else if (what == "fail" || what == "fatal") {
     report.ended[seed] = Outcome::failed;
     report.failed_count += 1;
-    report.pool_ran_dry = report.pool_ran_dry || what == "fatal";
   } else if (what == "crash") {
     report.crashed.insert(seed);
   } else {
@@ -224,7 +222,7 @@ class Supervisor {
     std::set<uint64_t> alone = report.alone;
     alone.insert(report.crashed.begin(), report.crashed.end());
     const bool died_unnamed = report.exit_code != 0 && report.crashed.empty() &&
-                              !report.pool_ran_dry && report.exit_code != worker_exit_pool_ran_dry;
+                              report.exit_code != worker_exit_pool_ran_dry;
     std::set<uint64_t> suspects;
     if (died_unnamed) {
       for (uint64_t seed : report.begun) {

@@ -76,7 +76,7 @@ class SeedLog {
   static void event_line(void* context, uint64_t /*index*/, const TraceRecord& record,
                          const pool::U128& /*hash*/) {
     auto* log = static_cast<SeedLog*>(context);
-    log->file_ << "  " << trace_record_describe(record, log->member_count_) << "\n";
+    log->file_ << run_event_text(record, log->member_count_);
   }
 
   std::ofstream file_;
