@@ -88,6 +88,13 @@ std::string seed_log_level(const pool::cli::ParsedCommandLine& parsed) {
   return absl::GetFlag(FLAGS_log);
 }
 
+// --out, with "DIR/" as DIR, so that every path under it (and the worker's --out) is DIR/NAME.
+std::string out_from_flag() {
+  std::string out = absl::GetFlag(FLAGS_out);
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
 // The worker: the seeds its sweep handed it, into the sweep's directory.
 int worker_main(const SeedJob& job) {
   const absl::StatusOr<std::vector<uint64_t>> seeds = seed_list_parse(absl::GetFlag(FLAGS_seeds));
@@ -111,7 +118,7 @@ SweepPlan plan_from_flags(
   if (!seeds.ok()) bad("--seeds=" + plan.seeds_text + ": " + std::string(seeds.status().message()));
   plan.seeds = *std::move(seeds);
   plan.jobs = jobs_from_flag();
-  plan.out = absl::GetFlag(FLAGS_out);
+  plan.out = out_from_flag();
   plan.log = seed_log_level(parsed);
   if (auto status = pool::cli::flag_one_of("log", plan.log, {"quiet", "short", "full"});
       !status.ok()) {
@@ -144,16 +151,14 @@ SweepPlan plan_from_flags(
 void out_make(const std::string& out) {
   if (out.empty()) bad("--seeds needs --out=DIR, a new directory for the sweep's results");
   std::error_code error;
-  std::string dir = out;  // "DIR/" names DIR: its parent is DIR's.
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  const std::filesystem::path parent = std::filesystem::path(dir).parent_path();
+  const std::filesystem::path parent = std::filesystem::path(out).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, error);
   // Made here or refused: a directory another sweep made a moment ago is not shared.
-  if (!error && !std::filesystem::create_directory(dir, error) && !error) {
+  if (!error && !std::filesystem::create_directory(out, error) && !error) {
     bad("--out=" + out + " exists; choose a new directory");
   }
   if (!error) std::filesystem::create_directory(out + "/summaries", error);
-  if (!error) std::filesystem::create_directories(out + "/logs", error);
+  if (!error) std::filesystem::create_directory(out + "/logs", error);
   if (error) bad("--out=" + out + ": " + error.message());
 }
 
@@ -187,7 +192,7 @@ int sweep_main(int argc, const char* const* argv, const pool::cli::ParsedCommand
   }
   SeedJob job;
   job.options_for_seed = options_for_seed;
-  job.out = absl::GetFlag(FLAGS_out);
+  job.out = out_from_flag();
   job.log = seed_log_level(parsed);
   job.planted_crash = planted;
   if (absl::GetFlag(FLAGS_sweep_worker)) return worker_main(job);
